@@ -1,0 +1,123 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_RUN_INGRESS, EXECUTOR_PORT, ExecutorMode, Ingress, SparkNetwork } from "../lib/config";
+import { PinnedSecret, grantSecretAccess, plainEnv, secretEnv } from "./secret-ref";
+
+export interface ExecutorServiceArgs {
+  /** GCP project of the service. */
+  readonly project: pulumi.Input<string>;
+  /** Cloud Run region. */
+  readonly location: pulumi.Input<string>;
+  /** Cloud Run service name. */
+  readonly serviceName: pulumi.Input<string>;
+  /** Id of the executor's own runtime service account. */
+  readonly serviceAccountId: pulumi.Input<string>;
+  /** Container image, pinned by digest or tag. */
+  readonly image: pulumi.Input<string>;
+  /** `spark` for the real wallet, `mock` otherwise. */
+  readonly mode: pulumi.Input<ExecutorMode>;
+  readonly walletId: pulumi.Input<string>;
+  readonly sparkNetwork: pulumi.Input<SparkNetwork>;
+  /** Hosts whose invoices may be paid. */
+  readonly allowedHosts: pulumi.Input<readonly string[]>;
+  readonly requestCapMsats: pulumi.Input<number>;
+  readonly windowCapMsats: pulumi.Input<number>;
+  readonly windowMs: pulumi.Input<number>;
+  readonly paymentTimeoutSecs: pulumi.Input<number>;
+  readonly minInstances: pulumi.Input<number>;
+  readonly maxInstances: pulumi.Input<number>;
+  readonly ingress: Ingress;
+  /** Let anyone invoke the service at the Cloud Run layer; the bearer token is then the gate. */
+  readonly publicInvoker: boolean;
+  /** The auth token version the executor accepts. */
+  readonly authToken: PinnedSecret;
+  /** The token's generation, echoed by `/status` as `authTokenVersion`. */
+  readonly authTokenGeneration: pulumi.Input<number>;
+  /** The Spark API key version. */
+  readonly sparkApiKey: PinnedSecret;
+  /** The mnemonic's secret (for the grant) and full version name (read at run time). */
+  readonly mnemonic: PinnedSecret & { readonly versionName: pulumi.Input<string> };
+}
+
+/**
+ * The wallet executor on Cloud Run v2, with its own service account that may read exactly its
+ * three secrets, every secret pinned to a version number.
+ */
+export class ExecutorService extends pulumi.ComponentResource {
+  readonly serviceAccount: gcp.serviceaccount.Account;
+  readonly grants: gcp.secretmanager.SecretIamMember[];
+  readonly service: gcp.cloudrunv2.Service;
+  readonly uri: pulumi.Output<string>;
+  readonly latestReadyRevision: pulumi.Output<string>;
+
+  constructor(name: string, args: ExecutorServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("wallet:service:ExecutorService", name, {}, opts);
+
+    this.serviceAccount = new gcp.serviceaccount.Account(
+      `${name}-sa`,
+      { accountId: args.serviceAccountId, project: args.project, displayName: pulumi.interpolate`Wallet executor (${args.serviceName})` },
+      { parent: this },
+    );
+    this.grants = [
+      grantSecretAccess(`${name}-auth-token-access`, args.authToken.secretResourceId, this.serviceAccount, this),
+      grantSecretAccess(`${name}-spark-api-key-access`, args.sparkApiKey.secretResourceId, this.serviceAccount, this),
+      // The executor reads the mnemonic itself, through Secret Manager's access API.
+      grantSecretAccess(`${name}-mnemonic-access`, args.mnemonic.secretResourceId, this.serviceAccount, this),
+    ];
+
+    const env = [
+      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", args.mode),
+      // The executor binds 127.0.0.1 by default, unreachable on Cloud Run.
+      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_HOST", "0.0.0.0"),
+      // It reads this variable, not Cloud Run's PORT, so it must equal the container port.
+      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_PORT", String(EXECUTOR_PORT)),
+      plainEnv("OA_LIGHTNING_WALLET_ID", args.walletId),
+      secretEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", args.authToken),
+      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION", pulumi.output(args.authTokenGeneration).apply(String)),
+      secretEnv("OA_LIGHTNING_SPARK_API_KEY", args.sparkApiKey),
+      plainEnv("OA_LIGHTNING_SPARK_NETWORK", args.sparkNetwork),
+      plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER", "gcp"),
+      plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", args.mnemonic.versionName),
+      plainEnv("OA_LIGHTNING_WALLET_ALLOWED_HOSTS", pulumi.output(args.allowedHosts).apply((hosts) => hosts.join(","))),
+      plainEnv("OA_LIGHTNING_WALLET_REQUEST_CAP_MSATS", pulumi.output(args.requestCapMsats).apply(String)),
+      plainEnv("OA_LIGHTNING_WALLET_WINDOW_CAP_MSATS", pulumi.output(args.windowCapMsats).apply(String)),
+      plainEnv("OA_LIGHTNING_WALLET_WINDOW_MS", pulumi.output(args.windowMs).apply(String)),
+      plainEnv("OA_LIGHTNING_SPARK_PAYMENT_TIMEOUT_SECS", pulumi.output(args.paymentTimeoutSecs).apply(String)),
+    ];
+
+    this.service = new gcp.cloudrunv2.Service(
+      `${name}-service`,
+      {
+        name: args.serviceName,
+        project: args.project,
+        location: args.location,
+        ingress: CLOUD_RUN_INGRESS[args.ingress],
+        deletionProtection: true,
+        template: {
+          serviceAccount: this.serviceAccount.email,
+          scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+          containers: [{ image: args.image, ports: { containerPort: EXECUTOR_PORT }, envs: env }],
+        },
+        traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
+      },
+      // A revision must never start before its account may read the secrets it pins.
+      { parent: this, dependsOn: this.grants },
+    );
+
+    if (args.publicInvoker) {
+      new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-public-invoker`,
+        { project: args.project, location: args.location, name: this.service.name, role: "roles/run.invoker", member: "allUsers" },
+        { parent: this },
+      );
+    }
+
+    this.uri = this.service.uri;
+    this.latestReadyRevision = this.service.latestReadyRevision;
+    this.registerOutputs({
+      uri: this.uri,
+      latestReadyRevision: this.latestReadyRevision,
+      serviceAccountEmail: this.serviceAccount.email,
+    });
+  }
+}

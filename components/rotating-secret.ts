@@ -1,0 +1,147 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/**
+ * The bearer token's random source: 48 characters from [A-Za-z0-9] carry 48 * log2(62) ≈ 285 bits,
+ * above the runbook's 32 bytes (256 bits). Special characters are left out so the token needs no
+ * escaping in an Authorization header.
+ */
+export const TOKEN_LENGTH = 48;
+
+/** Versions are disabled, never deleted, when dropped from the program (see rotation-model.md). */
+export const VERSION_DELETION_POLICY = "DISABLE";
+
+/** How a generation's value is produced. */
+export type GenerationValues =
+  /** A fresh random bearer token per generation (the executor auth token). */
+  | { readonly kind: "random-token" }
+  /** A value per generation, from encrypted stack config (the Spark key, the mnemonic). */
+  | { readonly kind: "provided"; readonly values: Readonly<Record<number, pulumi.Input<string>>> };
+
+export interface RotatingSecretArgs {
+  /** Secret Manager secret id, unique in the project, e.g. `wallet-executor-auth-token`. */
+  readonly secretId: pulumi.Input<string>;
+  /** GCP project holding the secret. */
+  readonly project: pulumi.Input<string>;
+  /** Region for user-managed replication: the secret lives where the services run. */
+  readonly region: pulumi.Input<string>;
+  /** Labels on the secret (environment, credential, ...). */
+  readonly labels: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * The generation both services use. A plain number, not an Input: it names the version
+   * resource (`<name>-g<current>`), and names must be known when the program runs.
+   */
+  readonly current: number;
+  /** The generation being rotated out; its version stays enabled unless `revokePrevious`. */
+  readonly previous?: number;
+  /** Disable the previous generation's version, after `revocationGate` succeeded. */
+  readonly revokePrevious: boolean;
+  /**
+   * The resource revocation must wait for: the verification of `current`. Required with
+   * `revokePrevious`. An Input, because the gate is built from this secret's own outputs: pass a
+   * promise and resolve it once the gate exists.
+   */
+  readonly revocationGate?: pulumi.Input<pulumi.Resource>;
+  /** Where each generation's value comes from. */
+  readonly values: GenerationValues;
+  /** How long a destroyed version stays recoverable, in days (Secret Manager's delayed destroy). */
+  readonly destroyTtlDays: number;
+  /** Protect the secret itself from deletion by the engine (the mnemonic's). */
+  readonly protect?: boolean;
+}
+
+/** One published generation: its version resource and the number Cloud Run is pinned to. */
+export interface PublishedGeneration {
+  readonly generation: number;
+  readonly version: gcp.secretmanager.SecretVersion;
+  /** The Secret Manager version number, e.g. "4": what `secretKeyRef.version` pins. */
+  readonly versionNumber: pulumi.Output<string>;
+  /** The version's full name, `projects/<p>/secrets/<id>/versions/<number>`. */
+  readonly versionName: pulumi.Output<string>;
+  /** The generation's value, always a secret Output. */
+  readonly value: pulumi.Output<string>;
+}
+
+/**
+ * One Secret Manager secret holding a credential's generations: each generation is its own
+ * `SecretVersion` (never a mutated one), so the previous value stays enabled through the rollout
+ * and is disabled only after the gate, by changing that version's `enabled`.
+ */
+export class RotatingSecret extends pulumi.ComponentResource {
+  readonly secret: gcp.secretmanager.Secret;
+  /** The secret's resource id, `projects/<p>/secrets/<id>`: what IAM grants and secretKeyRefs name. */
+  readonly secretResourceId: pulumi.Output<string>;
+  readonly current: PublishedGeneration;
+  readonly previous?: PublishedGeneration;
+
+  constructor(name: string, args: RotatingSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("wallet:rotation:RotatingSecret", name, {}, opts);
+    if (args.revokePrevious && args.previous === undefined) {
+      throw new Error(`${name}: revokePrevious needs a previous generation`);
+    }
+    if (args.revokePrevious && !args.revocationGate) {
+      throw new Error(`${name}: revokePrevious needs a revocation gate (the verification of generation ${args.current})`);
+    }
+
+    this.secret = new gcp.secretmanager.Secret(
+      `${name}-secret`,
+      {
+        secretId: args.secretId,
+        project: args.project,
+        labels: args.labels,
+        replication: { userManaged: { replicas: [{ location: args.region }] } },
+        // A destroy request (by hand or by a later program) only disables the version for this
+        // long: a mistaken destroy of a still-needed generation can be undone.
+        versionDestroyTtl: `${args.destroyTtlDays * 86_400}s`,
+        deletionProtection: true,
+      },
+      { parent: this, protect: args.protect },
+    );
+    this.secretResourceId = this.secret.id;
+
+    this.current = this.publish(name, args, args.current, true);
+    if (args.previous !== undefined) {
+      // Revocation is an update of this version's `enabled`, ordered after the gate.
+      this.previous = this.publish(name, args, args.previous, !args.revokePrevious, args.revokePrevious ? args.revocationGate : undefined);
+    }
+
+    this.registerOutputs({
+      secretResourceId: this.secretResourceId,
+      currentGeneration: args.current,
+      currentVersion: this.current.versionNumber,
+      previousGeneration: args.previous,
+      previousVersion: this.previous?.versionNumber,
+      previousEnabled: args.previous === undefined ? undefined : !args.revokePrevious,
+    });
+  }
+
+  private publish(name: string, args: RotatingSecretArgs, generation: number, enabled: boolean, gate?: pulumi.Input<pulumi.Resource>): PublishedGeneration {
+    const versionName = `${name}-g${generation}`;
+    let value: pulumi.Output<string>;
+    if (args.values.kind === "random-token") {
+      const token = new random.RandomPassword(
+        `${versionName}-value`,
+        { length: TOKEN_LENGTH, special: false, upper: true, lower: true, numeric: true },
+        { parent: this },
+      );
+      // The engine marks `result` secret; mocks and some code paths do not, so mark it here.
+      value = pulumi.secret(token.result);
+    } else {
+      const provided = args.values.values[generation];
+      if (provided === undefined) throw new Error(`${name}: no value for generation ${generation}`);
+      value = pulumi.secret(provided);
+    }
+    const version = new gcp.secretmanager.SecretVersion(
+      versionName,
+      {
+        secret: this.secret.id,
+        secretData: value,
+        enabled,
+        deletionPolicy: VERSION_DELETION_POLICY,
+      },
+      { parent: this, dependsOn: gate ? [gate] : undefined },
+    );
+    return { generation, version, versionNumber: version.version, versionName: version.name, value };
+  }
+}

@@ -1,0 +1,576 @@
+/**
+ * Stack configuration: read from plain values, validated completely, before any resource is
+ * registered. No Pulumi in here, so every rule is testable in milliseconds.
+ *
+ * Every error names the key (as written in `Pulumi.<stack>.yaml`), what is wrong with the value,
+ * and what is allowed. All problems are collected and reported together, so one `pulumi preview`
+ * shows everything a config change got wrong.
+ */
+
+export const PROJECT = "wallet-executor";
+
+export const ENVIRONMENTS = ["staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const EXECUTOR_MODES = ["spark", "mock"] as const;
+export type ExecutorMode = (typeof EXECUTOR_MODES)[number];
+
+export const SPARK_NETWORKS = ["mainnet", "regtest"] as const;
+export type SparkNetwork = (typeof SPARK_NETWORKS)[number];
+
+export const INGRESS_SETTINGS = ["all", "internal", "internal-and-cloud-load-balancing"] as const;
+export type Ingress = (typeof INGRESS_SETTINGS)[number];
+
+/** Cloud Run's ingress enum values, by our short config names. */
+export const CLOUD_RUN_INGRESS: Readonly<Record<Ingress, string>> = {
+  all: "INGRESS_TRAFFIC_ALL",
+  internal: "INGRESS_TRAFFIC_INTERNAL_ONLY",
+  "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+};
+
+/** The executor reads its own port variable, not Cloud Run's PORT: both must be the container port. */
+export const EXECUTOR_PORT = 8080;
+
+/** The credential config keys, in rotation order of risk. */
+export const CREDENTIALS = ["authToken", "sparkApiKey", "mnemonic"] as const;
+export type CredentialKey = (typeof CREDENTIALS)[number];
+
+/** The canonical names under which the control service reads its executor settings. */
+export const CANONICAL_CONTROL_ENV_NAMES: ControlEnvNames = {
+  baseUrl: "OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL",
+  authToken: "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
+  timeoutMs: "OA_LIGHTNING_WALLET_EXECUTOR_TIMEOUT_MS",
+};
+
+/** Upper bound of OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION, from the executor's contract. */
+export const MAX_GENERATION = 1_000_000;
+
+/** One credential's generations: which one both services use, which is being rotated out. */
+export interface CredentialGenerations {
+  /** The generation both services are pinned to. */
+  readonly current: number;
+  /** The generation being rotated out; still enabled unless `revokePrevious`. */
+  readonly previous?: number;
+  /** Disable the previous generation's version, after verification of `current`. */
+  readonly revokePrevious: boolean;
+}
+
+export interface ControlEnvNames {
+  readonly baseUrl: string;
+  readonly authToken: string;
+  readonly timeoutMs: string;
+}
+
+export interface ScalingConfig {
+  readonly minInstances: number;
+  readonly maxInstances: number;
+}
+
+export interface ExecutorConfig extends ScalingConfig {
+  readonly image: string;
+  readonly serviceName: string;
+  readonly serviceAccountId: string;
+  readonly walletId: string;
+  readonly mode: ExecutorMode;
+  readonly sparkNetwork: SparkNetwork;
+  readonly allowedHosts: readonly string[];
+  readonly requestCapMsats: number;
+  readonly windowCapMsats: number;
+  readonly windowMs: number;
+  readonly paymentTimeoutSecs: number;
+  readonly port: number;
+  readonly ingress: Ingress;
+  /** Grant `roles/run.invoker` to `allUsers`: the executor's own bearer token is then its gate. */
+  readonly publicInvoker: boolean;
+}
+
+export interface ControlConfig extends ScalingConfig {
+  readonly image: string;
+  readonly serviceName: string;
+  readonly serviceAccountId: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  readonly envNames: ControlEnvNames;
+  readonly ingress: Ingress;
+  readonly publicInvoker: boolean;
+}
+
+/** The payment probe of the verification gate. */
+export interface PaymentProbeConfig {
+  /** Name of the secret config key that holds the smoke-test BOLT11 invoice. */
+  readonly invoiceConfigKey: string;
+  readonly host: string;
+  readonly maxAmountMsats: number;
+}
+
+export interface VerificationConfig {
+  /** Absent when the payment probe is disabled for this environment. */
+  readonly payment?: PaymentProbeConfig;
+  /** How long verification waits for a new revision to become ready. */
+  readonly deadlineMs: number;
+}
+
+export interface StackConfig {
+  readonly gcpProject: string;
+  readonly region: string;
+  readonly environment: Environment;
+  readonly executor: ExecutorConfig;
+  readonly control: ControlConfig;
+  readonly authToken: CredentialGenerations;
+  readonly sparkApiKey: CredentialGenerations;
+  readonly mnemonic: CredentialGenerations;
+  readonly verification: VerificationConfig;
+}
+
+/**
+ * The raw values, keyed as in the stack file (`gcp:project`, `wallet-executor:executor`, ...),
+ * already decoded from YAML/JSON. Secure values are never needed here: only their key names.
+ */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+/** Thrown for bad configuration; `problems` holds one line per bad key. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? `invalid stack configuration: ${problems[0]}`
+        : `invalid stack configuration (${problems.length} problems):\n  - ${problems.join("\n  - ")}`,
+    );
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** The secret config key that holds the value of a generation of a config-sourced credential. */
+export function generationValueKey(credential: "sparkApiKey" | "mnemonic", generation: number): string {
+  return `${credential}G${generation}`;
+}
+
+/** `wallet-executor:<key>`, as the key is written in the stack file. */
+export function projectKey(key: string): string {
+  return `${PROJECT}:${key}`;
+}
+
+const show = (value: unknown): string => (value === undefined ? "undefined" : JSON.stringify(value));
+
+/** Collects problems while reading one object; each reader returns a value even on error. */
+class Reader {
+  constructor(
+    private readonly problems: string[],
+    readonly path: string,
+    private readonly obj: Readonly<Record<string, unknown>>,
+  ) {}
+
+  private key(name: string): string {
+    return `${this.path}.${name}`;
+  }
+
+  private fail(name: string, message: string): void {
+    this.problems.push(`${this.key(name)}: ${message}`);
+  }
+
+  /** Reports keys that are not allowed here (a typo like `revokePrevios` must not be ignored). */
+  onlyKeys(allowed: readonly string[]): void {
+    for (const name of Object.keys(this.obj)) {
+      if (!allowed.includes(name)) {
+        this.problems.push(`${this.path}: unknown key ${show(name)}; allowed keys: ${allowed.join(", ")}`);
+      }
+    }
+  }
+
+  string(name: string, opts: { default?: string; pattern?: RegExp; allowed?: string } = {}): string {
+    const value = this.obj[name];
+    if (value === undefined) {
+      if (opts.default !== undefined) return opts.default;
+      this.fail(name, `is required${opts.allowed ? `; allowed: ${opts.allowed}` : ""}`);
+      return "";
+    }
+    if (typeof value !== "string" || value.trim() === "") {
+      this.fail(name, `must be a non-empty string, got ${show(value)}`);
+      return "";
+    }
+    if (opts.pattern && !opts.pattern.test(value)) {
+      this.fail(name, `${show(value)} is not allowed; allowed: ${opts.allowed ?? String(opts.pattern)}`);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback?: T): T {
+    const value = this.obj[name];
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+      this.fail(name, `${value === undefined ? "is required" : `${show(value)} is not allowed`}; allowed: ${allowed.join(", ")}`);
+      return allowed[0];
+    }
+    return value as T;
+  }
+
+  integer(name: string, opts: { min: number; max?: number; default?: number }): number {
+    const value = this.obj[name];
+    if (value === undefined && opts.default !== undefined) return opts.default;
+    const range = opts.max === undefined ? `an integer >= ${opts.min}` : `an integer from ${opts.min} to ${opts.max}`;
+    if (value === undefined) {
+      this.fail(name, `is required; allowed: ${range}`);
+      return opts.min;
+    }
+    if (typeof value !== "number" || !Number.isInteger(value) || value < opts.min || (opts.max !== undefined && value > opts.max)) {
+      this.fail(name, `${show(value)} is not allowed; allowed: ${range}`);
+      return opts.min;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.obj[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== "boolean") {
+      this.fail(name, `${show(value)} is not allowed; allowed: true, false`);
+      return fallback;
+    }
+    return value;
+  }
+
+  stringList(name: string): string[] {
+    const value = this.obj[name];
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v.trim() !== "")) {
+      this.fail(name, `must be a list of non-empty strings, got ${show(value)}`);
+      return [];
+    }
+    return value as string[];
+  }
+
+  object(name: string, required: boolean): Reader | undefined {
+    const value = this.obj[name];
+    if (value === undefined) {
+      if (required) this.fail(name, "is required");
+      return undefined;
+    }
+    if (!isPlainObject(value)) {
+      this.fail(name, `must be an object, got ${show(value)}`);
+      return undefined;
+    }
+    return new Reader(this.problems, this.key(name), value);
+  }
+
+  problem(name: string, message: string): void {
+    this.fail(name, message);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** An image must be pinned: by digest (preferred) or at least by an explicit tag, never implicitly `latest`. */
+const IMAGE_PATTERN = /^[a-z0-9][a-z0-9.-]*(:[0-9]+)?(\/[a-z0-9._-]+)+(@sha256:[a-f0-9]{64}|:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/;
+const IMAGE_ALLOWED = "a registry image pinned by digest (…@sha256:<64 hex>) or by tag (…:<tag>), not `latest`";
+/** Cloud Run service names. */
+const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
+const SERVICE_NAME_ALLOWED = "lowercase letters, digits and hyphens, starting with a letter, at most 49 characters";
+/** IAM service account ids. */
+const ACCOUNT_ID_PATTERN = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/;
+const ACCOUNT_ID_ALLOWED = "6 to 30 lowercase letters, digits and hyphens, starting with a letter";
+/** Environment variable names. */
+const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+/** GCP project ids and Cloud Run regions. */
+const GCP_PROJECT_PATTERN = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+const REGION_PATTERN = /^[a-z]+-[a-z]+[0-9]+$/;
+/** A host for OA_LIGHTNING_WALLET_ALLOWED_HOSTS: a DNS name, no scheme, no path, no comma. */
+const HOST_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Secret config key names (for the smoke invoice). */
+const CONFIG_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** A service account id derived from a service name: `<name>-run`, trimmed to IAM's 30 characters. */
+export function defaultServiceAccountId(serviceName: string): string {
+  return `${serviceName.slice(0, 26).replace(/-+$/, "")}-run`;
+}
+
+function readCredential(problems: string[], raw: RawConfig, key: CredentialKey): CredentialGenerations {
+  const path = projectKey(key);
+  const value = raw[path];
+  const allowed = "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean> }";
+  if (value === undefined) {
+    problems.push(`${path}: is required; allowed: ${allowed}`);
+    return { current: 1, revokePrevious: false };
+  }
+  if (!isPlainObject(value)) {
+    problems.push(`${path}: must be ${allowed}, got ${show(value)}`);
+    return { current: 1, revokePrevious: false };
+  }
+  const r = new Reader(problems, path, value);
+  r.onlyKeys(["current", "previous", "revokePrevious"]);
+  const current = r.integer("current", { min: 1, max: MAX_GENERATION });
+  let previous: number | undefined;
+  if (value.previous !== undefined) {
+    previous = r.integer("previous", { min: 1, max: MAX_GENERATION });
+    if (Number.isInteger(value.current) && Number.isInteger(value.previous) && previous >= current) {
+      r.problem("previous", `${previous} is not allowed; allowed: an integer < current (${current})`);
+    }
+  }
+  const revokePrevious = r.boolean("revokePrevious", false);
+  if (revokePrevious && value.previous === undefined) {
+    r.problem("revokePrevious", "is true but there is no previous generation to revoke; set previous, or remove revokePrevious");
+  }
+  return previous === undefined ? { current, revokePrevious } : { current, previous, revokePrevious };
+}
+
+function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
+  const path = projectKey("executor");
+  const value = raw[path];
+  const r = new Reader(problems, path, isPlainObject(value) ? value : {});
+  if (!isPlainObject(value)) {
+    problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
+  }
+  r.onlyKeys([
+    "image", "serviceName", "serviceAccountId", "walletId", "mode", "sparkNetwork", "allowedHosts",
+    "requestCapMsats", "windowCapMsats", "windowMs", "paymentTimeoutSecs", "port",
+    "minInstances", "maxInstances", "ingress", "publicInvoker",
+  ]);
+  const serviceName = r.string("serviceName", { pattern: SERVICE_NAME_PATTERN, allowed: SERVICE_NAME_ALLOWED });
+  const mode = r.oneOf("mode", EXECUTOR_MODES, "spark");
+  const allowedHosts = r.stringList("allowedHosts");
+  for (const host of allowedHosts) {
+    if (!HOST_PATTERN.test(host)) {
+      r.problem("allowedHosts", `${show(host)} is not allowed; allowed: lowercase DNS names without scheme, port or path`);
+    }
+  }
+  if (mode === "spark" && allowedHosts.length === 0) {
+    r.problem("allowedHosts", "is empty, but mode is spark; allowed: at least one host whose invoices may be paid");
+  }
+  const requestCapMsats = r.integer("requestCapMsats", { min: 1, default: 200_000 });
+  const windowCapMsats = r.integer("windowCapMsats", { min: 1, default: 1_000_000 });
+  if (windowCapMsats < requestCapMsats) {
+    r.problem("windowCapMsats", `${windowCapMsats} is not allowed; allowed: an integer >= requestCapMsats (${requestCapMsats})`);
+  }
+  const port = r.integer("port", { min: 1, max: 65535, default: EXECUTOR_PORT });
+  if (port !== EXECUTOR_PORT) {
+    r.problem("port", `${port} is not allowed; allowed: ${EXECUTOR_PORT} (the container port; the executor does not read Cloud Run's PORT)`);
+  }
+  const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
+  const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
+  if (maxInstances < minInstances) {
+    r.problem("maxInstances", `${maxInstances} is not allowed; allowed: an integer >= minInstances (${minInstances})`);
+  }
+  return {
+    image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
+    serviceName,
+    serviceAccountId: r.string("serviceAccountId", {
+      default: defaultServiceAccountId(serviceName),
+      pattern: ACCOUNT_ID_PATTERN,
+      allowed: ACCOUNT_ID_ALLOWED,
+    }),
+    walletId: r.string("walletId", { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, allowed: "letters, digits, '.', '_' and '-', at most 63 characters" }),
+    mode,
+    sparkNetwork: r.oneOf("sparkNetwork", SPARK_NETWORKS),
+    allowedHosts,
+    requestCapMsats,
+    windowCapMsats,
+    windowMs: r.integer("windowMs", { min: 1000, default: 300_000 }),
+    paymentTimeoutSecs: r.integer("paymentTimeoutSecs", { min: 1, max: 600, default: 45 }),
+    port,
+    minInstances,
+    maxInstances,
+    ingress: r.oneOf("ingress", INGRESS_SETTINGS, "all"),
+    publicInvoker: r.boolean("publicInvoker", true),
+  };
+}
+
+function readControl(problems: string[], raw: RawConfig): ControlConfig {
+  const path = projectKey("control");
+  const value = raw[path];
+  const r = new Reader(problems, path, isPlainObject(value) ? value : {});
+  if (!isPlainObject(value)) {
+    problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
+  }
+  r.onlyKeys(["image", "serviceName", "serviceAccountId", "port", "timeoutMs", "envNames", "minInstances", "maxInstances", "ingress", "publicInvoker"]);
+  const serviceName = r.string("serviceName", { pattern: SERVICE_NAME_PATTERN, allowed: SERVICE_NAME_ALLOWED });
+  const names = r.object("envNames", false);
+  names?.onlyKeys(["baseUrl", "authToken", "timeoutMs"]);
+  const envName = (key: keyof ControlEnvNames): string =>
+    names
+      ? names.string(key, { default: CANONICAL_CONTROL_ENV_NAMES[key], pattern: ENV_NAME_PATTERN, allowed: "an environment variable name (A-Z, 0-9, _)" })
+      : CANONICAL_CONTROL_ENV_NAMES[key];
+  const envNames = { baseUrl: envName("baseUrl"), authToken: envName("authToken"), timeoutMs: envName("timeoutMs") };
+  if (new Set(Object.values(envNames)).size !== 3) {
+    r.problem("envNames", `must be three different names, got ${show(envNames)}`);
+  }
+  const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
+  const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
+  if (maxInstances < minInstances) {
+    r.problem("maxInstances", `${maxInstances} is not allowed; allowed: an integer >= minInstances (${minInstances})`);
+  }
+  return {
+    image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
+    serviceName,
+    serviceAccountId: r.string("serviceAccountId", {
+      default: defaultServiceAccountId(serviceName),
+      pattern: ACCOUNT_ID_PATTERN,
+      allowed: ACCOUNT_ID_ALLOWED,
+    }),
+    port: r.integer("port", { min: 1, max: 65535, default: 8080 }),
+    timeoutMs: r.integer("timeoutMs", { min: 100, max: 600_000, default: 12_000 }),
+    envNames,
+    minInstances,
+    maxInstances,
+    ingress: r.oneOf("ingress", INGRESS_SETTINGS, "all"),
+    publicInvoker: r.boolean("publicInvoker", false),
+  };
+}
+
+function readVerification(problems: string[], raw: RawConfig, executor: ExecutorConfig): VerificationConfig {
+  const path = projectKey("verification");
+  const value = raw[path];
+  if (value !== undefined && !isPlainObject(value)) {
+    problems.push(`${path}: must be an object, got ${show(value)}`);
+    return { deadlineMs: 180_000 };
+  }
+  const r = new Reader(problems, path, value ?? {});
+  if (isPlainObject(value) && "enabled" in value) {
+    // The gate between rollout and revocation is not optional; only its payment probe is.
+    r.problem("enabled", "verification cannot be disabled; to skip only the payment probe, set verification.payment.enabled: false");
+  }
+  r.onlyKeys(["payment", "deadlineMs", "enabled"]);
+  const deadlineMs = r.integer("deadlineMs", { min: 1000, max: 900_000, default: 180_000 });
+  const payment = r.object("payment", false);
+  if (!payment) return { deadlineMs };
+  payment.onlyKeys(["enabled", "invoiceConfigKey", "host", "maxAmountMsats"]);
+  if (!payment.boolean("enabled", true)) return { deadlineMs };
+  const host = payment.string("host");
+  if (host && !executor.allowedHosts.includes(host)) {
+    payment.problem("host", `${show(host)} is not allowed; allowed: one of executor.allowedHosts (${executor.allowedHosts.join(", ") || "none"})`);
+  }
+  const maxAmountMsats = payment.integer("maxAmountMsats", { min: 1 });
+  if (maxAmountMsats > executor.requestCapMsats) {
+    payment.problem("maxAmountMsats", `${maxAmountMsats} is not allowed; allowed: an integer <= executor.requestCapMsats (${executor.requestCapMsats})`);
+  }
+  return {
+    deadlineMs,
+    payment: {
+      invoiceConfigKey: payment.string("invoiceConfigKey", { default: "smokeInvoice", pattern: CONFIG_KEY_PATTERN, allowed: "a config key name" }),
+      host,
+      maxAmountMsats,
+    },
+  };
+}
+
+/**
+ * Parses and validates the whole stack configuration. Throws one `ConfigError` listing every
+ * problem; returns a fully-defaulted, typed config otherwise.
+ */
+export function parseStackConfig(raw: RawConfig): StackConfig {
+  const problems: string[] = [];
+  const gcpProject = raw["gcp:project"];
+  if (typeof gcpProject !== "string" || !GCP_PROJECT_PATTERN.test(gcpProject)) {
+    problems.push(`gcp:project: ${gcpProject === undefined ? "is required" : `${show(gcpProject)} is not allowed`}; allowed: a GCP project id (6 to 30 lowercase letters, digits, hyphens)`);
+  }
+  const region = raw["gcp:region"];
+  if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
+    problems.push(`gcp:region: ${region === undefined ? "is required" : `${show(region)} is not allowed`}; allowed: a Cloud Run region such as us-central1`);
+  }
+  const environmentValue = raw[projectKey("environment")];
+  if (typeof environmentValue !== "string" || !(ENVIRONMENTS as readonly string[]).includes(environmentValue)) {
+    problems.push(`${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`);
+  }
+  const known = new Set([
+    "environment", "executor", "control", "verification", ...CREDENTIALS,
+  ].map(projectKey));
+  for (const key of Object.keys(raw)) {
+    // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
+    // any other key in our namespace is a typo that would otherwise be silently ignored.
+    if (key.startsWith(`${PROJECT}:`) && !known.has(key) && !/^wallet-executor:(sparkApiKeyG|mnemonicG)[0-9]+$/.test(key)) {
+      const name = key.slice(PROJECT.length + 1);
+      const payment = raw[projectKey("verification")];
+      const invoiceKey = isPlainObject(payment) && isPlainObject(payment.payment) ? payment.payment.invoiceConfigKey ?? "smokeInvoice" : "smokeInvoice";
+      if (name !== invoiceKey) {
+        problems.push(`${key}: unknown key; allowed: ${[...known].join(", ")}, and the secret values sparkApiKeyG<n>, mnemonicG<n>, ${String(invoiceKey)}`);
+      }
+    }
+  }
+  const executor = readExecutor(problems, raw);
+  const config: StackConfig = {
+    gcpProject: typeof gcpProject === "string" ? gcpProject : "",
+    region: typeof region === "string" ? region : "",
+    environment: (environmentValue as Environment) ?? "staging",
+    executor,
+    control: readControl(problems, raw),
+    authToken: readCredential(problems, raw, "authToken"),
+    sparkApiKey: readCredential(problems, raw, "sparkApiKey"),
+    mnemonic: readCredential(problems, raw, "mnemonic"),
+    verification: readVerification(problems, raw, executor),
+  };
+  if (config.executor.serviceName && config.executor.serviceName === config.control.serviceName) {
+    problems.push(`${projectKey("control")}.serviceName: ${show(config.control.serviceName)} is not allowed; allowed: a name different from executor.serviceName`);
+  }
+  if (config.executor.serviceAccountId && config.executor.serviceAccountId === config.control.serviceAccountId) {
+    problems.push(`${projectKey("control")}.serviceAccountId: ${show(config.control.serviceAccountId)} is not allowed; allowed: an account different from the executor's (each service reads only its own secrets)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The secret config keys whose values the program needs for this config. */
+export function requiredSecretKeys(config: StackConfig): string[] {
+  const keys: string[] = [];
+  for (const credential of ["sparkApiKey", "mnemonic"] as const) {
+    const generations = config[credential];
+    keys.push(projectKey(generationValueKey(credential, generations.current)));
+    if (generations.previous !== undefined) keys.push(projectKey(generationValueKey(credential, generations.previous)));
+  }
+  if (config.verification.payment) keys.push(projectKey(config.verification.payment.invoiceConfigKey));
+  return keys;
+}
+
+/**
+ * Checks that every secret value the config needs is present and was stored encrypted.
+ * `secretKeys` is the engine's list of keys set with `--secret` (PULUMI_CONFIG_SECRET_KEYS).
+ */
+export function checkSecretKeys(config: StackConfig, present: ReadonlySet<string>, secretKeys: ReadonlySet<string>): void {
+  const problems: string[] = [];
+  for (const key of requiredSecretKeys(config)) {
+    const name = key.slice(PROJECT.length + 1);
+    if (!present.has(key)) {
+      problems.push(`${key}: is required (a secret value); set it with: pulumi config set --secret ${name} <value>`);
+    } else if (!secretKeys.has(key)) {
+      problems.push(`${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${name} <value>`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Project keys whose values are objects, stored by Pulumi as JSON text. */
+const OBJECT_KEYS = new Set(["executor", "control", "verification", ...CREDENTIALS].map(projectKey));
+
+/**
+ * Turns the engine's config map (every value a string; objects as JSON text) into `RawConfig`.
+ * Secret values are never decoded: they are left out, and only their presence is reported.
+ */
+export function decodeConfigMap(
+  all: Readonly<Record<string, string>>,
+  isSecret: (key: string) => boolean,
+): { raw: RawConfig; present: Set<string>; secretKeys: Set<string> } {
+  const raw: Record<string, unknown> = {};
+  const present = new Set<string>();
+  const secretKeys = new Set<string>();
+  const problems: string[] = [];
+  for (const [key, text] of Object.entries(all)) {
+    present.add(key);
+    if (isSecret(key)) {
+      secretKeys.add(key);
+      if (OBJECT_KEYS.has(key)) problems.push(`${key}: is stored as a secret; allowed: plain config (it holds no secret, and must be reviewable in PRs)`);
+      continue;
+    }
+    if (OBJECT_KEYS.has(key)) {
+      try {
+        raw[key] = JSON.parse(text);
+      } catch {
+        problems.push(`${key}: is not valid structured config; allowed: a YAML object under the key in Pulumi.<stack>.yaml`);
+      }
+    } else {
+      raw[key] = text;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { raw, present, secretKeys };
+}

@@ -1,0 +1,62 @@
+/**
+ * Reads a `Pulumi.<stack>.yaml` into the config map the engine hands a program: every key
+ * namespaced, every value a string (objects as JSON text), and the list of keys that hold secure
+ * values. Secure values are NEVER decrypted: each becomes a redacted placeholder.
+ */
+import { parse } from "yaml";
+import { ConfigError } from "./config";
+
+/** Stands in for every secure value in offline evaluations; it must never appear in any output. */
+export const REDACTED_PLACEHOLDER_PREFIX = "REDACTED-SECURE-VALUE";
+
+export function redactedPlaceholder(key: string): string {
+  return `${REDACTED_PLACEHOLDER_PREFIX}:${key}`;
+}
+
+export interface StackFileConfig {
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+}
+
+function isSecure(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+/** Parses the text of a stack file; `project` namespaces bare keys, as the CLI does. */
+export function readStackFile(text: string, project: string, fileName = "stack file"): StackFileConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new ConfigError([`${fileName}: is not valid YAML (${(err as Error).message.split("\n")[0]})`]);
+  }
+  if (doc === null || doc === undefined) return { config: {}, secretKeys: [] };
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new ConfigError([`${fileName}: must be a YAML mapping with a config: section`]);
+  const section = (doc as Record<string, unknown>).config ?? {};
+  if (typeof section !== "object" || section === null || Array.isArray(section)) {
+    throw new ConfigError([`${fileName}: config must be a mapping of keys to values`]);
+  }
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [rawKey, value] of Object.entries(section)) {
+    const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+    if (isSecure(value)) {
+      config[key] = redactedPlaceholder(key);
+      secretKeys.push(key);
+    } else if (containsSecure(value)) {
+      throw new ConfigError([`${key}: holds a nested secure value; allowed: secure values only at the top level of a key (pulumi config set --secret <key>)`]);
+    } else if (typeof value === "string") {
+      config[key] = value;
+    } else {
+      config[key] = JSON.stringify(value);
+    }
+  }
+  return { config, secretKeys };
+}
+
+function containsSecure(value: unknown): boolean {
+  if (isSecure(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSecure);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecure);
+  return false;
+}

@@ -1,0 +1,201 @@
+/**
+ * The wallet executor stack, as a function: the runbook's rotation order as one dependency graph.
+ *
+ *   stage new secret versions -> executor rollout -> control rollout -> verification -> revoke previous
+ *
+ * Config is parsed and validated completely before the first resource is registered. `index.ts`
+ * calls `defineStack()` once; tests and offline tools call it again under their own monitor.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ControlService } from "./components/control-service";
+import { ExecutorService } from "./components/executor-service";
+import { GenerationValues, RotatingSecret } from "./components/rotating-secret";
+import { Verification } from "./components/verification";
+import {
+  CREDENTIALS,
+  CredentialKey,
+  PROJECT,
+  StackConfig,
+  checkSecretKeys,
+  decodeConfigMap,
+  generationValueKey,
+  parseStackConfig,
+} from "./lib/config";
+
+// The engine's own record of which keys were set with --secret (internal to the SDK, stable since 3.x).
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+
+/** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
+export type StackOutputs = ReturnType<typeof defineStack>;
+
+/** Registers the whole stack from the current Pulumi config and returns its outputs. */
+export function defineStack() {
+  const decoded = decodeConfigMap(pulumi.runtime.allConfig(), isConfigSecret);
+  const config: StackConfig = parseStackConfig(decoded.raw);
+  checkSecretKeys(config, decoded.present, decoded.secretKeys);
+
+  const projectConfig = new pulumi.Config(PROJECT);
+  const { gcpProject: project, region, environment } = config;
+
+  /** Destroyed versions stay recoverable this long (the mnemonic's must outlast reconciliation). */
+  const DESTROY_TTL_DAYS = 30;
+
+  /**
+   * Revocation waits for the verification gate, but the gate is built from the secrets' outputs:
+   * the secrets get a promise of it, resolved once the gate exists (or rejected if building fails,
+   * so a broken program fails instead of waiting forever).
+   */
+  let releaseGate: (gate: pulumi.Resource) => void = () => undefined;
+  let abandonGate: (reason: Error) => void = () => undefined;
+  const revocationGate = new Promise<pulumi.Resource>((resolve, reject) => {
+    releaseGate = resolve;
+    abandonGate = reject;
+  });
+
+  const credentialNames: Record<CredentialKey, string> = { authToken: "auth-token", sparkApiKey: "spark-api-key", mnemonic: "mnemonic" };
+
+  function rotatingSecret(credential: CredentialKey, values: GenerationValues, protect: boolean): RotatingSecret {
+    const name = credentialNames[credential];
+    return new RotatingSecret(name, {
+      // Secret ids are scoped by the executor's service name: two deployments in one project never share one.
+      secretId: `${config.executor.serviceName}-${name}`,
+      project,
+      region,
+      labels: { app: PROJECT, environment, credential: name },
+      current: config[credential].current,
+      previous: config[credential].previous,
+      revokePrevious: config[credential].revokePrevious,
+      revocationGate: config[credential].revokePrevious ? revocationGate : undefined,
+      values,
+      destroyTtlDays: DESTROY_TTL_DAYS,
+      protect,
+    });
+  }
+
+  function configValues(credential: "sparkApiKey" | "mnemonic"): GenerationValues {
+    const values: Record<number, pulumi.Output<string>> = {};
+    for (const generation of [config[credential].current, config[credential].previous]) {
+      if (generation !== undefined) values[generation] = projectConfig.requireSecret(generationValueKey(credential, generation));
+    }
+    return { kind: "provided", values };
+  }
+
+  // 1. Stage: every configured generation is its own version; the previous stays enabled for now.
+  const authToken = rotatingSecret("authToken", { kind: "random-token" }, false);
+  const sparkApiKey = rotatingSecret("sparkApiKey", configValues("sparkApiKey"), false);
+  // The mnemonic is the wallet's identity: its secret is protected from deletion by the engine.
+  const mnemonic = rotatingSecret("mnemonic", configValues("mnemonic"), true);
+
+  // 2. Executor rollout, pinned to the current versions (its grants come first, inside the component).
+  const executor = new ExecutorService("executor", {
+    project,
+    location: region,
+    serviceName: config.executor.serviceName,
+    serviceAccountId: config.executor.serviceAccountId,
+    image: config.executor.image,
+    mode: config.executor.mode,
+    walletId: config.executor.walletId,
+    sparkNetwork: config.executor.sparkNetwork,
+    allowedHosts: config.executor.allowedHosts,
+    requestCapMsats: config.executor.requestCapMsats,
+    windowCapMsats: config.executor.windowCapMsats,
+    windowMs: config.executor.windowMs,
+    paymentTimeoutSecs: config.executor.paymentTimeoutSecs,
+    minInstances: config.executor.minInstances,
+    maxInstances: config.executor.maxInstances,
+    ingress: config.executor.ingress,
+    publicInvoker: config.executor.publicInvoker,
+    authToken: { secretResourceId: authToken.secretResourceId, versionNumber: authToken.current.versionNumber },
+    authTokenGeneration: config.authToken.current,
+    sparkApiKey: { secretResourceId: sparkApiKey.secretResourceId, versionNumber: sparkApiKey.current.versionNumber },
+    mnemonic: {
+      secretResourceId: mnemonic.secretResourceId,
+      versionNumber: mnemonic.current.versionNumber,
+      versionName: mnemonic.current.versionName,
+    },
+  });
+
+  // 3. Control rollout: the same token version as the executor, after the executor.
+  const control = new ControlService("control", {
+    project,
+    location: region,
+    serviceName: config.control.serviceName,
+    serviceAccountId: config.control.serviceAccountId,
+    image: config.control.image,
+    port: config.control.port,
+    minInstances: config.control.minInstances,
+    maxInstances: config.control.maxInstances,
+    ingress: config.control.ingress,
+    publicInvoker: config.control.publicInvoker,
+    envNames: config.control.envNames,
+    executorUrl: executor.uri,
+    executorTimeoutMs: config.control.timeoutMs,
+    authToken: { secretResourceId: authToken.secretResourceId, versionNumber: authToken.current.versionNumber },
+    executorService: executor.service,
+  });
+
+  // 4. Verification: the runbook's checklist against the running executor, after the control rollout.
+  // The version resources this verification releases for revocation (named `<credential>-g<previous>`).
+  const revoking = CREDENTIALS.filter((credential) => config[credential].revokePrevious).map(
+    (credential) => `${credentialNames[credential]}-g${config[credential].previous}`,
+  );
+
+  let verification: Verification;
+  try {
+    const payment = config.verification.payment;
+    verification = new Verification(
+      "verification",
+      {
+        baseUrl: executor.uri,
+        expectTokenVersion: config.authToken.current,
+        generations: { authToken: config.authToken.current, sparkApiKey: config.sparkApiKey.current, mnemonic: config.mnemonic.current },
+        executorRevision: executor.latestReadyRevision,
+        controlRevision: control.latestReadyRevision,
+        revoking,
+        expectMode: config.executor.mode,
+        deadlineMs: config.verification.deadlineMs,
+        token: authToken.current.value,
+        previousToken: authToken.previous?.value,
+        payment:
+          payment === undefined
+            ? undefined
+            : { invoice: projectConfig.requireSecret(payment.invoiceConfigKey), host: payment.host, maxAmountMsats: payment.maxAmountMsats },
+      },
+      // On the control service itself (not its component): the graph the engine and the policy pack see.
+      { dependsOn: [control.service] },
+    );
+  } catch (err) {
+    abandonGate(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  // 5. Revoke: previous versions with revokePrevious were waiting for this.
+  releaseGate(verification);
+
+  function credentialOutputs(secret: RotatingSecret, credential: CredentialKey) {
+    return {
+      currentGeneration: config[credential].current,
+      currentVersion: secret.current.versionNumber,
+      previousGeneration: config[credential].previous,
+      previousVersion: secret.previous?.versionNumber,
+      previousRevoked: config[credential].previous === undefined ? undefined : config[credential].revokePrevious,
+    };
+  }
+
+  return {
+    environment,
+    executorUrl: executor.uri,
+    executorRevision: executor.latestReadyRevision,
+    executorServiceAccount: executor.serviceAccount.email,
+    controlUrl: control.uri,
+    controlRevision: control.latestReadyRevision,
+    controlServiceAccount: control.serviceAccount.email,
+    credentials: {
+      authToken: credentialOutputs(authToken, "authToken"),
+      sparkApiKey: credentialOutputs(sparkApiKey, "sparkApiKey"),
+      mnemonic: credentialOutputs(mnemonic, "mnemonic"),
+    },
+    // What this stack has verified; prod reads staging's before rotating the mnemonic.
+    verifiedGenerations: verification.generations,
+    verifiedAt: verification.verifiedAt,
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * The core stack, evaluated for real under the recording monitor: exact env wiring, exact
+ * dependency edges, least-privilege grants, secrecy, and every class of bad config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseStackConfig, RawConfig } from "../lib/config";
+import { TYPES } from "../lib/phases";
+import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
+import { MOCK_SECRET_PREFIX, RecordedResource } from "../tools/recording-monitor";
+import { runStack, StackRun, stackConfig } from "./support/stack";
+
+afterAll(() => pulumi.runtime.disconnect());
+
+type Env = { name: string; value?: string; valueSource?: { secretKeyRef: { secret: string; version: string } } };
+
+function containerEnv(service: RecordedResource): Env[] {
+  const template = service.inputs.template as { containers: { envs: Env[] }[] };
+  return template.containers[0].envs;
+}
+
+function envMap(service: RecordedResource): Record<string, string | { secret: string; version: string }> {
+  const out: Record<string, string | { secret: string; version: string }> = {};
+  for (const env of containerEnv(service)) out[env.name] = env.valueSource ? env.valueSource.secretKeyRef : (env.value as string);
+  return out;
+}
+
+/** Every string anywhere in a value. */
+function strings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(strings);
+  return [];
+}
+
+describe("the staging stack", () => {
+  let run: StackRun;
+  beforeAll(async () => {
+    run = await runStack({ stack: "staging" });
+    if (run.error) throw run.error;
+  });
+
+  test("the executor gets exactly the contract's env, every secret pinned to a version number", () => {
+    expect(envMap(run.byName("executor-service"))).toEqual({
+      OA_LIGHTNING_WALLET_EXECUTOR_MODE: "spark",
+      OA_LIGHTNING_WALLET_EXECUTOR_HOST: "0.0.0.0",
+      OA_LIGHTNING_WALLET_EXECUTOR_PORT: "8080",
+      OA_LIGHTNING_WALLET_ID: "openagents-staging",
+      OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-auth-token", version: "14" },
+      OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION: "4",
+      OA_LIGHTNING_SPARK_API_KEY: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key", version: "12" },
+      OA_LIGHTNING_SPARK_NETWORK: "regtest",
+      OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER: "gcp",
+      OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION: "projects/oa-wallet-staging/secrets/wallet-executor-mnemonic/versions/11",
+      OA_LIGHTNING_WALLET_ALLOWED_HOSTS: "l402.staging.openagents.com,sats4ai.com",
+      OA_LIGHTNING_WALLET_REQUEST_CAP_MSATS: "200000",
+      OA_LIGHTNING_WALLET_WINDOW_CAP_MSATS: "1000000",
+      OA_LIGHTNING_WALLET_WINDOW_MS: "300000",
+      OA_LIGHTNING_SPARK_PAYMENT_TIMEOUT_SECS: "45",
+    });
+    // No env var twice (Cloud Run would take one silently).
+    const names = containerEnv(run.byName("executor-service")).map((env) => env.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test("the executor listens on the container port, runs as its own account, and is public only behind its token", () => {
+    const service = run.byName("executor-service");
+    const template = service.inputs.template as { serviceAccount: string; containers: { image: string; ports: { containerPort: number } }[]; scaling: unknown };
+    expect(template.containers[0].ports).toEqual({ containerPort: 8080 });
+    expect(template.containers[0].image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(template.serviceAccount).toBe("wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com");
+    expect(template.scaling).toEqual({ minInstanceCount: 1, maxInstanceCount: 2 });
+    expect(service.inputs).toMatchObject({ name: "wallet-executor", location: "us-central1", ingress: "INGRESS_TRAFFIC_ALL", deletionProtection: true });
+    expect(run.byName("executor-public-invoker").inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers" });
+    expect(run.maybeByName("control-public-invoker")).toBeUndefined();
+  });
+
+  test("the control service gets the executor's URL, the SAME token secret version, and its timeout, under the canonical names", () => {
+    expect(envMap(run.byName("control-service"))).toEqual({
+      OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL: "https://wallet-executor-mock-uc.a.run.app",
+      OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-auth-token", version: "14" },
+      OA_LIGHTNING_WALLET_EXECUTOR_TIMEOUT_MS: "12000",
+    });
+    const executorToken = envMap(run.byName("executor-service")).OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN;
+    expect(envMap(run.byName("control-service")).OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN).toEqual(executorToken);
+  });
+
+  test("no secret reference anywhere uses `latest` or an unpinned version", () => {
+    for (const resource of run.resources) {
+      for (const text of strings(resource.inputs)) expect(text).not.toMatch(/\blatest\b/i);
+    }
+    for (const service of run.ofType(TYPES.cloudRunService)) {
+      for (const env of containerEnv(service)) {
+        if (env.valueSource) expect(env.valueSource.secretKeyRef.version).toMatch(/^[0-9]+$/);
+      }
+    }
+  });
+
+  test("pinned numbers come from the version resources' outputs, not from the generations", () => {
+    // The mocks number versions generation + 10: a program pinning the generation would show "4".
+    expect(run.outputs.credentials).toEqual({
+      authToken: { currentGeneration: 4, currentVersion: "14", previousGeneration: 3, previousVersion: "13", previousRevoked: true },
+      sparkApiKey: { currentGeneration: 2, currentVersion: "12" },
+      mnemonic: { currentGeneration: 1, currentVersion: "11" },
+    });
+  });
+
+  test("the graph enforces the runbook's order: new version -> executor -> control -> verification -> revocation", () => {
+    const current = run.byName("auth-token-g4");
+    const executor = run.byName("executor-service");
+    const control = run.byName("control-service");
+    const verification = run.byName("verification");
+    const revocation = run.byName("auth-token-g3");
+    // Direct edges, as the engine receives them.
+    expect(executor.dependencies).toContain(current.urn);
+    expect(control.dependencies).toContain(executor.urn);
+    expect(verification.dependencies).toContain(control.urn);
+    expect(revocation.dependencies).toContain(verification.urn);
+    // And the whole chain, transitively.
+    expect(run.dependsTransitively(revocation, current)).toBe(true);
+    expect(run.dependsTransitively(revocation, executor)).toBe(true);
+    // Nothing earlier waits for anything later (no cycle, no inverted edge).
+    expect(run.dependsTransitively(current, revocation)).toBe(false);
+    expect(run.dependsTransitively(executor, control)).toBe(false);
+    expect(run.dependsTransitively(control, verification)).toBe(false);
+  });
+
+  test("revocation disables exactly the previous generation, and the current one stays enabled", () => {
+    expect(run.byName("auth-token-g3").inputs).toMatchObject({ enabled: false, deletionPolicy: "DISABLE" });
+    expect(run.byName("auth-token-g4").inputs).toMatchObject({ enabled: true });
+    expect(run.byName("verification").inputs.revoking).toEqual(["auth-token-g3"]);
+  });
+
+  test("each service starts only after its account may read its secrets", () => {
+    const executor = run.byName("executor-service");
+    for (const grant of ["executor-auth-token-access", "executor-spark-api-key-access", "executor-mnemonic-access"]) {
+      expect(executor.dependencies).toContain(run.byName(grant).urn);
+    }
+    expect(run.byName("control-service").dependencies).toContain(run.byName("control-auth-token-access").urn);
+  });
+
+  test("each service account can read exactly the secrets its service uses, nothing project-wide", () => {
+    const grants = run.ofType(TYPES.secretIamMember);
+    const readable = (account: string): string[] =>
+      grants
+        .filter((grant) => grant.inputs.member === `serviceAccount:${account}`)
+        .map((grant) => {
+          expect(grant.inputs.role).toBe("roles/secretmanager.secretAccessor");
+          return grant.inputs.secretId as string;
+        })
+        .sort();
+    const referenced = (service: RecordedResource): string[] => {
+      const env = envMap(service);
+      const secrets = Object.values(env).flatMap((value) => (typeof value === "object" ? [value.secret] : []));
+      const mnemonicPath = env.OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION;
+      if (typeof mnemonicPath === "string") secrets.push(mnemonicPath.replace(/\/versions\/[0-9]+$/, ""));
+      return [...new Set(secrets)].sort();
+    };
+    expect(readable("wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com")).toEqual(referenced(run.byName("executor-service")));
+    expect(readable("wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com")).toHaveLength(3);
+    expect(readable("wallet-control-run@oa-wallet-staging.iam.gserviceaccount.com")).toEqual([
+      "projects/oa-wallet-staging/secrets/wallet-executor-auth-token",
+    ]);
+    expect(grants).toHaveLength(4);
+    expect(run.resources.filter((r) => /projectIam/i.test(r.type))).toEqual([]);
+  });
+
+  test("every version is disabled, never deleted, when dropped; secrets keep destroyed versions recoverable", () => {
+    const versions = run.ofType(TYPES.secretVersion);
+    expect(versions.map((v) => v.name).sort()).toEqual(["auth-token-g3", "auth-token-g4", "mnemonic-g1", "spark-api-key-g2"]);
+    for (const version of versions) expect(version.inputs.deletionPolicy).toBe("DISABLE");
+    for (const secret of run.ofType(TYPES.secret)) {
+      expect(secret.inputs.versionDestroyTtl).toBe("2592000s");
+      expect(secret.inputs.replication).toEqual({ userManaged: { replicas: [{ location: "us-central1" }] } });
+    }
+    expect(run.byName("mnemonic-secret").protect).toBe(true);
+    expect(run.byName("auth-token-secret").protect).toBe(false);
+  });
+
+  test("the token's random source has at least 32 bytes of entropy", () => {
+    for (const random of run.ofType(TYPES.randomPassword)) {
+      expect(random.inputs).toMatchObject({ length: 48, special: false, upper: true, lower: true, numeric: true });
+      expect((random.inputs.length as number) * Math.log2(62)).toBeGreaterThanOrEqual(256);
+    }
+  });
+
+  test("secret values travel only as secrets and never reach a plain output", () => {
+    for (const version of run.ofType(TYPES.secretVersion)) expect(version.secretPaths).toContain("secretData");
+    expect([...run.byName("verification").secretPaths].sort()).toEqual(["payment", "previousToken", "token"]);
+    const outputsText = JSON.stringify(run.outputs);
+    expect(outputsText).not.toContain(MOCK_SECRET_PREFIX);
+    expect(outputsText).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
+    // Plain (non-secret) inputs never hold a generated or configured secret value either.
+    for (const resource of run.resources) {
+      const plain = JSON.stringify(resource.inputs, (key, value) => (resource.secretPaths.includes(key) ? undefined : value));
+      expect(plain).not.toContain(MOCK_SECRET_PREFIX);
+      expect(plain).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
+    }
+  });
+
+  test("components parent their children, with names derived from the component's", () => {
+    for (const resource of run.resources.filter((r) => r.custom && r.type !== TYPES.verification)) {
+      expect(resource.parent).toBeDefined();
+      const parentName = (resource.parent as string).split("::").pop() as string;
+      expect(resource.name.startsWith(parentName)).toBe(true);
+    }
+  });
+});
+
+describe("the prod stack", () => {
+  let run: StackRun;
+  beforeAll(async () => {
+    run = await runStack({ stack: "prod" });
+    if (run.error) throw run.error;
+  });
+
+  test("the control service reads its settings under the configured legacy names", () => {
+    expect(envMap(run.byName("control-service"))).toEqual({
+      SPARK_EXECUTOR_BASE_URL: "https://wallet-executor-mock-uc.a.run.app",
+      SPARK_EXECUTOR_AUTH_TOKEN: { secret: "projects/oa-wallet-prod/secrets/wallet-executor-auth-token", version: "13" },
+      SPARK_EXECUTOR_TIMEOUT_MS: "12000",
+    });
+  });
+
+  test("without revokePrevious the previous version stays enabled and waits for nothing", () => {
+    const previous = run.byName("auth-token-g2");
+    expect(previous.inputs.enabled).toBe(true);
+    expect(previous.dependencies).not.toContain(run.byName("verification").urn);
+    expect(run.ofType(TYPES.secretVersion).filter((v) => v.inputs.enabled === false)).toEqual([]);
+    expect(run.byName("verification").inputs.revoking).toEqual([]);
+  });
+
+  test("the payment probe is off in prod, but verification still runs after the control rollout", () => {
+    const verification = run.byName("verification");
+    expect(verification.inputs.payment).toBeUndefined();
+    expect(verification.dependencies).toContain(run.byName("control-service").urn);
+    expect(verification.inputs).toMatchObject({ expectTokenVersion: 3, expectMode: "spark", generations: { authToken: 3, sparkApiKey: 2, mnemonic: 1 } });
+  });
+});
+
+describe("bad configuration fails with one clear message and registers nothing", () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["missing credential key", { unset: "authToken" }, "wallet-executor:authToken: is required; allowed: an object { current: <integer >= 1>"],
+    ["non-integer generation", { authToken: { current: 2.5 } }, "wallet-executor:authToken.current: 2.5 is not allowed; allowed: an integer from 1 to 1000000"],
+    ["non-positive generation", { sparkApiKey: { current: 0 } }, "wallet-executor:sparkApiKey.current: 0 is not allowed; allowed: an integer from 1 to 1000000"],
+    ["generation given as text", { mnemonic: { current: "1" } }, 'wallet-executor:mnemonic.current: "1" is not allowed; allowed: an integer from 1 to 1000000'],
+    ["previous not older than current", { authToken: { current: 3, previous: 3 } }, "wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)"],
+    ["revokePrevious without previous", { authToken: { current: 3, revokePrevious: true } }, "wallet-executor:authToken.revokePrevious: is true but there is no previous generation to revoke"],
+    ["revokePrevious not a boolean", { authToken: { current: 3, previous: 2, revokePrevious: "yes" } }, 'wallet-executor:authToken.revokePrevious: "yes" is not allowed; allowed: true, false'],
+    ["a typo in a credential key", { authToken: { current: 3, previous: 2, revokePrevios: true } }, 'wallet-executor:authToken: unknown key "revokePrevios"; allowed keys: current, previous, revokePrevious'],
+    ["unknown environment", { environment: "production" }, 'wallet-executor:environment: "production" is not allowed; allowed: staging, prod'],
+    ["empty allowed hosts in spark mode", { executorPatch: { allowedHosts: [] } }, "wallet-executor:executor.allowedHosts: is empty, but mode is spark; allowed: at least one host"],
+    ["an image without digest or tag", { executorPatch: { image: "us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor" } }, "wallet-executor:executor.image: \"us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor\" is not allowed; allowed: a registry image pinned by digest"],
+    ["an image tagged latest", { executorPatch: { image: "us-central1-docker.pkg.dev/p/wallet/executor:latest" } }, "wallet-executor:executor.image"],
+    ["a port that is not 8080", { executorPatch: { port: 8788 } }, "wallet-executor:executor.port: 8788 is not allowed; allowed: 8080 (the container port; the executor does not read Cloud Run's PORT)"],
+    ["an unknown mode", { executorPatch: { mode: "live" } }, 'wallet-executor:executor.mode: "live" is not allowed; allowed: spark, mock'],
+    ["disabling verification", { verification: { enabled: false } }, "wallet-executor:verification.enabled: verification cannot be disabled"],
+    ["a smoke host the executor may not pay", { verification: { payment: { host: "evil.example.com", maxAmountMsats: 1000 } } }, 'wallet-executor:verification.payment.host: "evil.example.com" is not allowed; allowed: one of executor.allowedHosts'],
+    ["a control env name that is not a variable name", { controlPatch: { envNames: { baseUrl: "base-url" } } }, 'wallet-executor:control.envNames.baseUrl: "base-url" is not allowed; allowed: an environment variable name'],
+    ["missing GCP project", { unset: "gcp:project" }, "gcp:project: is required; allowed: a GCP project id"],
+    ["a typo in a top-level key", { authTokn: { current: 1 } }, "wallet-executor:authTokn: unknown key"],
+  ];
+
+  function configWith(change: Record<string, unknown>): { set: Record<string, unknown>; unset: string[] } {
+    const base = stackConfig("staging").config;
+    const set: Record<string, unknown> = {};
+    const unset: string[] = [];
+    for (const [key, value] of Object.entries(change)) {
+      if (key === "unset") unset.push(value as string);
+      else if (key === "executorPatch") set.executor = { ...JSON.parse(base["wallet-executor:executor"]), ...(value as object) };
+      else if (key === "controlPatch") set.control = { ...JSON.parse(base["wallet-executor:control"]), ...(value as object) };
+      else set[key] = value;
+    }
+    return { set, unset };
+  }
+
+  test.each(cases)("%s", async (_label, change, message) => {
+    const run = await runStack({ stack: "staging", ...configWith(change) });
+    expect(run.error).toBeInstanceOf(ConfigError);
+    expect((run.error as ConfigError).message).toContain(message);
+    expect(run.resources).toEqual([]);
+  });
+
+  test("a secret value stored in plaintext is refused, without echoing it", async () => {
+    const plain = await runStack({ stack: "staging", set: { sparkApiKeyG3: "sk_live_plaintext_value", sparkApiKey: { current: 3, previous: 2 } } });
+    expect((plain.error as Error).message).toBe(
+      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret sparkApiKeyG3 <value>",
+    );
+    expect((plain.error as Error).message).not.toContain("sk_live_plaintext_value");
+    expect(plain.resources).toEqual([]);
+  });
+
+  test("a missing secret value names the key and the command that sets it", async () => {
+    const run = await runStack({ stack: "staging", set: { mnemonic: { current: 2, previous: 1 } } });
+    expect((run.error as Error).message).toBe(
+      "invalid stack configuration: wallet-executor:mnemonicG2: is required (a secret value); set it with: pulumi config set --secret mnemonicG2 <value>",
+    );
+    expect(run.resources).toEqual([]);
+  });
+
+  test("several problems are reported together, one line each", () => {
+    const raw: RawConfig = { "gcp:project": "oa-wallet-staging", "gcp:region": "us-central1", "wallet-executor:environment": "qa" };
+    expect(() => parseStackConfig(raw)).toThrow(ConfigError);
+    try {
+      parseStackConfig(raw);
+    } catch (err) {
+      const problems = (err as ConfigError).problems;
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          'wallet-executor:environment: "qa" is not allowed; allowed: staging, prod',
+          "wallet-executor:executor: is required",
+          "wallet-executor:control: is required",
+          expect.stringContaining("wallet-executor:authToken: is required"),
+        ]),
+      );
+      expect((err as Error).message.split("\n")[0]).toMatch(/^invalid stack configuration \([0-9]+ problems\):$/);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Runs the real program (`defineStack`) under the recording monitor, with a shipped stack file's
+ * config and optional overrides, and answers questions about the graph it registered.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT } from "../../lib/config";
+import { readStackFile } from "../../lib/stack-file";
+import { defineStack } from "../../program";
+import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../tools/recording-monitor";
+
+export const ROOT = path.resolve(__dirname, "../..");
+
+export interface StackRun extends Evaluation {
+  /** The one resource with this logical name; throws if there is none or several. */
+  byName(name: string): RecordedResource;
+  maybeByName(name: string): RecordedResource | undefined;
+  ofType(type: string): RecordedResource[];
+  /** True when `from` depends on `to` through any chain of direct dependencies. */
+  dependsTransitively(from: RecordedResource, to: RecordedResource): boolean;
+}
+
+export interface StackRunOptions {
+  readonly stack?: "staging" | "prod";
+  /** Values to set (objects are stored as JSON text, as the engine does), keyed `ns:key` or bare project keys. */
+  readonly set?: Readonly<Record<string, unknown>>;
+  /** Keys to remove. */
+  readonly unset?: readonly string[];
+  /** Extra keys to treat as secret (values given in `set`). */
+  readonly secret?: readonly string[];
+  readonly mocks?: MockOptions;
+  readonly preview?: boolean;
+}
+
+const qualify = (key: string): string => (key.includes(":") ? key : `${PROJECT}:${key}`);
+
+/** The config map of a shipped stack file, as the engine would pass it (secure values redacted). */
+export function stackConfig(stack: "staging" | "prod"): { config: Record<string, string>; secretKeys: string[] } {
+  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  return readStackFile(fs.readFileSync(file, "utf8"), PROJECT, file);
+}
+
+export async function runStack(options: StackRunOptions = {}): Promise<StackRun> {
+  const stack = options.stack ?? "staging";
+  const { config, secretKeys } = stackConfig(stack);
+  for (const key of options.unset ?? []) delete config[qualify(key)];
+  for (const [key, value] of Object.entries(options.set ?? {})) {
+    config[qualify(key)] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const secrets = new Set([...secretKeys.filter((key) => key in config), ...(options.secret ?? []).map(qualify)]);
+  const evaluation = await evaluateProgram({
+    program: defineStack,
+    project: PROJECT,
+    stack,
+    config,
+    secretKeys: [...secrets],
+    preview: options.preview,
+    mocks: stackMocks(options.mocks),
+  });
+  const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
+  const run: StackRun = {
+    ...evaluation,
+    maybeByName(name) {
+      const found = evaluation.resources.filter((r) => r.name === name);
+      if (found.length > 1) throw new Error(`several resources named ${name}`);
+      return found[0];
+    },
+    byName(name) {
+      const found = run.maybeByName(name);
+      if (!found) throw new Error(`no resource named ${name}; registered: ${evaluation.resources.map((r) => r.name).join(", ")}`);
+      return found;
+    },
+    ofType(type) {
+      return evaluation.resources.filter((r) => r.type === type);
+    },
+    dependsTransitively(from, to) {
+      const seen = new Set<string>();
+      const stack = [...from.dependencies];
+      while (stack.length > 0) {
+        const urn = stack.pop() as string;
+        if (urn === to.urn) return true;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        stack.push(...(byUrn.get(urn)?.dependencies ?? []));
+      }
+      return false;
+    },
+  };
+  return run;
+}

@@ -1,0 +1,340 @@
+/**
+ * A mock resource monitor that records every registration as the engine would see it: type,
+ * name, URN, parent, inputs (with which of them are secret), direct and per-property
+ * dependencies, and options such as `protect`. Tests, the policy harness and the offline plan all
+ * evaluate the real program through it, so they read the same graph `pulumi up` builds.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { TYPES } from "../lib/phases";
+
+// Internal SDK modules: the mock monitor class, the settings that install it, and the wire
+// format's special signatures. Narrowly typed here; the SDK is pinned in package.json.
+const mocksModule = require("@pulumi/pulumi/runtime/mocks") as {
+  MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorInstance;
+};
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+  setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean, organization?: string): void;
+  waitForRPCs(): Promise<void>;
+};
+const stateModule = require("@pulumi/pulumi/runtime/state") as {
+  getStore(): { supportsSecrets: boolean; supportsResourceReferences: boolean; supportsOutputValues: boolean; supportsDeletedWith: boolean; supportsAliasSpecs: boolean };
+};
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+  specialSigKey: string;
+  specialSecretSig: string;
+  specialResourceSig: string;
+  specialOutputValueSig: string;
+  unknownValue: string;
+};
+
+interface ProtoStruct {
+  toJavaScript(): Record<string, unknown>;
+}
+interface RegisterResourceRequestLike {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): ProtoStruct | undefined;
+  getProtect(): boolean | undefined;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getRetainondelete(): boolean | undefined;
+  getDeletedwith(): string;
+}
+interface MockMonitorInstance {
+  registerResource(req: RegisterResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
+  newUrn(parent: string, type: string, name: string): string;
+}
+
+/** An unknown value (computed during preview), as recorded in inputs. */
+export const UNKNOWN = Symbol.for("wallet-executor.unknown");
+
+/** One registration, as the engine received it. */
+export interface RecordedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** The parent's URN, or undefined at the top level. */
+  readonly parent?: string;
+  /** Direct dependencies (URNs), from inputs and `dependsOn`. */
+  readonly dependencies: readonly string[];
+  /** Which input properties depend on which resources. */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Inputs with secrets unwrapped and unknowns as `UNKNOWN`; see `secretPaths`. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Dotted paths of the inputs that were marked secret (`secretData`, `payment`, ...). */
+  readonly secretPaths: readonly string[];
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+  readonly provider?: string;
+  readonly deletedWith?: string;
+  /** Registration order. */
+  readonly sequence: number;
+}
+
+/** Converts a wire value: secrets unwrapped (paths noted), resource references to URNs. */
+function decodeWireValue(value: unknown, at: string, secretPaths: string[]): unknown {
+  if (value === rpc.unknownValue) return UNKNOWN;
+  if (Array.isArray(value)) return value.map((item, i) => decodeWireValue(item, `${at}[${i}]`, secretPaths));
+  if (value === null || typeof value !== "object") return value;
+  const obj = value as Record<string, unknown>;
+  const sig = obj[rpc.specialSigKey];
+  if (sig === rpc.specialSecretSig) {
+    secretPaths.push(at);
+    return decodeWireValue(obj.value, at, []);
+  }
+  if (sig === rpc.specialResourceSig) return obj.urn;
+  if (sig === rpc.specialOutputValueSig) {
+    if (obj.secret === true) secretPaths.push(at);
+    return "value" in obj ? decodeWireValue(obj.value, at, []) : UNKNOWN;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(obj)) {
+    if (item !== undefined) out[key] = decodeWireValue(item, at ? `${at}.${key}` : key, secretPaths);
+  }
+  return out;
+}
+
+/** The engine's URN: the parent's full type chain, except the root stack's type. */
+export function engineUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  let qualified = type;
+  if (parent) {
+    const parentQualified = parent.split("::")[2];
+    if (parentQualified !== "pulumi:pulumi:Stack") qualified = `${parentQualified}$${type}`;
+  }
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** Builds the recording monitor class lazily (the SDK's mock module is loaded on first use). */
+function recordingMonitorClass() {
+  return class RecordingMonitor extends mocksModule.MockMonitor {
+    readonly records: RecordedResource[] = [];
+
+    newUrn(parent: string, type: string, name: string): string {
+      return engineUrn(pulumi.getStack(), pulumi.getProject(), parent, type, name);
+    }
+
+    async registerResource(req: RegisterResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void> {
+      const secretPaths: string[] = [];
+      const raw = req.getObject()?.toJavaScript() ?? {};
+      const inputs = decodeWireValue(raw, "", secretPaths) as Record<string, unknown>;
+      const propertyDependencies: Record<string, string[]> = {};
+      req.getPropertydependenciesMap().forEach((deps, key) => {
+        propertyDependencies[key] = [...deps.getUrnsList()];
+      });
+      this.records.push({
+        urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+        type: req.getType(),
+        name: req.getName(),
+        custom: req.getCustom(),
+        parent: req.getParent() || undefined,
+        dependencies: [...new Set(req.getDependenciesList())],
+        propertyDependencies,
+        inputs,
+        secretPaths,
+        protect: req.getProtect() === true,
+        retainOnDelete: req.getRetainondelete() === true,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        provider: req.getProvider() || undefined,
+        deletedWith: req.getDeletedwith() || undefined,
+        sequence: this.records.length,
+      });
+      return super.registerResource(req, callback);
+    }
+  };
+}
+export type RecordingMonitor = InstanceType<ReturnType<typeof recordingMonitorClass>>;
+let RecordingMonitorClass: ReturnType<typeof recordingMonitorClass> | undefined;
+
+/** Placeholder values the mocks give generated secrets: tests and tools check they never leak. */
+export const MOCK_SECRET_PREFIX = "MOCKSECRET";
+
+/**
+ * Version numbers the mocks give secret versions: the generation plus this offset, so a test can
+ * tell a pinned version NUMBER (from the resource's output) from the generation it holds.
+ */
+export const MOCK_VERSION_OFFSET = 10;
+
+/** Options for the mocks: outputs of referenced stacks (`StackReference`). */
+export interface MockOptions {
+  readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+/** Realistic outputs for the provider resources this stack uses, deterministic for snapshots. */
+export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
+  return {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+      const inputs = args.inputs as Record<string, unknown>;
+      const project = String(inputs.project ?? "mock-project");
+      switch (args.type) {
+        case TYPES.secret: {
+          const id = `projects/${project}/secrets/${String(inputs.secretId)}`;
+          return { id, state: { ...inputs, name: id } };
+        }
+        case TYPES.secretVersion: {
+          const generation = /-g([0-9]+)$/.exec(args.name);
+          const version = String((generation ? Number(generation[1]) : 0) + MOCK_VERSION_OFFSET);
+          const name = `${String(inputs.secret)}/versions/${version}`;
+          return { id: name, state: { ...inputs, name, version } };
+        }
+        case TYPES.randomPassword: {
+          const length = Number(inputs.length ?? 32);
+          const result = `${MOCK_SECRET_PREFIX}_${args.name.replace(/[^A-Za-z0-9]/g, "")}`.padEnd(length, "x").slice(0, Math.max(length, 24));
+          return { id: args.name, state: { ...inputs, result } };
+        }
+        case TYPES.serviceAccount: {
+          const email = `${String(inputs.accountId)}@${project}.iam.gserviceaccount.com`;
+          return { id: `projects/${project}/serviceAccounts/${email}`, state: { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}` } };
+        }
+        case TYPES.cloudRunService: {
+          const name = String(inputs.name);
+          return {
+            id: `projects/${project}/locations/${String(inputs.location)}/services/${name}`,
+            state: {
+              ...inputs,
+              uri: `https://${name}-mock-uc.a.run.app`,
+              latestReadyRevision: `${name}-00001-mck`,
+              latestCreatedRevision: `${name}-00001-mck`,
+            },
+          };
+        }
+        case TYPES.verification: {
+          // The gate's secrets are inputs only; its outputs are a non-secret report.
+          const { token: _token, previousToken: _previous, payment: _payment, __provider: _provider, ...rest } = inputs;
+          return { id: `${args.name}-mock`, state: { ...rest, verifiedAt: "2026-01-01T00:00:00.000Z", checks: [] } };
+        }
+        case "pulumi:pulumi:StackReference": {
+          const stackName = String(inputs.name);
+          return { id: stackName, state: { name: stackName, outputs: options.stackOutputs?.[stackName] ?? {}, secretOutputNames: [] } };
+        }
+        default:
+          return { id: `${args.name}-id`, state: inputs };
+      }
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+      return args.inputs as Record<string, unknown>;
+    },
+  };
+}
+
+/** Installs a fresh recording monitor as the Pulumi runtime's monitor. */
+export function installRecordingMonitor(
+  mocks: pulumi.runtime.Mocks,
+  project: string,
+  stack: string,
+  preview = false,
+): RecordingMonitor {
+  RecordingMonitorClass ??= recordingMonitorClass();
+  const monitor = new RecordingMonitorClass(mocks);
+  settings.setMockOptions(monitor, project, stack, preview);
+  // What setMocks enables: secrets and resource references travel as they do with the engine.
+  const store = stateModule.getStore();
+  store.supportsSecrets = true;
+  store.supportsResourceReferences = true;
+  store.supportsOutputValues = false;
+  store.supportsDeletedWith = true;
+  store.supportsAliasSpecs = true;
+  return monitor;
+}
+
+/** What one evaluation of a program produced. */
+export interface Evaluation {
+  /** Everything registered, in order (also when the program failed part-way). */
+  readonly resources: readonly RecordedResource[];
+  /** The program's stack outputs, resolved; secret ones are "[secret]". Empty when it failed. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** What the program threw (a config error, say), if it failed. */
+  readonly error?: unknown;
+}
+
+export interface EvaluateOptions {
+  /**
+   * The program: the path of its entry module (a Pulumi TypeScript/JavaScript program), or a
+   * function that registers its resources and returns its outputs (how tests run `defineStack`:
+   * under Jest a module cannot be re-executed by clearing `require.cache`).
+   */
+  readonly program: string | (() => unknown);
+  readonly project: string;
+  readonly stack: string;
+  /** Config as the engine passes it: `namespace:key` -> string (objects as JSON text). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Keys of `config` that were set with --secret. */
+  readonly secretKeys?: readonly string[];
+  readonly preview?: boolean;
+  readonly mocks?: pulumi.runtime.Mocks;
+}
+
+const SECRET_MARK = "[secret]";
+
+/** Resolves an exported value the way stack outputs are resolved; secrets become "[secret]". */
+async function resolveOutput(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const output = value as pulumi.Output<unknown>;
+    const [inner, isSecret] = await Promise.all([
+      new Promise<unknown>((resolve) => output.apply((v) => { resolve(v); return v; })),
+      (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+    ]);
+    return isSecret ? SECRET_MARK : resolveOutput(inner);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(resolveOutput));
+  if (value instanceof Promise) return resolveOutput(await value);
+  if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = await resolveOutput(item);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Evaluates a program under the recording monitor with the given config, waits for every
+ * registration, and returns what was registered. A program that throws (a config error, say) is
+ * reported in `error`, with whatever it registered before throwing.
+ */
+export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+  const monitor = installRecordingMonitor(options.mocks ?? stackMocks(), options.project, options.stack, options.preview ?? false);
+  pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
+  const program = options.program;
+  let exported: unknown;
+  let error: unknown;
+  try {
+    if (typeof program === "function") {
+      exported = program();
+    } else {
+      const programPath = require.resolve(path.resolve(program));
+      // Re-running a program means re-executing its entry module; its imports stay cached.
+      delete require.cache[programPath];
+      exported = require(programPath);
+    }
+  } catch (err) {
+    error = err;
+  }
+  const outputs: Record<string, unknown> = {};
+  if (error === undefined && exported !== null && typeof exported === "object") {
+    try {
+      for (const [key, value] of Object.entries(exported)) {
+        if (key !== "__esModule" && key !== "default") outputs[key] = await resolveOutput(value);
+      }
+    } catch (err) {
+      error = err;
+    }
+  }
+  try {
+    await settings.waitForRPCs();
+  } catch (err) {
+    error ??= err;
+  }
+  return { resources: [...monitor.records], outputs: error === undefined ? outputs : {}, error };
+}
