@@ -6,6 +6,7 @@
  * Config is parsed and validated completely before the first resource is registered. `index.ts`
  * calls `defineStack()` once; tests and offline tools call it again under their own monitor.
  */
+import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlService } from "./components/control-service";
 import { ExecutorService } from "./components/executor-service";
@@ -17,7 +18,10 @@ import {
   PROJECT,
   StackConfig,
   checkSecretKeys,
+  checkStagingVerified,
   decodeConfigMap,
+  defaultStagingStack,
+  needsStagingVerification,
   generationValueKey,
   parseStackConfig,
 } from "./lib/config";
@@ -26,13 +30,24 @@ import {
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
-export type StackOutputs = ReturnType<typeof defineStack>;
+export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
 
-/** Registers the whole stack from the current Pulumi config and returns its outputs. */
-export function defineStack() {
+/**
+ * Registers the whole stack from the current Pulumi config and returns its outputs. Async only
+ * for prod's mnemonic gate: staging's verified generations are read (a StackReference) and
+ * checked before any other resource is registered.
+ */
+export async function defineStack() {
   const decoded = decodeConfigMap(pulumi.runtime.allConfig(), isConfigSecret);
   const config: StackConfig = parseStackConfig(decoded.raw);
   checkSecretKeys(config, decoded.present, decoded.secretKeys);
+  if (needsStagingVerification(config)) {
+    const stagingStack = config.stagingStack ?? defaultStagingStack(pulumi.getOrganization());
+    const staging = new pulumi.StackReference("staging-verification", { name: stagingStack });
+    const verified = await staging.getOutputDetails("verifiedGenerations");
+    const generations = (verified.value ?? verified.secretValue) as { mnemonic?: unknown } | undefined;
+    checkStagingVerified(config, stagingStack, generations?.mnemonic);
+  }
 
   const projectConfig = new pulumi.Config(PROJECT);
   const { gcpProject: project, region, environment } = config;
@@ -69,15 +84,32 @@ export function defineStack() {
       values,
       destroyTtlDays: DESTROY_TTL_DAYS,
       protect,
+      revocationAccessToken: revokesPublished(credential) ? deployerAccessToken() : undefined,
     });
   }
 
+  /** True when the previous generation to revoke was published out of band (not stack-owned). */
+  function revokesPublished(credential: CredentialKey): boolean {
+    const generations = config[credential];
+    return credential !== "authToken" && generations.revokePrevious && generations.previous !== undefined
+      && config[credential].published[generations.previous] !== undefined;
+  }
+
+  /** The gcp provider's own access token: revoking a published version calls the API with it. */
+  function deployerAccessToken(): pulumi.Output<string> {
+    return pulumi.secret(gcp.organizations.getClientConfigOutput().accessToken);
+  }
+
   function configValues(credential: "sparkApiKey" | "mnemonic"): GenerationValues {
+    const { current, previous, published } = config[credential];
     const values: Record<number, pulumi.Output<string>> = {};
-    for (const generation of [config[credential].current, config[credential].previous]) {
-      if (generation !== undefined) values[generation] = projectConfig.requireSecret(generationValueKey(credential, generation));
+    for (const generation of [current, previous]) {
+      // A published generation is referenced by version number; its value never enters the stack.
+      if (generation !== undefined && published[generation] === undefined) {
+        values[generation] = projectConfig.requireSecret(generationValueKey(credential, generation));
+      }
     }
-    return { kind: "provided", values };
+    return { kind: "provided", values, published };
   }
 
   // 1. Stage: every configured generation is its own version; the previous stays enabled for now.
@@ -154,8 +186,9 @@ export function defineStack() {
         revoking,
         expectMode: config.executor.mode,
         deadlineMs: config.verification.deadlineMs,
-        token: authToken.current.value,
+        token: requireValue(authToken.current.value),
         previousToken: authToken.previous?.value,
+        expectIdentity: config.mnemonic.expectIdentity,
         payment:
           payment === undefined
             ? undefined
@@ -197,5 +230,14 @@ export function defineStack() {
     // What this stack has verified; prod reads staging's before rotating the mnemonic.
     verifiedGenerations: verification.generations,
     verifiedAt: verification.verifiedAt,
+    // The wallet identity now live, and what the old mnemonic showed at cutover (for reconciliation).
+    walletIdentity: verification.identityPubkey,
+    reconciliationHandoff: verification.mnemonicCutover,
   };
+}
+
+/** The token's value: always generated by the stack, so always present. */
+function requireValue(value: pulumi.Output<string> | undefined): pulumi.Output<string> {
+  if (value === undefined) throw new Error("the auth token's current generation has no value");
+  return value;
 }

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { PublishedVersionRevocation } from "./published-version-revocation";
 
 /**
  * The bearer token's random source: 48 characters from [A-Za-z0-9] carry 48 * log2(62) ≈ 285 bits,
@@ -16,8 +17,15 @@ export const VERSION_DELETION_POLICY = "DISABLE";
 export type GenerationValues =
   /** A fresh random bearer token per generation (the executor auth token). */
   | { readonly kind: "random-token" }
-  /** A value per generation, from encrypted stack config (the Spark key, the mnemonic). */
-  | { readonly kind: "provided"; readonly values: Readonly<Record<number, pulumi.Input<string>>> };
+  /**
+   * The Spark key, the mnemonic: per generation, either a value from encrypted stack config, or
+   * the number of a version already published in the secret, which the stack only references.
+   */
+  | {
+      readonly kind: "provided";
+      readonly values: Readonly<Record<number, pulumi.Input<string>>>;
+      readonly published?: Readonly<Record<number, number>>;
+    };
 
 export interface RotatingSecretArgs {
   /** Secret Manager secret id, unique in the project, e.g. `wallet-executor-auth-token`. */
@@ -49,18 +57,24 @@ export interface RotatingSecretArgs {
   readonly destroyTtlDays: number;
   /** Protect the secret itself from deletion by the engine (the mnemonic's). */
   readonly protect?: boolean;
+  /**
+   * The deploying identity's access token: revoking a published (not stack-owned) version calls
+   * Secret Manager's API with it. Required only to revoke a published previous generation.
+   */
+  readonly revocationAccessToken?: pulumi.Input<string>;
 }
 
-/** One published generation: its version resource and the number Cloud Run is pinned to. */
+/** One generation in the secret: the number Cloud Run is pinned to, and where it came from. */
 export interface PublishedGeneration {
   readonly generation: number;
-  readonly version: gcp.secretmanager.SecretVersion;
+  /** The stack-owned version resource; absent for a version published out of band. */
+  readonly version?: gcp.secretmanager.SecretVersion;
   /** The Secret Manager version number, e.g. "4": what `secretKeyRef.version` pins. */
   readonly versionNumber: pulumi.Output<string>;
   /** The version's full name, `projects/<p>/secrets/<id>/versions/<number>`. */
   readonly versionName: pulumi.Output<string>;
-  /** The generation's value, always a secret Output. */
-  readonly value: pulumi.Output<string>;
+  /** The generation's value, always a secret Output; absent when the stack never holds it. */
+  readonly value?: pulumi.Output<string>;
 }
 
 /**
@@ -118,6 +132,8 @@ export class RotatingSecret extends pulumi.ComponentResource {
 
   private publish(name: string, args: RotatingSecretArgs, generation: number, enabled: boolean, gate?: pulumi.Input<pulumi.Resource>): PublishedGeneration {
     const versionName = `${name}-g${generation}`;
+    const publishedNumber = args.values.kind === "provided" ? args.values.published?.[generation] : undefined;
+    if (publishedNumber !== undefined) return this.reference(versionName, args, generation, publishedNumber, enabled, gate);
     let value: pulumi.Output<string>;
     if (args.values.kind === "random-token") {
       const token = new random.RandomPassword(
@@ -143,5 +159,24 @@ export class RotatingSecret extends pulumi.ComponentResource {
       { parent: this, dependsOn: gate ? [gate] : undefined },
     );
     return { generation, version, versionNumber: version.version, versionName: version.name, value };
+  }
+
+  /** A generation published out of band: referenced by number; revoked through the API. */
+  private reference(
+    versionName: string,
+    args: RotatingSecretArgs,
+    generation: number,
+    versionNumber: number,
+    enabled: boolean,
+    gate?: pulumi.Input<pulumi.Resource>,
+  ): PublishedGeneration {
+    const fullName = pulumi.interpolate`${this.secret.id}/versions/${versionNumber}`;
+    if (!enabled) {
+      if (args.revocationAccessToken === undefined) {
+        throw new Error(`${versionName}: revoking a published version needs revocationAccessToken`);
+      }
+      new PublishedVersionRevocation(`${versionName}-revocation`, { versionName: fullName, accessToken: args.revocationAccessToken }, { parent: this, dependsOn: gate ? [gate] : undefined });
+    }
+    return { generation, versionNumber: pulumi.output(String(versionNumber)), versionName: fullName };
   }
 }

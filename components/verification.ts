@@ -1,5 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { GateInputs, VerifiedGenerations, changedTriggers, failureMessage, gateOutputs, verifyOptionsFor } from "../lib/verification-gate";
+import {
+  GateInputs,
+  GateOutputs,
+  MnemonicCutover,
+  VerifiedGenerations,
+  changedTriggers,
+  failureMessage,
+  gateOutputs,
+  verifyOptionsFor,
+} from "../lib/verification-gate";
 import { verifyExecutor } from "../lib/verify";
 
 /**
@@ -13,7 +22,8 @@ import { verifyExecutor } from "../lib/verify";
  * ever putting them in argv, logs or plain state.
  */
 export const verificationProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: string, olds: GateInputs, news: GateInputs): Promise<pulumi.dynamic.DiffResult> {
+  // `olds` are the previous OUTPUTS (how dynamic providers work): they carry what was verified.
+  async diff(_id: string, olds: GateOutputs, news: GateInputs): Promise<pulumi.dynamic.DiffResult> {
     const changed = changedTriggers(olds, news);
     // An update, never a replacement: revocation depends on this resource and must not be replaced with it.
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
@@ -23,10 +33,11 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
     if (!report.ok) throw new Error(failureMessage(inputs, report));
     return { id: `verification-g${inputs.expectTokenVersion}-${Date.now()}`, outs: gateOutputs(inputs, report, new Date()) };
   },
-  async update(_id: string, _olds: GateInputs, news: GateInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const report = await verifyExecutor(verifyOptionsFor(news));
+  async update(_id: string, olds: GateOutputs, news: GateInputs): Promise<pulumi.dynamic.UpdateResult> {
+    // With the old outputs, a mnemonic rotation also checks that the old identity is gone.
+    const report = await verifyExecutor(verifyOptionsFor(news, olds));
     if (!report.ok) throw new Error(failureMessage(news, report));
-    return { outs: gateOutputs(news, report, new Date()) };
+    return { outs: gateOutputs(news, report, new Date(), olds) };
   },
   // Nothing to undo: a verification leaves nothing behind in the cloud.
   async delete(): Promise<void> {},
@@ -53,8 +64,8 @@ export interface VerificationArgs {
   readonly previousToken?: pulumi.Input<string>;
   /** The payment probe (invoice kept secret); absent when disabled. */
   readonly payment?: pulumi.Input<{ invoice: pulumi.Input<string>; host: pulumi.Input<string>; maxAmountMsats: pulumi.Input<number> }>;
+  /** The identity the executor must show, when a mnemonic rotation's new identity is known. */
   readonly expectIdentity?: pulumi.Input<string>;
-  readonly rejectIdentity?: pulumi.Input<string>;
 }
 
 /** The verification gate between the control rollout and revocation. */
@@ -65,6 +76,8 @@ export class Verification extends pulumi.dynamic.Resource {
   declare readonly walletId: pulumi.Output<string | undefined>;
   declare readonly identityPubkey: pulumi.Output<string | undefined>;
   declare readonly balanceSats: pulumi.Output<number | undefined>;
+  /** The last mnemonic cutover: the old identity and balance, for reconciliation. */
+  declare readonly mnemonicCutover: pulumi.Output<MnemonicCutover | null>;
 
   /** `dependsOn` must include the control service: verification checks the finished rollout. */
   constructor(name: string, args: VerificationArgs, opts: pulumi.CustomResourceOptions) {
@@ -81,6 +94,8 @@ export class Verification extends pulumi.dynamic.Resource {
         identityPubkey: undefined,
         balanceSats: undefined,
         checks: undefined,
+        mnemonicCutover: undefined,
+        fingerprints: undefined,
       },
       // Secrets must stay out of outputs even if a future provider version echoes an input.
       { ...opts, additionalSecretOutputs: ["token", "previousToken", "payment"] },

@@ -55,6 +55,43 @@ export interface CredentialGenerations {
   readonly revokePrevious: boolean;
 }
 
+/** Generations of the Spark key or the mnemonic: their values may come from two sources. */
+export interface SourcedGenerations extends CredentialGenerations {
+  /**
+   * Generations already published in the secret out of band (`gcloud secrets versions add`), by
+   * Secret Manager version number: the stack references them and never holds their value. Every
+   * other generation's value comes from the encrypted config key `<credential>G<generation>`.
+   */
+  readonly published: Readonly<Record<number, number>>;
+}
+
+/** The approval a mnemonic rotation needs: the runbook's "business approval" and window. */
+export interface MnemonicApproval {
+  readonly ticket: string;
+  readonly approver: string;
+  /** Maintenance window, ISO 8601 with a zone. */
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  /** Why the rotation runs outside its window; required only then. */
+  readonly overrideReason?: string;
+}
+
+/** The reconciliation sign-off that revoking the previous mnemonic needs. */
+export interface ReconciliationSignoff {
+  readonly by: string;
+  /** ISO 8601 with a zone. */
+  readonly at: string;
+  /** Where the reconciliation is recorded (ticket, document). */
+  readonly reference: string;
+}
+
+export interface MnemonicGenerations extends SourcedGenerations {
+  readonly approval?: MnemonicApproval;
+  readonly reconciliationSignoff?: ReconciliationSignoff;
+  /** The wallet identity the new mnemonic must show in `/status.identityPubkey`, when known. */
+  readonly expectIdentity?: string;
+}
+
 export interface ControlEnvNames {
   readonly baseUrl: string;
   readonly authToken: string;
@@ -117,9 +154,14 @@ export interface StackConfig {
   readonly executor: ExecutorConfig;
   readonly control: ControlConfig;
   readonly authToken: CredentialGenerations;
-  readonly sparkApiKey: CredentialGenerations;
-  readonly mnemonic: CredentialGenerations;
+  readonly sparkApiKey: SourcedGenerations;
+  readonly mnemonic: MnemonicGenerations;
   readonly verification: VerificationConfig;
+  /**
+   * prod only: the staging stack whose verified generations gate a mnemonic rotation
+   * (`<org>/<project>/<stack>`); unset means `<this org>/wallet-executor/staging`.
+   */
+  readonly stagingStack?: string;
 }
 
 /**
@@ -287,20 +329,22 @@ export function defaultServiceAccountId(serviceName: string): string {
   return `${serviceName.slice(0, 26).replace(/-+$/, "")}-run`;
 }
 
-function readCredential(problems: string[], raw: RawConfig, key: CredentialKey): CredentialGenerations {
+const CREDENTIAL_SHAPE = "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean> }";
+
+/** Reads `{ current, previous?, revokePrevious? }` and, for sourced credentials, `published`. */
+function readGenerations(problems: string[], raw: RawConfig, key: CredentialKey, extraKeys: readonly string[]): { reader: Reader; generations: CredentialGenerations } | undefined {
   const path = projectKey(key);
   const value = raw[path];
-  const allowed = "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean> }";
   if (value === undefined) {
-    problems.push(`${path}: is required; allowed: ${allowed}`);
-    return { current: 1, revokePrevious: false };
+    problems.push(`${path}: is required; allowed: ${CREDENTIAL_SHAPE}`);
+    return undefined;
   }
   if (!isPlainObject(value)) {
-    problems.push(`${path}: must be ${allowed}, got ${show(value)}`);
-    return { current: 1, revokePrevious: false };
+    problems.push(`${path}: must be ${CREDENTIAL_SHAPE}, got ${show(value)}`);
+    return undefined;
   }
   const r = new Reader(problems, path, value);
-  r.onlyKeys(["current", "previous", "revokePrevious"]);
+  r.onlyKeys(["current", "previous", "revokePrevious", ...extraKeys]);
   const current = r.integer("current", { min: 1, max: MAX_GENERATION });
   let previous: number | undefined;
   if (value.previous !== undefined) {
@@ -313,7 +357,106 @@ function readCredential(problems: string[], raw: RawConfig, key: CredentialKey):
   if (revokePrevious && value.previous === undefined) {
     r.problem("revokePrevious", "is true but there is no previous generation to revoke; set previous, or remove revokePrevious");
   }
-  return previous === undefined ? { current, revokePrevious } : { current, previous, revokePrevious };
+  return { reader: r, generations: previous === undefined ? { current, revokePrevious } : { current, previous, revokePrevious } };
+}
+
+function readCredential(problems: string[], raw: RawConfig, key: CredentialKey): CredentialGenerations {
+  return readGenerations(problems, raw, key, [])?.generations ?? { current: 1, revokePrevious: false };
+}
+
+/** `published: { "<generation>": <version number> }`, only for the configured generations. */
+function readPublished(r: Reader, value: unknown, generations: CredentialGenerations): Record<number, number> {
+  if (value === undefined) return {};
+  const allowed = 'an object { "<generation>": <Secret Manager version number> } for the current or previous generation';
+  if (!isPlainObject(value)) {
+    r.problem("published", `must be ${allowed}, got ${show(value)}`);
+    return {};
+  }
+  const configured = [generations.current, generations.previous].filter((g): g is number => g !== undefined);
+  const published: Record<number, number> = {};
+  for (const [generationText, version] of Object.entries(value)) {
+    const generation = Number(generationText);
+    if (!configured.includes(generation)) {
+      r.problem("published", `generation ${show(generationText)} is not allowed; allowed: ${configured.join(" or ")} (the configured generations)`);
+    } else if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
+      r.problem(`published.${generationText}`, `${show(version)} is not allowed; allowed: a Secret Manager version number (an integer >= 1)`);
+    } else {
+      published[generation] = version;
+    }
+  }
+  return published;
+}
+
+function readSparkApiKey(problems: string[], raw: RawConfig): SourcedGenerations {
+  const read = readGenerations(problems, raw, "sparkApiKey", ["published"]);
+  if (!read) return { current: 1, revokePrevious: false, published: {} };
+  const value = raw[projectKey("sparkApiKey")] as Record<string, unknown>;
+  return { ...read.generations, published: readPublished(read.reader, value.published, read.generations) };
+}
+
+/** ISO 8601 timestamps with an explicit zone: a window without a zone is ambiguous at 3 a.m. */
+const ISO_TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$/;
+const ISO_ALLOWED = "an ISO 8601 timestamp with a zone, e.g. 2026-12-01T02:00:00Z";
+
+function readTimestamp(r: Reader, name: string): string {
+  const text = r.string(name, { pattern: ISO_TIMESTAMP, allowed: ISO_ALLOWED });
+  if (text && ISO_TIMESTAMP.test(text) && Number.isNaN(Date.parse(text))) r.problem(name, `${show(text)} is not a real date; allowed: ${ISO_ALLOWED}`);
+  return text;
+}
+
+function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGenerations {
+  const read = readGenerations(problems, raw, "mnemonic", ["published", "approval", "reconciliationSignoff", "expectIdentity"]);
+  if (!read) return { current: 1, revokePrevious: false, published: {} };
+  const { reader: r, generations } = read;
+  const value = raw[projectKey("mnemonic")] as Record<string, unknown>;
+  const result: { -readonly [K in keyof MnemonicGenerations]: MnemonicGenerations[K] } = {
+    ...generations,
+    published: readPublished(r, value.published, generations),
+  };
+  if (value.expectIdentity !== undefined) {
+    result.expectIdentity = r.string("expectIdentity", { pattern: /^[0-9a-f]{66}$/, allowed: "a 33-byte compressed public key in hex (66 characters)" });
+  }
+
+  // A rotation in progress (a previous generation still configured) is a controlled migration.
+  const approval = r.object("approval", false);
+  if (generations.previous !== undefined && !approval) {
+    r.problem(
+      "approval",
+      "is required while a mnemonic rotation is in progress (previous is set); allowed: { ticket, approver, windowStart, windowEnd, overrideReason? }",
+    );
+  }
+  if (approval) {
+    approval.onlyKeys(["ticket", "approver", "windowStart", "windowEnd", "overrideReason"]);
+    const ticket = approval.string("ticket");
+    const approver = approval.string("approver");
+    const windowStart = readTimestamp(approval, "windowStart");
+    const windowEnd = readTimestamp(approval, "windowEnd");
+    const overrideReason = (value.approval as Record<string, unknown>).overrideReason === undefined ? undefined : approval.string("overrideReason");
+    const start = Date.parse(windowStart);
+    const end = Date.parse(windowEnd);
+    if (!Number.isNaN(start) && !Number.isNaN(end)) {
+      if (end <= start) {
+        approval.problem("windowEnd", `${windowEnd} is not allowed; allowed: a time after windowStart (${windowStart})`);
+      } else if (generations.previous !== undefined && (now.getTime() < start || now.getTime() > end) && overrideReason === undefined) {
+        approval.problem(
+          "windowStart",
+          `now (${now.toISOString()}) is outside the approved maintenance window ${windowStart} .. ${windowEnd}; allowed: run inside the window, or record why in approval.overrideReason`,
+        );
+      }
+    }
+    result.approval = overrideReason === undefined ? { ticket, approver, windowStart, windowEnd } : { ticket, approver, windowStart, windowEnd, overrideReason };
+  }
+
+  // Revoking the previous mnemonic ends the old wallet's recoverability window: finance signs off first.
+  const signoff = r.object("reconciliationSignoff", false);
+  if (generations.revokePrevious && !signoff) {
+    r.problem("reconciliationSignoff", "is required to revoke the previous mnemonic; allowed: { by, at, reference } recording the reconciliation sign-off");
+  }
+  if (signoff) {
+    signoff.onlyKeys(["by", "at", "reference"]);
+    result.reconciliationSignoff = { by: signoff.string("by"), at: readTimestamp(signoff, "at"), reference: signoff.string("reference") };
+  }
+  return result;
 }
 
 function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
@@ -459,7 +602,7 @@ function readVerification(problems: string[], raw: RawConfig, executor: Executor
  * Parses and validates the whole stack configuration. Throws one `ConfigError` listing every
  * problem; returns a fully-defaulted, typed config otherwise.
  */
-export function parseStackConfig(raw: RawConfig): StackConfig {
+export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackConfig {
   const problems: string[] = [];
   const gcpProject = raw["gcp:project"];
   if (typeof gcpProject !== "string" || !GCP_PROJECT_PATTERN.test(gcpProject)) {
@@ -474,7 +617,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     problems.push(`${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`);
   }
   const known = new Set([
-    "environment", "executor", "control", "verification", ...CREDENTIALS,
+    "environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS,
   ].map(projectKey));
   for (const key of Object.keys(raw)) {
     // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
@@ -496,10 +639,20 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     executor,
     control: readControl(problems, raw),
     authToken: readCredential(problems, raw, "authToken"),
-    sparkApiKey: readCredential(problems, raw, "sparkApiKey"),
-    mnemonic: readCredential(problems, raw, "mnemonic"),
+    sparkApiKey: readSparkApiKey(problems, raw),
+    mnemonic: readMnemonic(problems, raw, now),
     verification: readVerification(problems, raw, executor),
   };
+  const stagingStack = raw[projectKey("stagingStack")];
+  if (stagingStack !== undefined) {
+    if (typeof stagingStack !== "string" || !/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(stagingStack)) {
+      problems.push(`${projectKey("stagingStack")}: ${show(stagingStack)} is not allowed; allowed: a fully qualified stack name <org>/<project>/<stack>`);
+    } else if (config.environment !== "prod") {
+      problems.push(`${projectKey("stagingStack")}: is set, but only a prod stack reads staging's verified generations; allowed: remove it`);
+    } else {
+      (config as { stagingStack?: string }).stagingStack = stagingStack;
+    }
+  }
   if (config.executor.serviceName && config.executor.serviceName === config.control.serviceName) {
     problems.push(`${projectKey("control")}.serviceName: ${show(config.control.serviceName)} is not allowed; allowed: a name different from executor.serviceName`);
   }
@@ -515,8 +668,12 @@ export function requiredSecretKeys(config: StackConfig): string[] {
   const keys: string[] = [];
   for (const credential of ["sparkApiKey", "mnemonic"] as const) {
     const generations = config[credential];
-    keys.push(projectKey(generationValueKey(credential, generations.current)));
-    if (generations.previous !== undefined) keys.push(projectKey(generationValueKey(credential, generations.previous)));
+    for (const generation of [generations.current, generations.previous]) {
+      // A published generation's value is never in config: the stack only references its version.
+      if (generation !== undefined && generations.published[generation] === undefined) {
+        keys.push(projectKey(generationValueKey(credential, generation)));
+      }
+    }
   }
   if (config.verification.payment) keys.push(projectKey(config.verification.payment.invoiceConfigKey));
   return keys;
@@ -573,4 +730,31 @@ export function decodeConfigMap(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { raw, present, secretKeys };
+}
+
+/** The default staging stack a prod stack reads: same organization and project, stack `staging`. */
+export function defaultStagingStack(organization: string): string {
+  return `${organization}/${PROJECT}/staging`;
+}
+
+/** True when this stack must see staging's verification before registering anything. */
+export function needsStagingVerification(config: StackConfig): boolean {
+  return config.environment === "prod" && (config.mnemonic.current > 1 || config.mnemonic.previous !== undefined);
+}
+
+/**
+ * A prod mnemonic generation must have been verified in staging first (the same rotation,
+ * rehearsed). `verifiedMnemonic` is the generation staging's last verification vouched for
+ * (its `verifiedGenerations.mnemonic` output), undefined when staging exports none.
+ */
+export function checkStagingVerified(config: StackConfig, stagingStack: string, verifiedMnemonic: unknown): void {
+  if (!needsStagingVerification(config)) return;
+  const current = config.mnemonic.current;
+  if (typeof verifiedMnemonic !== "number" || verifiedMnemonic < current) {
+    const seen = typeof verifiedMnemonic === "number" ? `verified mnemonic generation ${verifiedMnemonic}` : "exports no verified mnemonic generation";
+    throw new ConfigError([
+      `${projectKey("mnemonic")}.current: generation ${current} has not been verified in staging (${stagingStack} ${seen}); ` +
+        `allowed: a generation staging has verified: rotate and verify staging first`,
+    ]);
+  }
 }

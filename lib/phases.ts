@@ -12,6 +12,8 @@ export const TYPES = {
   controlService: "wallet:service:ControlService",
   /** The verification gate: a dynamic resource with its own type token (module "rotation"). */
   verification: "pulumi-nodejs:dynamic/rotation:Verification",
+  /** Revocation of a version published out of band (disabled through Secret Manager's API). */
+  publishedVersionRevocation: "pulumi-nodejs:dynamic/rotation:PublishedVersionRevocation",
   secret: "gcp:secretmanager/secret:Secret",
   secretVersion: "gcp:secretmanager/secretVersion:SecretVersion",
   secretIamMember: "gcp:secretmanager/secretIamMember:SecretIamMember",
@@ -85,6 +87,8 @@ export function phaseOf(subject: PhaseSubject): Phase {
       return "grant-access";
     case TYPES.verification:
       return "verify";
+    case TYPES.publishedVersionRevocation:
+      return "revoke";
     case TYPES.cloudRunService:
     case TYPES.cloudRunServiceIamMember:
     case TYPES.serviceAccount:

@@ -3,7 +3,13 @@
  * necessary, how the inputs become verification options, and how a report becomes the gate's
  * outputs or its failure message. The dynamic provider in `components/verification.ts` is a thin
  * shell around these functions and `verifyExecutor`.
+ *
+ * A dynamic provider's `diff` and `update` receive the OLD OUTPUTS, not the old inputs: so the
+ * outputs carry every input a new verification depends on, and, for the secret inputs, a
+ * fingerprint (a truncated SHA-256 of a high-entropy value, which reveals nothing of it) instead
+ * of the value.
  */
+import { createHash } from "crypto";
 import { VerifyOptions, VerifyReport, redact } from "./verify";
 
 /** The credential generations a verification vouches for (read by the policy pack). */
@@ -33,49 +39,90 @@ export interface GateInputs {
   readonly previousToken?: string;
   /** The payment probe; the invoice is secret. Absent when disabled for the environment. */
   readonly payment?: { readonly invoice: string; readonly host: string; readonly maxAmountMsats: number };
+  /** The identity the executor must show (a mnemonic rotation with a known new identity). */
   readonly expectIdentity?: string;
-  readonly rejectIdentity?: string;
+}
+
+/** What the old wallet showed when the mnemonic changed: the reconciliation hand-off. */
+export interface MnemonicCutover {
+  readonly fromGeneration: number;
+  readonly toGeneration: number;
+  /** The previous identity and balance, as last seen by the verification before the cutover. */
+  readonly previousIdentityPubkey: string | null;
+  readonly previousBalanceSats: number | null;
+  readonly previousSeenAt: string | null;
+  /** The identity the new mnemonic shows. */
+  readonly newIdentityPubkey: string | null;
+  readonly cutoverAt: string;
+}
+
+/** Fingerprints of the secret inputs, so a changed secret is noticed without storing it. */
+export interface SecretFingerprints {
+  readonly token: string;
+  readonly previousToken: string | null;
+  readonly payment: string | null;
 }
 
 /** What the gate stores as outputs: never a secret. */
 export interface GateOutputs {
   readonly verifiedAt: string;
+  readonly baseUrl: string;
   readonly expectTokenVersion: number;
   readonly generations: VerifiedGenerations;
   readonly executorRevision: string;
   readonly controlRevision: string;
   readonly revoking: readonly string[];
+  readonly expectMode: "spark" | "mock";
+  readonly expectIdentity: string | null;
+  readonly fingerprints: SecretFingerprints;
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly ms: number }[];
-  readonly walletId?: string;
-  readonly identityPubkey?: string;
-  readonly balanceSats?: number;
+  readonly walletId: string | null;
+  readonly identityPubkey: string | null;
+  readonly balanceSats: number | null;
+  /** The last mnemonic cutover this stack went through, kept until the next one. */
+  readonly mnemonicCutover: MnemonicCutover | null;
+}
+
+/** A short, irreversible fingerprint of a high-entropy secret. */
+export function fingerprint(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 16);
+}
+
+export function fingerprintsOf(inputs: GateInputs): SecretFingerprints {
+  return {
+    token: fingerprint(inputs.token),
+    previousToken: inputs.previousToken === undefined ? null : fingerprint(inputs.previousToken),
+    payment: inputs.payment === undefined ? null : fingerprint(JSON.stringify(inputs.payment)),
+  };
 }
 
 /** The inputs whose change means the deployed state is no longer the verified one. */
-const TRIGGERS = [
-  "baseUrl",
-  "expectTokenVersion",
-  "generations",
-  "executorRevision",
-  "controlRevision",
-  "revoking",
-  "expectMode",
-  "expectIdentity",
-  "rejectIdentity",
-] as const;
+const TRIGGERS = ["baseUrl", "expectTokenVersion", "generations", "executorRevision", "controlRevision", "revoking", "expectMode"] as const;
 
-/** The trigger inputs that differ between the recorded and the new inputs. */
-export function changedTriggers(olds: Partial<GateInputs>, news: GateInputs): string[] {
+/** What differs between the last verification (its outputs) and the new inputs; empty = nothing to verify. */
+export function changedTriggers(olds: Partial<GateOutputs>, news: GateInputs): string[] {
   const changed: string[] = TRIGGERS.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
-  // Secrets are compared, never shown: a new token value (same generation) must be verified too.
-  if (olds.token !== news.token) changed.push("token");
-  if (olds.previousToken !== news.previousToken) changed.push("previousToken");
-  if (JSON.stringify(olds.payment) !== JSON.stringify(news.payment)) changed.push("payment");
+  if ((olds.expectIdentity ?? null) !== (news.expectIdentity ?? null)) changed.push("expectIdentity");
+  const before = olds.fingerprints;
+  const after = fingerprintsOf(news);
+  for (const key of ["token", "previousToken", "payment"] as const) {
+    if (before?.[key] !== after[key]) changed.push(key);
+  }
   return changed;
 }
 
+/**
+ * A mnemonic rotation changes the wallet's identity: when the verified mnemonic generation
+ * changes, the identity last seen must NOT be seen again (the executor would still run the old
+ * wallet), and the old identity and balance become the reconciliation hand-off.
+ */
+export function identityToReject(olds: Partial<GateOutputs> | undefined, news: GateInputs): string | undefined {
+  if (!olds?.generations || olds.generations.mnemonic === news.generations.mnemonic) return undefined;
+  return olds.identityPubkey ?? undefined;
+}
+
 /** The verification module's options for these inputs. */
-export function verifyOptionsFor(inputs: GateInputs): VerifyOptions {
+export function verifyOptionsFor(inputs: GateInputs, olds?: Partial<GateOutputs>): VerifyOptions {
   return {
     baseUrl: inputs.baseUrl,
     expectTokenVersion: inputs.expectTokenVersion,
@@ -83,7 +130,7 @@ export function verifyOptionsFor(inputs: GateInputs): VerifyOptions {
     previousToken: inputs.previousToken,
     expectMode: inputs.expectMode,
     expectIdentity: inputs.expectIdentity,
-    rejectIdentity: inputs.rejectIdentity,
+    rejectIdentity: identityToReject(olds, inputs),
     payment: inputs.payment,
     deadlineMs: inputs.deadlineMs,
   };
@@ -93,25 +140,43 @@ export function verifyOptionsFor(inputs: GateInputs): VerifyOptions {
 export function failureMessage(inputs: GateInputs, report: VerifyReport): string {
   const failing = report.checks.filter((check) => !check.ok);
   const lines = failing.map((check) => `  - ${check.name}: ${check.detail}`);
-  const kept = inputs.revoking.length > 0 ? `; kept enabled: ${inputs.revoking.join(", ")}` : "";
+  const kept = inputs.revoking.length > 0 ? `; NOT revoked, still enabled: ${inputs.revoking.join(", ")}` : "";
   const text =
     `verification of ${inputs.baseUrl} (token generation ${inputs.expectTokenVersion}) failed ` +
     `${failing.length} of ${report.checks.length} checks${kept}:\n${lines.join("\n")}`;
   return redact(text, [inputs.token, inputs.previousToken, inputs.payment?.invoice]);
 }
 
-/** The gate's outputs for a passing report. */
-export function gateOutputs(inputs: GateInputs, report: VerifyReport, now: Date): GateOutputs {
+/** The gate's outputs for a passing report. `olds` are the previous outputs, on update. */
+export function gateOutputs(inputs: GateInputs, report: VerifyReport, now: Date, olds?: Partial<GateOutputs>): GateOutputs {
+  const status = report.status;
+  const rotatedMnemonic = olds?.generations !== undefined && olds.generations.mnemonic !== inputs.generations.mnemonic;
+  const mnemonicCutover: MnemonicCutover | null = rotatedMnemonic
+    ? {
+        fromGeneration: (olds?.generations as VerifiedGenerations).mnemonic,
+        toGeneration: inputs.generations.mnemonic,
+        previousIdentityPubkey: olds?.identityPubkey ?? null,
+        previousBalanceSats: olds?.balanceSats ?? null,
+        previousSeenAt: olds?.verifiedAt ?? null,
+        newIdentityPubkey: status?.identityPubkey ?? null,
+        cutoverAt: now.toISOString(),
+      }
+    : (olds?.mnemonicCutover ?? null);
   return {
     verifiedAt: now.toISOString(),
+    baseUrl: inputs.baseUrl,
     expectTokenVersion: inputs.expectTokenVersion,
     generations: inputs.generations,
     executorRevision: inputs.executorRevision,
     controlRevision: inputs.controlRevision,
     revoking: inputs.revoking,
+    expectMode: inputs.expectMode,
+    expectIdentity: inputs.expectIdentity ?? null,
+    fingerprints: fingerprintsOf(inputs),
     checks: report.checks.map(({ name, ok, ms }) => ({ name, ok, ms })),
-    walletId: report.status?.walletId,
-    identityPubkey: report.status?.identityPubkey,
-    balanceSats: report.status?.balanceSats,
+    walletId: status?.walletId ?? null,
+    identityPubkey: status?.identityPubkey ?? null,
+    balanceSats: status?.balanceSats ?? null,
+    mnemonicCutover,
   };
 }

@@ -290,9 +290,9 @@ describe("bad configuration fails with one clear message and registers nothing",
   });
 
   test("a missing secret value names the key and the command that sets it", async () => {
-    const run = await runStack({ stack: "staging", set: { mnemonic: { current: 2, previous: 1 } } });
+    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2 } } });
     expect((run.error as Error).message).toBe(
-      "invalid stack configuration: wallet-executor:mnemonicG2: is required (a secret value); set it with: pulumi config set --secret mnemonicG2 <value>",
+      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is required (a secret value); set it with: pulumi config set --secret sparkApiKeyG3 <value>",
     );
     expect(run.resources).toEqual([]);
   });

@@ -215,6 +215,10 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
           const { token: _token, previousToken: _previous, payment: _payment, __provider: _provider, ...rest } = inputs;
           return { id: `${args.name}-mock`, state: { ...rest, verifiedAt: "2026-01-01T00:00:00.000Z", checks: [] } };
         }
+        case TYPES.publishedVersionRevocation: {
+          const { accessToken: _token, __provider: _provider, ...rest } = inputs;
+          return { id: String(inputs.versionName), state: { ...rest, state: "DISABLED" } };
+        }
         case "pulumi:pulumi:StackReference": {
           const stackName = String(inputs.name);
           return { id: stackName, state: { name: stackName, outputs: options.stackOutputs?.[stackName] ?? {}, secretOutputNames: [] } };
@@ -224,6 +228,9 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
       }
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+      if (args.token === "gcp:organizations/getClientConfig:getClientConfig") {
+        return { accessToken: `${MOCK_SECRET_PREFIX}_deployer_access_token`, project: "mock-project", region: "us-central1", id: "mock" };
+      }
       return args.inputs as Record<string, unknown>;
     },
   };
@@ -318,6 +325,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
       delete require.cache[programPath];
       exported = require(programPath);
     }
+    // As the Node language host does: an exported function is the program, a promise its outputs.
+    if (typeof exported === "function") exported = (exported as () => unknown)();
+    exported = await exported;
   } catch (err) {
     error = err;
   }
