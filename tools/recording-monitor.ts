@@ -47,8 +47,18 @@ interface RegisterResourceRequestLike {
   getRetainondelete(): boolean | undefined;
   getDeletedwith(): string;
 }
+interface ReadResourceRequestLike {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProperties(): ProtoStruct | undefined;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getAdditionalsecretoutputsList(): string[];
+}
 interface MockMonitorInstance {
   registerResource(req: RegisterResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
+  readResource(req: ReadResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
   newUrn(parent: string, type: string, name: string): string;
 }
 
@@ -61,6 +71,8 @@ export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly custom: boolean;
+  /** True for a read of an existing resource (a `StackReference`, a `.get`), not a managed one. */
+  readonly read: boolean;
   /** The parent's URN, or undefined at the top level. */
   readonly parent?: string;
   /** Direct dependencies (URNs), from inputs and `dependsOn`. */
@@ -137,6 +149,7 @@ function recordingMonitorClass() {
         type: req.getType(),
         name: req.getName(),
         custom: req.getCustom(),
+        read: false,
         parent: req.getParent() || undefined,
         dependencies: [...new Set(req.getDependenciesList())],
         propertyDependencies,
@@ -152,6 +165,31 @@ function recordingMonitorClass() {
         sequence: this.records.length,
       });
       return super.registerResource(req, callback);
+    }
+
+    async readResource(req: ReadResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void> {
+      const secretPaths: string[] = [];
+      const inputs = decodeWireValue(req.getProperties()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
+      this.records.push({
+        urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+        type: req.getType(),
+        name: req.getName(),
+        custom: true,
+        read: true,
+        parent: req.getParent() || undefined,
+        dependencies: [...new Set(req.getDependenciesList())],
+        propertyDependencies: {},
+        inputs,
+        secretPaths,
+        protect: false,
+        retainOnDelete: false,
+        deleteBeforeReplace: false,
+        ignoreChanges: [],
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        provider: req.getProvider() || undefined,
+        sequence: this.records.length,
+      });
+      return super.readResource(req, callback);
     }
   };
 }
@@ -169,8 +207,12 @@ export const MOCK_VERSION_OFFSET = 10;
 
 /** Options for the mocks: outputs of referenced stacks (`StackReference`). */
 export interface MockOptions {
+  /** Outputs by stack name: fully qualified (`org/project/stack`) or the bare stack name. */
   readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
 }
+
+/** The organization offline evaluations run in (the engine's default for individual accounts). */
+export const OFFLINE_ORGANIZATION = "organization";
 
 /** Realistic outputs for the provider resources this stack uses, deterministic for snapshots. */
 export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
@@ -221,7 +263,8 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
         }
         case "pulumi:pulumi:StackReference": {
           const stackName = String(inputs.name);
-          return { id: stackName, state: { name: stackName, outputs: options.stackOutputs?.[stackName] ?? {}, secretOutputNames: [] } };
+          const outputs = options.stackOutputs?.[stackName] ?? options.stackOutputs?.[stackName.split("/").pop() as string] ?? {};
+          return { id: stackName, state: { name: stackName, outputs, secretOutputNames: [] } };
         }
         default:
           return { id: `${args.name}-id`, state: inputs };
@@ -242,10 +285,11 @@ export function installRecordingMonitor(
   project: string,
   stack: string,
   preview = false,
+  organization = OFFLINE_ORGANIZATION,
 ): RecordingMonitor {
   RecordingMonitorClass ??= recordingMonitorClass();
   const monitor = new RecordingMonitorClass(mocks);
-  settings.setMockOptions(monitor, project, stack, preview);
+  settings.setMockOptions(monitor, project, stack, preview, organization);
   // What setMocks enables: secrets and resource references travel as they do with the engine.
   const store = stateModule.getStore();
   store.supportsSecrets = true;

@@ -1,0 +1,245 @@
+/**
+ * The offline plan's logic: from the registered resources, the steps of an `up` in waves (the
+ * graph's topological layers), the critical path, and a stable JSON document with every secret
+ * redacted. Pure: no Pulumi, no I/O.
+ */
+import { Phase, SLOW_PHASES, phaseOf } from "./phases";
+
+/** A registered resource, as much of it as the plan needs. */
+export interface PlanResourceInput {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly parent?: string;
+  readonly dependencies: readonly string[];
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Dotted paths of secret inputs (`secretData`, `payment`, `a.b[0]`). */
+  readonly secretPaths: readonly string[];
+}
+
+export interface PlanResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly phase: Phase;
+  /** Direct dependencies (URNs), sorted. */
+  readonly dependsOn: readonly string[];
+  /** Inputs with every secret replaced by "[secret]". */
+  readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+export interface CredentialSummary {
+  readonly name: string;
+  readonly current: number | null;
+  readonly previous: number | null;
+  readonly revokePrevious: boolean;
+}
+
+export interface PlanViolation {
+  readonly policy: string;
+  readonly enforcementLevel: string;
+  readonly urn: string | null;
+  readonly message: string;
+}
+
+/** The `--json` document; its shape is documented in the README. */
+export interface PlanDocument {
+  readonly project: string;
+  readonly stack: string;
+  readonly credentials: readonly CredentialSummary[];
+  readonly resources: readonly PlanResource[];
+  readonly waves: readonly (readonly string[])[];
+  readonly criticalPath: readonly string[];
+  readonly violations: readonly PlanViolation[];
+}
+
+export const SECRET_MARK = "[secret]";
+const PROVIDER_MARK = "[dynamic provider code]";
+const UNKNOWN_MARK = "[unknown until apply]";
+
+/** Redacts the inputs at the given secret paths, and anything else that must not be shown. */
+export function redactInputs(inputs: Readonly<Record<string, unknown>>, secretPaths: readonly string[], forbidden: readonly string[] = []): Record<string, unknown> {
+  const secret = new Set(secretPaths);
+  const walk = (value: unknown, at: string): unknown => {
+    if (secret.has(at)) return SECRET_MARK;
+    if (typeof value === "symbol") return UNKNOWN_MARK;
+    if (typeof value === "string") {
+      // Defence in depth: a value that carries a known secret is hidden even if it was not marked.
+      return forbidden.some((f) => f !== "" && value.includes(f)) ? SECRET_MARK : value;
+    }
+    if (Array.isArray(value)) return value.map((item, i) => walk(item, `${at}[${i}]`));
+    if (value !== null && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value).sort()) {
+        const item = (value as Record<string, unknown>)[key];
+        const path = at ? `${at}.${key}` : key;
+        out[key] = key === "__provider" && !at ? PROVIDER_MARK : walk(item, path);
+      }
+      return out;
+    }
+    return value;
+  };
+  return walk(inputs, "") as Record<string, unknown>;
+}
+
+/**
+ * The dependencies that order steps: direct dependencies, where a dependency on a component
+ * stands for all the custom resources below it (as the engine expands `dependsOn: component`).
+ */
+export function stepDependencies(resources: readonly PlanResourceInput[]): Map<string, string[]> {
+  const children = new Map<string, string[]>();
+  for (const r of resources) {
+    if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+  }
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const customBelow = (urn: string, seen = new Set<string>()): string[] => {
+    if (seen.has(urn)) return [];
+    seen.add(urn);
+    const r = byUrn.get(urn);
+    if (!r) return [];
+    if (r.custom) return [urn];
+    return (children.get(urn) ?? []).flatMap((child) => customBelow(child, seen));
+  };
+  const deps = new Map<string, string[]>();
+  for (const r of resources) {
+    if (!r.custom) continue;
+    const expanded = new Set(r.dependencies.flatMap((d) => customBelow(d)));
+    expanded.delete(r.urn);
+    deps.set(r.urn, [...expanded].sort());
+  }
+  return deps;
+}
+
+/** Topological layers: wave N holds the steps whose dependencies are all in earlier waves. */
+export function computeWaves(deps: ReadonlyMap<string, readonly string[]>): string[][] {
+  const remaining = new Map([...deps].map(([urn, d]) => [urn, d.filter((x) => deps.has(x))]));
+  const placed = new Set<string>();
+  const waves: string[][] = [];
+  while (remaining.size > 0) {
+    const wave = [...remaining].filter(([, d]) => d.every((x) => placed.has(x))).map(([urn]) => urn).sort();
+    if (wave.length === 0) {
+      throw new Error(`dependency cycle among: ${[...remaining.keys()].sort().join(", ")}`);
+    }
+    for (const urn of wave) {
+      placed.add(urn);
+      remaining.delete(urn);
+    }
+    waves.push(wave);
+  }
+  return waves;
+}
+
+/**
+ * The longest chain of dependent steps: what bounds the `up`'s duration. Ties go to the chain
+ * with more slow steps (rollouts, verification), then to the lexically first URN, so the answer is
+ * stable.
+ */
+export function criticalPath(deps: ReadonlyMap<string, readonly string[]>, phaseByUrn: ReadonlyMap<string, Phase>): string[] {
+  const order = computeWaves(deps).flat();
+  const best = new Map<string, { length: number; slow: number; path: string[] }>();
+  for (const urn of order) {
+    const slow = SLOW_PHASES.has(phaseByUrn.get(urn) ?? "other") ? 1 : 0;
+    let chosen: { length: number; slow: number; path: string[] } = { length: 0, slow: 0, path: [] };
+    for (const dep of [...(deps.get(urn) ?? [])].sort()) {
+      const candidate = best.get(dep);
+      if (!candidate) continue;
+      if (candidate.length > chosen.length || (candidate.length === chosen.length && candidate.slow > chosen.slow)) chosen = candidate;
+    }
+    best.set(urn, { length: chosen.length + 1, slow: chosen.slow + slow, path: [...chosen.path, urn] });
+  }
+  let result: { length: number; slow: number; path: string[] } = { length: 0, slow: 0, path: [] };
+  for (const urn of order) {
+    const candidate = best.get(urn) as { length: number; slow: number; path: string[] };
+    if (candidate.length > result.length || (candidate.length === result.length && candidate.slow > result.slow)) result = candidate;
+  }
+  return result.path;
+}
+
+export interface BuildPlanArgs {
+  readonly project: string;
+  readonly stack: string;
+  readonly resources: readonly PlanResourceInput[];
+  readonly credentials: readonly CredentialSummary[];
+  readonly violations: readonly PlanViolation[];
+  /** Values that must never appear in the document (secret placeholders), whether marked or not. */
+  readonly forbidden?: readonly string[];
+}
+
+/** Builds the plan document: deterministic for the same input. */
+export function buildPlan(args: BuildPlanArgs): PlanDocument {
+  const deps = stepDependencies(args.resources);
+  const phaseByUrn = new Map(args.resources.map((r) => [r.urn, phaseOf({ urn: r.urn, inputs: r.inputs })]));
+  const resources = [...args.resources]
+    .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0))
+    .map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      phase: phaseByUrn.get(r.urn) as Phase,
+      dependsOn: [...new Set(r.dependencies)].sort(),
+      inputs: redactInputs(r.inputs, r.secretPaths, args.forbidden),
+    }));
+  const violations = [...args.violations].sort((a, b) =>
+    `${a.policy}\u0000${a.urn ?? ""}\u0000${a.message}` < `${b.policy}\u0000${b.urn ?? ""}\u0000${b.message}` ? -1 : 1,
+  );
+  return {
+    project: args.project,
+    stack: args.stack,
+    credentials: args.credentials,
+    resources,
+    waves: computeWaves(deps),
+    criticalPath: criticalPath(deps, phaseByUrn),
+    violations,
+  };
+}
+
+/** True when a mandatory violation blocks the update. */
+export function hasMandatoryViolation(plan: PlanDocument): boolean {
+  return plan.violations.some((v) => v.enforcementLevel === "mandatory");
+}
+
+const shortName = (urn: string): string => urn.split("::").slice(3).join("::");
+
+/** The human-readable plan. */
+export function renderPlan(plan: PlanDocument): string {
+  const lines: string[] = [];
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  lines.push(`Plan for ${plan.project}/${plan.stack} (offline: evaluated under mocks, no cloud calls, secrets redacted)`);
+  lines.push("");
+  lines.push("Credentials");
+  if (plan.credentials.length === 0) lines.push("  (none reported by the program)");
+  for (const c of plan.credentials) {
+    const previous =
+      c.previous === null ? "no previous generation" : c.revokePrevious ? `previous g${c.previous}: REVOKED after verification` : `previous g${c.previous}: stays enabled`;
+    lines.push(`  ${c.name.padEnd(12)} current g${c.current ?? "?"}   ${previous}`);
+  }
+  lines.push("");
+  lines.push("Steps, in waves (a wave starts when every earlier wave is done)");
+  const phaseWidth = Math.max(...plan.resources.map((r) => r.phase.length), 5);
+  plan.waves.forEach((wave, i) => {
+    wave.forEach((urn, j) => {
+      const r = byUrn.get(urn);
+      const label = j === 0 ? `  wave ${String(i + 1).padStart(2)}` : " ".repeat(10);
+      lines.push(`${label}  ${(r?.phase ?? "other").padEnd(phaseWidth)}  ${shortName(urn)}  (${r?.type ?? "?"})`);
+    });
+  });
+  lines.push("");
+  const slow = plan.criticalPath.filter((urn) => SLOW_PHASES.has(byUrn.get(urn)?.phase ?? "other"));
+  lines.push(`Critical path (${plan.criticalPath.length} steps, ${slow.length} slow)`);
+  for (const urn of plan.criticalPath) {
+    const r = byUrn.get(urn);
+    const isSlow = SLOW_PHASES.has(r?.phase ?? "other");
+    lines.push(`  ${isSlow ? "SLOW" : "    "}  ${(r?.phase ?? "other").padEnd(phaseWidth)}  ${shortName(urn)}`);
+  }
+  lines.push("");
+  lines.push("Policy verdicts");
+  if (plan.violations.length === 0) lines.push("  PASS  no violations");
+  for (const v of plan.violations) {
+    lines.push(`  ${v.enforcementLevel === "mandatory" ? "FAIL" : "WARN"}  [${v.enforcementLevel}] ${v.policy}${v.urn ? ` (${shortName(v.urn)})` : ""}`);
+    for (const line of v.message.split("\n")) lines.push(`        ${line}`);
+  }
+  lines.push("");
+  lines.push(hasMandatoryViolation(plan) ? "Result: BLOCKED by a mandatory policy" : "Result: OK");
+  return lines.join("\n");
+}

@@ -1,0 +1,374 @@
+/**
+ * The verification gate as a resource (its provider against real stand-in executors, and
+ * serialized the way the engine runs it), revocation of published versions against a local
+ * Secret Manager stand-in, and the high-risk controls: the Spark key's sources, the mnemonic's
+ * approval, window, sign-off and staging-before-prod, and the emergency token rotation.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { publishedRevocationProvider, setVersionState } from "../components/published-version-revocation";
+import { verificationProvider } from "../components/verification";
+import { ConfigError } from "../lib/config";
+import { TYPES } from "../lib/phases";
+import { GateInputs, GateOutputs, fingerprint } from "../lib/verification-gate";
+import { MOCK_SECRET_PREFIX, RecordedResource } from "../tools/recording-monitor";
+import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
+import { ROOT, runStack } from "./support/stack";
+
+afterAll(() => pulumi.runtime.disconnect());
+
+const TOKEN = "currentTokenValue0123456789abcdefghijklmnopqrstuvwxyzABCD";
+const PREVIOUS = "previousTokenValue0123456789abcdefghijklmnopqrstuvwxyzAB";
+const OTHER_IDENTITY = "03" + "cd".repeat(32);
+
+function gateInputs(executor: StandInExecutor, overrides: Partial<GateInputs> = {}): GateInputs {
+  return {
+    baseUrl: executor.url,
+    expectTokenVersion: 4,
+    generations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 },
+    executorRevision: "wallet-executor-00004-abc",
+    controlRevision: "wallet-control-00009-def",
+    revoking: ["auth-token-g3"],
+    expectMode: "mock",
+    deadlineMs: 2000,
+    token: TOKEN,
+    previousToken: PREVIOUS,
+    ...overrides,
+  };
+}
+
+describe("the verification resource's provider", () => {
+  const servers: StandInExecutor[] = [];
+  const start = async (options: Parameters<typeof startStandInExecutor>[0]): Promise<StandInExecutor> => {
+    const server = await startStandInExecutor({ token: TOKEN, tokenVersion: 4, ...options });
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  test("create verifies the executor and records what it verified, without any secret", async () => {
+    const executor = await start({});
+    const result = await verificationProvider.create!(gateInputs(executor));
+    const outs = result.outs as GateOutputs;
+    expect(outs).toMatchObject({
+      baseUrl: executor.url,
+      expectTokenVersion: 4,
+      generations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 },
+      revoking: ["auth-token-g3"],
+      identityPubkey: DEFAULT_IDENTITY_PUBKEY,
+      fingerprints: { token: fingerprint(TOKEN), previousToken: fingerprint(PREVIOUS), payment: null },
+      mnemonicCutover: null,
+    });
+    expect(outs.checks.map((c) => c.name).sort()).toEqual(["auth-deterministic", "auth-missing-token", "auth-previous-token", "auth-wrong-token", "no-secret-echo", "status"]);
+    const text = JSON.stringify(result);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(PREVIOUS);
+  });
+
+  test("a failed check fails the step, names the check, keeps the previous version, and leaks no token", async () => {
+    const executor = await start({ tokenVersion: 3 });
+    const error = await verificationProvider.create!(gateInputs(executor, { deadlineMs: 600 })).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^verification of http:\/\/127\.0\.0\.1:[0-9]+ \(token generation 4\) failed [0-9]+ of [0-9]+ checks; NOT revoked, still enabled: auth-token-g3:/);
+    expect(message).toContain("  - status: ");
+    expect(message).not.toContain(TOKEN);
+    expect(message).not.toContain(PREVIOUS);
+  });
+
+  test("the previous token still accepted fails verification: revocation would otherwise cut a live caller", async () => {
+    const executor = await start({ alsoAcceptTokens: [PREVIOUS] });
+    await expect(verificationProvider.create!(gateInputs(executor))).rejects.toThrow(/- auth-previous-token: /);
+  });
+
+  test("diff asks for a new verification exactly when what is deployed changed", async () => {
+    const executor = await start({});
+    const outs = (await verificationProvider.create!(gateInputs(executor))).outs as GateOutputs;
+    const diff = (news: GateInputs) => verificationProvider.diff!("id", outs, news);
+    await expect(diff(gateInputs(executor))).resolves.toMatchObject({ changes: false, replaces: [] });
+    await expect(diff(gateInputs(executor, { deadlineMs: 9999 }))).resolves.toMatchObject({ changes: false });
+    for (const change of [
+      { executorRevision: "wallet-executor-00005-xyz" },
+      { controlRevision: "wallet-control-00010-xyz" },
+      { expectTokenVersion: 5 },
+      { revoking: [] },
+      { token: `${TOKEN}x` },
+      { previousToken: undefined },
+      { generations: { authToken: 4, sparkApiKey: 3, mnemonic: 1 } },
+      { payment: { invoice: "lnbcrt1smoke", host: "h.example.com", maxAmountMsats: 1000 } },
+    ] as Partial<GateInputs>[]) {
+      await expect(diff(gateInputs(executor, change))).resolves.toMatchObject({ changes: true, replaces: [] });
+    }
+  });
+
+  test("after a mnemonic rotation, the old identity must be gone, and becomes the reconciliation hand-off", async () => {
+    const before = await start({ balanceSats: 21_000 });
+    const olds = (await verificationProvider.create!(gateInputs(before))).outs as GateOutputs;
+
+    // The executor still shows the old wallet after "rotating" the mnemonic: verification fails.
+    const unchanged = await start({ balanceSats: 21_000 });
+    const rotated = gateInputs(unchanged, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } });
+    await expect(verificationProvider.update!("id", olds, rotated)).rejects.toThrow(/- identity: /);
+
+    const changed = await start({ identityPubkey: OTHER_IDENTITY, balanceSats: 0 });
+    const result = await verificationProvider.update!("id", olds, gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } }));
+    const outs = result.outs as GateOutputs;
+    expect(outs.identityPubkey).toBe(OTHER_IDENTITY);
+    expect(outs.mnemonicCutover).toEqual({
+      fromGeneration: 1,
+      toGeneration: 2,
+      previousIdentityPubkey: DEFAULT_IDENTITY_PUBKEY,
+      previousBalanceSats: 21_000,
+      previousSeenAt: olds.verifiedAt,
+      newIdentityPubkey: OTHER_IDENTITY,
+      cutoverAt: outs.verifiedAt,
+    });
+    // A later verification without a mnemonic change keeps the hand-off.
+    const later = await verificationProvider.update!("id", outs, gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 }, executorRevision: "next" }));
+    expect((later.outs as GateOutputs).mnemonicCutover).toEqual(outs.mnemonicCutover);
+  });
+
+  test("an expected identity that the executor does not show fails verification", async () => {
+    const executor = await start({});
+    await expect(verificationProvider.create!(gateInputs(executor, { expectIdentity: OTHER_IDENTITY }))).rejects.toThrow(/- identity: /);
+  });
+
+  test("serialized as the engine serializes it, the provider runs in a fresh process against a real executor", async () => {
+    const executor = await start({});
+    const serialized = await pulumi.runtime.serializeFunction(() => verificationProvider, { allowSecrets: true });
+    // Inside the repository, so the serialized `require("undici")` resolves as in the provider plugin.
+    const dir = path.join(ROOT, "tests", ".tmp");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `verification-provider-${process.pid}.js`);
+    fs.writeFileSync(file, serialized.text);
+    const script = `
+      const provider = require(${JSON.stringify(file)}).${serialized.exportName}();
+      provider.create(JSON.parse(process.env.GATE_INPUTS)).then(
+        (r) => { process.stdout.write(JSON.stringify(r.outs)); },
+        (e) => { process.stderr.write(String(e.message)); process.exitCode = 1; });`;
+    // Async: the executor answering this child lives in this process's event loop.
+    const child = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const proc = spawn(process.execPath, ["-e", script], {
+        env: { PATH: process.env.PATH, GATE_INPUTS: JSON.stringify(gateInputs(executor)) },
+      });
+      let stdout = "";
+      let stderr = "";
+      proc.stdout.on("data", (d: Buffer) => (stdout += d));
+      proc.stderr.on("data", (d: Buffer) => (stderr += d));
+      proc.on("close", (status: number | null) => resolve({ status, stdout, stderr }));
+    });
+    fs.rmSync(file, { force: true });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toMatchObject({ expectTokenVersion: 4, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
+    expect(child.stdout).not.toContain(TOKEN);
+  });
+});
+
+describe("revoking a published (not stack-owned) version", () => {
+  let server: http.Server;
+  let apiBase: string;
+  const calls: { path: string; auth: string | undefined }[] = [];
+  let answer = 200;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      calls.push({ path: req.url ?? "", auth: req.headers.authorization });
+      res.writeHead(answer, { "content-type": "application/json" });
+      res.end(answer === 200 ? JSON.stringify({ name: "x", state: "DISABLED" }) : JSON.stringify({ error: { code: answer, message: "Permission denied on resource" } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("create disables the version through the API, with the deployer's token", async () => {
+    calls.length = 0;
+    answer = 200;
+    const result = await publishedRevocationProvider.create!({ versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase });
+    expect(calls).toEqual([{ path: "/v1/projects/p/secrets/s/versions/7:disable", auth: "Bearer ya29.deployer" }]);
+    expect(result.outs).toEqual({ versionName: "projects/p/secrets/s/versions/7", apiBase, state: "DISABLED" });
+  });
+
+  test("a refusal fails the step with the API's answer, never the token", async () => {
+    answer = 403;
+    const error = await setVersionState({ versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase }, "disable").catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/^Secret Manager refused to disable projects\/p\/secrets\/s\/versions\/7: HTTP 403 /);
+    expect((error as Error).message).not.toContain("ya29.deployer");
+  });
+});
+
+const APPROVAL = {
+  ticket: "CHG-2041",
+  approver: "cfo@openagents.com",
+  windowStart: new Date(Date.now() - 3_600_000).toISOString(),
+  windowEnd: new Date(Date.now() + 3_600_000).toISOString(),
+};
+const SIGNOFF = { by: "finance@openagents.com", at: "2026-11-20T10:00:00Z", reference: "RECON-77" };
+const MNEMONIC_G2 = "mnemonicG2";
+
+/** A staging mnemonic rotation from generation 1 to 2, with whatever else is given. */
+function mnemonicRotation(extra: Record<string, unknown>): Record<string, unknown> {
+  return { mnemonic: { current: 2, previous: 1, ...extra }, [MNEMONIC_G2]: "abandon abandon ability" };
+}
+
+describe("mnemonic rotation controls", () => {
+  test.each([
+    ["no approval", {}, "wallet-executor:mnemonic.approval: is required while a mnemonic rotation is in progress (previous is set)"],
+    ["an approval without a ticket", { approval: { ...APPROVAL, ticket: undefined } }, "wallet-executor:mnemonic.approval.ticket: is required"],
+    ["a window without a zone", { approval: { ...APPROVAL, windowStart: "2026-12-01T02:00:00" } }, 'wallet-executor:mnemonic.approval.windowStart: "2026-12-01T02:00:00" is not allowed; allowed: an ISO 8601 timestamp with a zone'],
+    ["a window that ends before it starts", { approval: { ...APPROVAL, windowEnd: "2020-01-01T00:00:00Z" } }, "wallet-executor:mnemonic.approval.windowEnd: 2020-01-01T00:00:00Z is not allowed; allowed: a time after windowStart"],
+    [
+      "outside the window",
+      { approval: { ...APPROVAL, windowStart: "2026-01-01T02:00:00Z", windowEnd: "2026-01-01T04:00:00Z" } },
+      "is outside the approved maintenance window 2026-01-01T02:00:00Z .. 2026-01-01T04:00:00Z; allowed: run inside the window, or record why in approval.overrideReason",
+    ],
+    ["revocation without a sign-off", { approval: APPROVAL, revokePrevious: true }, "wallet-executor:mnemonic.reconciliationSignoff: is required to revoke the previous mnemonic"],
+    ["an identity that is not a public key", { approval: APPROVAL, expectIdentity: "bob" }, 'wallet-executor:mnemonic.expectIdentity: "bob" is not allowed'],
+  ])("%s is refused before anything is registered", async (_label, extra, message) => {
+    const run = await runStack({ stack: "staging", set: mnemonicRotation(extra), secret: [MNEMONIC_G2] });
+    expect(run.error).toBeInstanceOf(ConfigError);
+    expect((run.error as Error).message).toContain(message);
+    expect(run.resources).toEqual([]);
+  });
+
+  test("inside the window, the rotation is planned: both versions enabled, the secret protected", async () => {
+    const run = await runStack({ stack: "staging", set: mnemonicRotation({ approval: APPROVAL }), secret: [MNEMONIC_G2] });
+    expect(run.error).toBeUndefined();
+    expect(run.byName("mnemonic-g2").inputs).toMatchObject({ enabled: true, deletionPolicy: "DISABLE" });
+    expect(run.byName("mnemonic-g1").inputs).toMatchObject({ enabled: true, deletionPolicy: "DISABLE" });
+    expect(run.byName("mnemonic-secret").protect).toBe(true);
+    const env = (run.byName("executor-service").inputs.template as { containers: { envs: { name: string; value?: string }[] }[] }).containers[0].envs;
+    expect(env.find((e) => e.name === "OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION")?.value).toBe("projects/oa-wallet-staging/secrets/wallet-executor-mnemonic/versions/12");
+    expect(run.byName("verification").inputs.generations).toEqual({ authToken: 4, sparkApiKey: 2, mnemonic: 2 });
+  });
+
+  test("outside the window with a recorded override reason, the rotation is planned", async () => {
+    const approval = { ...APPROVAL, windowStart: "2026-01-01T02:00:00Z", windowEnd: "2026-01-01T04:00:00Z", overrideReason: "INC-991: wallet compromised" };
+    const run = await runStack({ stack: "staging", set: mnemonicRotation({ approval }), secret: [MNEMONIC_G2] });
+    expect(run.error).toBeUndefined();
+    expect(run.maybeByName("mnemonic-g2")).toBeDefined();
+  });
+
+  test("with a sign-off, the previous mnemonic is disabled after verification", async () => {
+    const run = await runStack({ stack: "staging", set: mnemonicRotation({ approval: APPROVAL, revokePrevious: true, reconciliationSignoff: SIGNOFF }), secret: [MNEMONIC_G2] });
+    expect(run.error).toBeUndefined();
+    const revoked = run.byName("mnemonic-g1");
+    expect(revoked.inputs).toMatchObject({ enabled: false, deletionPolicy: "DISABLE" });
+    expect(revoked.dependencies).toContain(run.byName("verification").urn);
+    expect(run.byName("verification").inputs.revoking).toEqual(["auth-token-g3", "mnemonic-g1"]);
+  });
+
+  const prodRotation = { ...mnemonicRotation({ approval: APPROVAL }) };
+
+  test("prod refuses a mnemonic generation staging has not verified, registering only the reference it read", async () => {
+    const run = await runStack({ stack: "prod", set: prodRotation, secret: [MNEMONIC_G2], mocks: { stackOutputs: { staging: { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 } } } } });
+    expect((run.error as Error).message).toBe(
+      "invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
+        "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first",
+    );
+    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+  });
+
+  test("prod refuses when staging exports no verification at all", async () => {
+    const run = await runStack({ stack: "prod", set: prodRotation, secret: [MNEMONIC_G2] });
+    expect((run.error as Error).message).toContain("(organization/wallet-executor/staging exports no verified mnemonic generation)");
+  });
+
+  test("prod proceeds once staging verified the generation, reading the configured staging stack", async () => {
+    const run = await runStack({
+      stack: "prod",
+      set: { ...prodRotation, stagingStack: "openagents/wallet-executor/staging" },
+      secret: [MNEMONIC_G2],
+      mocks: { stackOutputs: { "openagents/wallet-executor/staging": { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } } } },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.byName("staging-verification").inputs.name).toBe("openagents/wallet-executor/staging");
+    expect(run.byName("mnemonic-g2").inputs.enabled).toBe(true);
+  });
+
+  test("stagingStack on a staging stack is refused", async () => {
+    const run = await runStack({ stack: "staging", set: { stagingStack: "openagents/wallet-executor/staging" } });
+    expect((run.error as Error).message).toContain("wallet-executor:stagingStack: is set, but only a prod stack reads staging's verified generations");
+  });
+});
+
+describe("Spark API key sources", () => {
+  const envOf = (run: { byName(n: string): RecordedResource }): Record<string, unknown> =>
+    Object.fromEntries(
+      (run.byName("executor-service").inputs.template as { containers: { envs: { name: string; value?: string; valueSource?: unknown }[] }[] }).containers[0].envs.map((e) => [
+        e.name,
+        e.valueSource ?? e.value,
+      ]),
+    );
+
+  test("a published version is pinned by its number; the stack holds no value and creates no version for it", async () => {
+    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2, published: { "3": 7 } } } });
+    expect(run.error).toBeUndefined();
+    expect(envOf(run).OA_LIGHTNING_SPARK_API_KEY).toEqual({ secretKeyRef: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key", version: "7" } });
+    expect(run.maybeByName("spark-api-key-g3")).toBeUndefined();
+    expect(run.byName("spark-api-key-g2").inputs.enabled).toBe(true);
+    expect(run.outputs.credentials).toMatchObject({ sparkApiKey: { currentGeneration: 3, currentVersion: "7", previousGeneration: 2, previousVersion: "12" } });
+  });
+
+  test("a config-sourced value is published as a new version, secret, and visible in no output", async () => {
+    const value = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2 }, sparkApiKeyG3: value }, secret: ["sparkApiKeyG3"] });
+    expect(run.error).toBeUndefined();
+    const version = run.byName("spark-api-key-g3");
+    expect(version.secretPaths).toEqual(["secretData"]);
+    expect(version.inputs.secretData).toBe(value);
+    for (const resource of run.resources) {
+      const plain = JSON.stringify(resource.inputs, (key, v) => (resource.secretPaths.includes(key) ? undefined : v));
+      expect(plain).not.toContain(value);
+    }
+    expect(JSON.stringify(run.outputs)).not.toContain(value);
+  });
+
+  test("revoking a published previous version goes through the API, after verification", async () => {
+    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2, revokePrevious: true, published: { "2": 5 } }, sparkApiKeyG3: "sk_new" }, secret: ["sparkApiKeyG3"] });
+    expect(run.error).toBeUndefined();
+    const revocation = run.byName("spark-api-key-g2-revocation");
+    expect(revocation.type).toBe(TYPES.publishedVersionRevocation);
+    expect(revocation.inputs.versionName).toBe("projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key/versions/5");
+    expect(revocation.dependencies).toContain(run.byName("verification").urn);
+    expect(revocation.secretPaths).toEqual(["accessToken"]);
+    expect(JSON.stringify(run.outputs)).not.toContain(MOCK_SECRET_PREFIX);
+  });
+
+  test("published versions are only for configured generations", async () => {
+    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 2, published: { "9": 5 } } } });
+    expect((run.error as Error).message).toContain('wallet-executor:sparkApiKey.published: generation "9" is not allowed; allowed: 2 (the configured generations)');
+  });
+});
+
+describe("the emergency path: a compromised token", () => {
+  test("one config change rotates and revokes in the same up, in the fixed order", async () => {
+    const run = await runStack({ stack: "prod", set: { authToken: { current: 4, previous: 3, revokePrevious: true } } });
+    expect(run.error).toBeUndefined();
+    const fresh = run.byName("auth-token-g4");
+    const executor = run.byName("executor-service");
+    const control = run.byName("control-service");
+    const verification = run.byName("verification");
+    const revoked = run.byName("auth-token-g3");
+    expect(fresh.inputs.enabled).toBe(true);
+    expect(revoked.inputs.enabled).toBe(false);
+    expect(executor.dependencies).toContain(fresh.urn);
+    expect(control.dependencies).toContain(executor.urn);
+    expect(verification.dependencies).toContain(control.urn);
+    expect(revoked.dependencies).toContain(verification.urn);
+    // The compromised token must get the deterministic 401 before it is revoked.
+    expect(verification.inputs.previousToken).toMatch(new RegExp(`^${MOCK_SECRET_PREFIX}_authtokeng3value`));
+    expect(verification.inputs.token).toMatch(new RegExp(`^${MOCK_SECRET_PREFIX}_authtokeng4value`));
+    expect(verification.secretPaths).toContain("previousToken");
+    expect(run.maybeByName("auth-token-g2")).toBeUndefined();
+  });
+});
