@@ -1,0 +1,157 @@
+/**
+ * `npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>]`
+ *
+ * What `pulumi up` would do for a stack, offline: the program is evaluated under the recording
+ * mock monitor with the stack file's config (secure values become redacted placeholders, never
+ * decrypted), the policy pack runs through the harness, and the plan shows the credentials, the
+ * steps in waves, the critical path and the policy verdicts. No network is contacted.
+ *
+ * Exit codes: 0 clean, 1 a mandatory policy violation, 2 a usage or configuration error.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { ConfigError } from "../lib/config";
+import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, renderPlan } from "../lib/plan";
+import { REDACTED_PLACEHOLDER_PREFIX, readStackFile } from "../lib/stack-file";
+import { evaluateWithPolicies } from "./policy-harness";
+import { MOCK_SECRET_PREFIX } from "./recording-monitor";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface PlanCliOptions {
+  readonly stack: string;
+  readonly json: boolean;
+  readonly program: string;
+  readonly configFile: string;
+}
+
+export class UsageError extends Error {}
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>]";
+
+export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
+  let stack: string | undefined;
+  let json = false;
+  let program: string | undefined;
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value; ${USAGE}`);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case "--stack":
+        stack = value();
+        if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_', '-')`);
+        break;
+      case "--json":
+        json = true;
+        break;
+      case "--program":
+        program = path.resolve(cwd, value());
+        break;
+      case "--config-file":
+        configFile = path.resolve(cwd, value());
+        break;
+      case "--help":
+      case "-h":
+        throw new UsageError(USAGE);
+      default:
+        throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
+    }
+  }
+  if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
+  const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(resolvedConfig)) {
+    throw new UsageError(`${configFile ? "--config-file" : "--stack"}: no stack file at ${path.relative(cwd, resolvedConfig) || resolvedConfig}`);
+  }
+  const resolvedProgram = program ?? path.join(ROOT, "index.ts");
+  if (!fs.existsSync(resolvedProgram)) throw new UsageError(`--program: no program at ${resolvedProgram}`);
+  return { stack, json, program: resolvedProgram, configFile: resolvedConfig };
+}
+
+/** The project name from Pulumi.yaml. */
+function projectName(): string {
+  const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name?: unknown };
+  if (typeof doc?.name !== "string") throw new UsageError("Pulumi.yaml has no project name");
+  return doc.name;
+}
+
+/** The credentials summary, from the program's `credentials` output when it has one. */
+function credentialsFrom(outputs: Readonly<Record<string, unknown>>): CredentialSummary[] {
+  const credentials = outputs.credentials;
+  if (credentials === null || typeof credentials !== "object") return [];
+  return Object.entries(credentials as Record<string, Record<string, unknown>>).map(([name, c]) => ({
+    name,
+    current: typeof c.currentGeneration === "number" ? c.currentGeneration : null,
+    previous: typeof c.previousGeneration === "number" ? c.previousGeneration : null,
+    revokePrevious: c.previousRevoked === true,
+  }));
+}
+
+/** Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2. */
+export async function makePlan(options: PlanCliOptions): Promise<PlanDocument> {
+  const project = projectName();
+  const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
+  const { evaluation, violations } = await evaluateWithPolicies({
+    program: options.program,
+    project,
+    stack: options.stack,
+    config,
+    secretKeys,
+  });
+  if (evaluation.error !== undefined) throw evaluation.error;
+  return buildPlan({
+    project,
+    stack: options.stack,
+    resources: evaluation.resources,
+    credentials: credentialsFrom(evaluation.outputs),
+    violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, urn: v.urn ?? null, message: v.message })),
+    forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
+  });
+}
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let options: PlanCliOptions;
+  try {
+    options = parsePlanArgs(argv, process.cwd());
+  } catch (err) {
+    io.stderr(`error: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let plan: PlanDocument;
+  try {
+    plan = await makePlan(options);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      io.stderr(`error: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`error: the program failed while being evaluated: ${message}\n`);
+    return 2;
+  }
+  io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
+  return hasMandatoryViolation(plan) ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
