@@ -1,0 +1,206 @@
+/**
+ * The offline plan: its pure logic (waves, critical path, redaction) on hand-made and random
+ * graphs, the real stacks' plans (stable, ordered, secret-free), and the CLI as a process.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as fc from "fast-check";
+import * as pulumi from "@pulumi/pulumi";
+import { PlanDocument, PlanResourceInput, SECRET_MARK, buildPlan, computeWaves, criticalPath, redactInputs, renderPlan, stepDependencies } from "../lib/plan";
+import { Phase } from "../lib/phases";
+import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
+import { MOCK_SECRET_PREFIX } from "../tools/recording-monitor";
+import { makePlan, parsePlanArgs } from "../tools/plan";
+import { ROOT } from "./support/stack";
+
+afterAll(() => pulumi.runtime.disconnect());
+
+const urn = (name: string, type = "test:index:Step"): string => `urn:pulumi:s::p::${type}::${name}`;
+
+describe("waves and the critical path", () => {
+  test("every step lands after all of its dependencies, in the earliest possible wave", () => {
+    const deps = new Map<string, string[]>([
+      [urn("a"), []],
+      [urn("b"), [urn("a")]],
+      [urn("c"), [urn("a")]],
+      [urn("d"), [urn("b"), urn("c")]],
+      [urn("e"), []],
+    ]);
+    expect(computeWaves(deps)).toEqual([[urn("a"), urn("e")], [urn("b"), urn("c")], [urn("d")]]);
+  });
+
+  test("a cycle is reported with its members, not looped on", () => {
+    const deps = new Map([[urn("a"), [urn("b")]], [urn("b"), [urn("a")]], [urn("c"), []]]);
+    expect(() => computeWaves(deps)).toThrow(`dependency cycle among: ${urn("a")}, ${urn("b")}`);
+  });
+
+  test("a dependency on a component stands for every custom resource below it", () => {
+    const resources: PlanResourceInput[] = [
+      { urn: urn("comp", "x:index:Comp"), type: "x:index:Comp", name: "comp", custom: false, dependencies: [], inputs: {}, secretPaths: [] },
+      { urn: urn("child1"), type: "t", name: "child1", custom: true, parent: urn("comp", "x:index:Comp"), dependencies: [], inputs: {}, secretPaths: [] },
+      { urn: urn("child2"), type: "t", name: "child2", custom: true, parent: urn("comp", "x:index:Comp"), dependencies: [], inputs: {}, secretPaths: [] },
+      { urn: urn("after"), type: "t", name: "after", custom: true, dependencies: [urn("comp", "x:index:Comp")], inputs: {}, secretPaths: [] },
+    ];
+    expect(stepDependencies(resources).get(urn("after"))).toEqual([urn("child1"), urn("child2")]);
+    expect(stepDependencies(resources).has(urn("comp", "x:index:Comp"))).toBe(false);
+  });
+
+  test("the critical path is the longest chain, preferring the one with more slow steps", () => {
+    const deps = new Map<string, string[]>([
+      [urn("a"), []],
+      [urn("fast"), [urn("a")]],
+      [urn("slow"), [urn("a")]],
+      [urn("end"), [urn("fast"), urn("slow")]],
+      [urn("alone"), []],
+    ]);
+    const phases = new Map<string, Phase>([[urn("slow"), "deploy-executor"]]);
+    expect(criticalPath(deps, phases)).toEqual([urn("a"), urn("slow"), urn("end")]);
+  });
+
+  test("property: in any acyclic graph every edge goes forward, and the critical path is a real chain", () => {
+    const graph = fc.integer({ min: 1, max: 25 }).chain((n) =>
+      fc.array(fc.array(fc.nat({ max: n - 1 }), { maxLength: 4 }), { minLength: n, maxLength: n }).map((edges) =>
+        // Only edges to lower indexes: acyclic by construction; shuffled names hide the order.
+        new Map(edges.map((targets, i) => [urn(`n${(i * 7919) % 1000}-${i}`), targets.filter((t) => t < i).map((t) => urn(`n${(t * 7919) % 1000}-${t}`))])),
+      ),
+    );
+    fc.assert(
+      fc.property(graph, (deps) => {
+        const waves = computeWaves(deps);
+        const waveOf = new Map(waves.flatMap((wave, i) => wave.map((u) => [u, i] as const)));
+        expect(waveOf.size).toBe(deps.size);
+        for (const [from, targets] of deps) {
+          for (const to of targets) expect(waveOf.get(to) as number).toBeLessThan(waveOf.get(from) as number);
+          // Earliest wave: one wave after its latest dependency.
+          const expected = targets.length === 0 ? 0 : Math.max(...targets.map((t) => waveOf.get(t) as number)) + 1;
+          expect(waveOf.get(from)).toBe(expected);
+        }
+        const path = criticalPath(deps, new Map());
+        expect(path.length).toBe(waves.length);
+        for (let i = 1; i < path.length; i++) expect(deps.get(path[i])).toContain(path[i - 1]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("redaction", () => {
+  test("secret paths, the provider's code and unknowns are hidden; the rest stays", () => {
+    expect(
+      redactInputs(
+        { secretData: "s3cr3t", enabled: true, __provider: "exports.handler = ...", nested: { payment: { invoice: "lnbc" }, host: "h" }, list: ["a", "b"], later: Symbol.for("x") },
+        ["secretData", "nested.payment"],
+      ),
+    ).toEqual({ __provider: "[dynamic provider code]", enabled: true, later: "[unknown until apply]", list: ["a", "b"], nested: { host: "h", payment: SECRET_MARK }, secretData: SECRET_MARK });
+  });
+
+  test("a value carrying a forbidden placeholder is hidden even when not marked secret", () => {
+    expect(redactInputs({ a: `x ${MOCK_SECRET_PREFIX}_y`, b: "fine" }, [], [MOCK_SECRET_PREFIX])).toEqual({ a: SECRET_MARK, b: "fine" });
+  });
+});
+
+describe("the plans of the shipped stacks", () => {
+  const plans: Record<string, PlanDocument> = {};
+  beforeAll(async () => {
+    for (const stack of ["staging", "prod"]) plans[stack] = await makePlan(parsePlanArgs(["--stack", stack], ROOT));
+  });
+
+  test.each(["staging", "prod"])("%s: every dependency of every step is in an earlier wave", (stack) => {
+    const plan = plans[stack];
+    const waveOf = new Map(plan.waves.flatMap((wave, i) => wave.map((u) => [u, i] as const)));
+    const steps = plan.resources.filter((r) => waveOf.has(r.urn));
+    expect(steps.length).toBeGreaterThan(20);
+    for (const r of steps) {
+      for (const dep of r.dependsOn) if (waveOf.has(dep)) expect(waveOf.get(dep) as number).toBeLessThan(waveOf.get(r.urn) as number);
+    }
+  });
+
+  test("staging: the phases come in the runbook's order, revocation last", () => {
+    const plan = plans.staging;
+    const firstWave = (phase: Phase): number => plan.waves.findIndex((wave) => wave.some((u) => plan.resources.find((r) => r.urn === u)?.phase === phase));
+    const order = ["stage-secret", "deploy-executor", "deploy-control", "verify", "revoke"].map((p) => firstWave(p as Phase));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(new Set(order).size).toBe(order.length);
+    expect(plan.waves[plan.waves.length - 1].map((u) => u.split("::").pop())).toEqual(["auth-token-g3"]);
+    expect(plan.criticalPath.map((u) => u.split("::").pop())).toEqual([
+      "auth-token-secret",
+      "executor-auth-token-access",
+      "executor-service",
+      "control-service",
+      "verification",
+      "auth-token-g3",
+    ]);
+    expect(plan.credentials).toEqual([
+      { name: "authToken", current: 4, previous: 3, revokePrevious: true },
+      { name: "sparkApiKey", current: 2, previous: null, revokePrevious: false },
+      { name: "mnemonic", current: 1, previous: null, revokePrevious: false },
+    ]);
+    expect(plan.violations).toEqual([]);
+  });
+
+  test("the same input gives the same document, byte for byte", async () => {
+    const again = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT));
+    expect(JSON.stringify(again)).toBe(JSON.stringify(plans.staging));
+    const urns = plans.staging.resources.map((r) => r.urn);
+    expect(urns).toEqual([...urns].sort());
+  });
+
+  test.each(["staging", "prod"])("%s: no secret, placeholder or generated value appears anywhere", (stack) => {
+    const text = JSON.stringify(plans[stack]) + renderPlan(plans[stack]);
+    expect(text).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
+    expect(text).not.toContain(MOCK_SECRET_PREFIX);
+    const versions = plans[stack].resources.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion");
+    for (const v of versions) expect(v.inputs.secretData).toBe(SECRET_MARK);
+  });
+});
+
+describe("npm run plan, as a process", () => {
+  const tsx = require.resolve("tsx/cli");
+  // Refuses any outbound connection: the plan must never touch the network.
+  const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
+  const plan = (args: string[]) =>
+    spawnSync(process.execPath, ["--require", noNetwork, tsx, path.join(ROOT, "tools", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+
+  test("staging: exit 0, the human plan, offline", () => {
+    const result = plan(["--stack", "staging"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Plan for wallet-executor/staging (offline");
+    expect(result.stdout).toContain("authToken    current g4   previous g3: REVOKED after verification");
+    expect(result.stdout).toMatch(/Critical path \(6 steps, 3 slow\)/);
+    expect(result.stdout).toContain("Result: OK");
+    expect(result.stdout).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
+  });
+
+  test("--json prints the documented shape", () => {
+    const result = plan(["--stack", "prod", "--json"]);
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(result.stdout) as PlanDocument;
+    expect(Object.keys(doc)).toEqual(["project", "stack", "credentials", "resources", "waves", "criticalPath", "violations"]);
+    expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
+    expect(doc.stack).toBe("prod");
+  });
+
+  test("a broken config exits 2 with the config message", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const file = path.join(dir, "Pulumi.broken.yaml");
+    fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8").replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"));
+    const result = plan(["--stack", "broken", "--config-file", file]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n");
+    expect(result.stdout).toBe("");
+  });
+
+  test.each([
+    [["--stack"], "error: --stack needs a value"],
+    [["--stacks", "staging"], 'error: unknown argument "--stacks"'],
+    [[], "error: --stack is required"],
+    [["--stack", "qa"], "error: --stack: no stack file at Pulumi.qa.yaml"],
+  ])("usage error %j exits 2", (args, message) => {
+    const result = plan(args);
+    expect(result.status).toBe(2);
+    expect(result.stderr.startsWith(message)).toBe(true);
+  });
+});
