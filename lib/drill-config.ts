@@ -12,9 +12,12 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import * as YAML from "yaml";
+import { MAX_GENERATION, projectKey } from "./config";
 
 /** The stack config key of the executor auth token's generations. */
-export const AUTH_TOKEN_KEY = "wallet-executor:authToken";
+export const AUTH_TOKEN_KEY = projectKey("authToken");
+/** The CLI also reads a bare key in the stack file as the project's own. */
+const BARE_AUTH_TOKEN_KEY = "authToken";
 
 /** `wallet-executor:authToken` as the design defines it (design/rotation-model.md). */
 export interface TokenGenerations {
@@ -68,11 +71,18 @@ function loadFile(yamlText: string): Record<string, unknown> {
   return data;
 }
 
-function tokenValue(data: Record<string, unknown>): Record<string, unknown> {
+/** The key the token is written under in this file. */
+function tokenKeyIn(data: Record<string, unknown>): string {
   const config = data.config;
   if (!isRecord(config)) throw new StackConfigError("stack file has no `config:` mapping");
-  const value = config[AUTH_TOKEN_KEY];
-  if (value === undefined) throw new StackConfigError(`${AUTH_TOKEN_KEY} is not set in the stack file`);
+  const present = [AUTH_TOKEN_KEY, BARE_AUTH_TOKEN_KEY].filter((key) => key in config);
+  if (present.length === 0) throw new StackConfigError(`${AUTH_TOKEN_KEY} is not set in the stack file`);
+  if (present.length > 1) throw new StackConfigError(`both ${AUTH_TOKEN_KEY} and ${BARE_AUTH_TOKEN_KEY} are set; keep one`);
+  return present[0];
+}
+
+function tokenValue(data: Record<string, unknown>): Record<string, unknown> {
+  const value = (data.config as Record<string, unknown>)[tokenKeyIn(data)];
   if (!isRecord(value) || "secure" in value) {
     throw new StackConfigError(`${AUTH_TOKEN_KEY} must be a plain mapping { current, previous?, revokePrevious? }`);
   }
@@ -81,8 +91,9 @@ function tokenValue(data: Record<string, unknown>): Record<string, unknown> {
 
 function validate(value: Record<string, unknown>): TokenGenerations {
   const { current, previous, revokePrevious } = value;
-  if (typeof current !== "number" || !Number.isInteger(current) || current < 1) {
-    throw new StackConfigError(`${AUTH_TOKEN_KEY}.current must be an integer >= 1`);
+  // The same bounds lib/config.ts enforces when the program reads the config.
+  if (typeof current !== "number" || !Number.isInteger(current) || current < 1 || current >= MAX_GENERATION) {
+    throw new StackConfigError(`${AUTH_TOKEN_KEY}.current must be an integer >= 1 and below ${MAX_GENERATION}`);
   }
   const generations: TokenGenerations = { current };
   if (previous !== undefined) {
@@ -143,9 +154,10 @@ export function setRevokePrevious(yamlText: string): RevocationRequest {
 function applyChanges(yamlText: string, changes: readonly TokenChange[]): string {
   // Parsed afresh (not cloned) so both sides of the comparison below come from the same parser.
   const expected = loadFile(yamlText);
+  const key = tokenKeyIn(expected);
   const config = expected.config as Record<string, unknown>;
-  config[AUTH_TOKEN_KEY] = { ...(config[AUTH_TOKEN_KEY] as Record<string, unknown>), ...Object.fromEntries(changes) };
-  const text = editLosslessly(yamlText, changes) ?? editWithDocument(yamlText, changes);
+  config[key] = { ...(config[key] as Record<string, unknown>), ...Object.fromEntries(changes) };
+  const text = editLosslessly(yamlText, key, changes) ?? editWithDocument(yamlText, key, changes);
   // The guarantee, whichever way the text was produced: nothing but the token changed.
   if (!isDeepStrictEqual(YAML.parse(text), expected)) {
     throw new Error(`internal error: rewriting ${AUTH_TOKEN_KEY} would change other parts of the stack file`);
@@ -153,9 +165,9 @@ function applyChanges(yamlText: string, changes: readonly TokenChange[]): string
   return text;
 }
 
-function editWithDocument(yamlText: string, changes: readonly TokenChange[]): string {
+function editWithDocument(yamlText: string, tokenKey: string, changes: readonly TokenChange[]): string {
   const doc = YAML.parseDocument(yamlText);
-  const node = doc.getIn(["config", AUTH_TOKEN_KEY], true);
+  const node = doc.getIn(["config", tokenKey], true);
   if (!YAML.isMap(node)) throw new StackConfigError(`${AUTH_TOKEN_KEY} must be a mapping`);
   for (const [key, value] of changes) node.set(key, value);
   // lineWidth 0: never fold long lines (encrypted `secure:` values are long).
@@ -180,13 +192,13 @@ function findBlockMap(token: YAML.CST.Token | undefined, path: readonly string[]
 }
 
 /** Edits the token's block map in the CST; null when the layout is not the plain one this handles. */
-function editLosslessly(yamlText: string, changes: readonly TokenChange[]): string | null {
+function editLosslessly(yamlText: string, tokenKey: string, changes: readonly TokenChange[]): string | null {
   const tokens = Array.from(new YAML.Parser().parse(yamlText));
   const render = (): string => tokens.map((t) => YAML.CST.stringify(t)).join("");
   if (render() !== yamlText) return null;
   const documents = tokens.filter((t): t is YAML.CST.Document => t.type === "document");
   if (documents.length !== 1) return null;
-  const map = findBlockMap(documents[0].value, ["config", AUTH_TOKEN_KEY]);
+  const map = findBlockMap(documents[0].value, ["config", tokenKey]);
   if (map === null) return null;
   const newline = yamlText.includes("\r\n") ? "\r\n" : "\n";
 

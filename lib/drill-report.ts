@@ -69,6 +69,8 @@ export interface DrillReport {
   startedAt: string | null;
   endedAt: string | null;
   verdict: DrillVerdict;
+  /** Why a live drill stopped when the engine events do not show it (e.g. the CLI could not run). */
+  stoppedBecause: string | null;
   /** Filled by the tool from the timeline, for the "gaps" section. */
   observations: string[];
   timeline: Timeline;
@@ -258,6 +260,7 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
     startedAt: start === null ? null : isoTime(start),
     endedAt: timeline.totals.end === null ? null : isoTime(timeline.totals.end),
     verdict,
+    stoppedBecause: input.flowError ?? null,
     observations: observe(timeline, verdict),
     timeline,
   };
@@ -398,7 +401,8 @@ export function renderDrillMarkdown(report: DrillReport): string {
 
   push("## Failed step", "");
   const failed = timeline.steps.filter((s) => s.status === "failed");
-  if (failed.length === 0) push("None.");
+  if (failed.length === 0 && report.stoppedBecause === null) push("None.");
+  if (report.stoppedBecause !== null) push(`- Drill stopped: ${report.stoppedBecause}`);
   for (const step of failed) {
     const phase = step.phase === "other" ? "" : `${PHASE_LABELS[step.phase]}: `;
     push(`- ${phase}\`${step.name}\` (${step.op}) failed at ${at(step.end, base)}${step.error ? `: ${step.error}` : ""}`);

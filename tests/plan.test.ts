@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { PlanDocument, PlanResourceInput, SECRET_MARK, buildPlan, computeWaves, criticalPath, redactInputs, renderPlan, stepDependencies } from "../lib/plan";
+import { PlanDocument, PlanResourceInput, SECRET_MARK, computeWaves, criticalPath, redactInputs, renderPlan, stepDependencies } from "../lib/plan";
 import { Phase } from "../lib/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
 import { MOCK_SECRET_PREFIX } from "../tools/recording-monitor";
