@@ -14,8 +14,10 @@ import { parse } from "yaml";
 import { ConfigError } from "../lib/config";
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, renderPlan } from "../lib/plan";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile } from "../lib/stack-file";
-import { evaluateWithPolicies } from "./policy-harness";
-import { MOCK_SECRET_PREFIX } from "./recording-monitor";
+// The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
+// a usage error answers at once.
+type Harness = typeof import("./policy-harness");
+type Monitor = typeof import("./recording-monitor");
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -93,17 +95,35 @@ function credentialsFrom(outputs: Readonly<Record<string, unknown>>): Credential
   }));
 }
 
-/** Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2. */
-export async function makePlan(options: PlanCliOptions): Promise<PlanDocument> {
+/**
+ * Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2.
+ * `program` overrides `options.program` with a function (tests pass `defineStack`: under Jest a
+ * module cannot be re-executed by path).
+ */
+export async function makePlan(options: PlanCliOptions, program?: () => unknown): Promise<PlanDocument> {
+  const { evaluateWithPolicies } = require("./policy-harness") as Harness;
+  const { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
   const project = projectName();
   const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
-  const { evaluation, violations } = await evaluateWithPolicies({
-    program: options.program,
-    project,
-    stack: options.stack,
-    config,
-    secretKeys,
-  });
+  const run = (stackOutputs: Record<string, Record<string, unknown>>) =>
+    evaluateWithPolicies({ program: program ?? options.program, project, stack: options.stack, config, secretKeys, mocks: stackMocks({ stackOutputs }) });
+  let { evaluation, violations } = await run({});
+  // A program that reads another stack (prod reads staging's verified generations) sees, offline,
+  // what that stack's own file would produce: staging's plan stands in for staging's last `up`.
+  const references = evaluation.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+  if (references.length > 0) {
+    const stackOutputs: Record<string, Record<string, unknown>> = {};
+    for (const reference of references) {
+      const name = String(reference.inputs.name);
+      const shortName = name.split("/").pop() as string;
+      const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
+      if (shortName === options.stack || !fs.existsSync(file)) continue;
+      const other = readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file));
+      const referenced = await evaluateProgram({ program: program ?? options.program, project, stack: shortName, ...other, mocks: stackMocks() });
+      if (referenced.error === undefined) stackOutputs[name] = { ...referenced.outputs };
+    }
+    ({ evaluation, violations } = await run(stackOutputs));
+  }
   if (evaluation.error !== undefined) throw evaluation.error;
   return buildPlan({
     project,
