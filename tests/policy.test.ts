@@ -4,6 +4,7 @@
  * edge out of the real program fails the pack; and each policy's edge cases, with hand-built
  * resources, including values unknown during preview (skipped with a note, never a violation).
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../lib/config";
@@ -16,12 +17,14 @@ import {
   secretVersionsRecoverable,
   servicesShareTokenVersion,
   tokenEntropy,
+  ALL_POLICIES,
   POLICY_PACK_NAME,
   WalletPolicy,
 } from "../policy/policies";
 import { defineStack } from "../program";
 import {
   AnalyzerResourceView,
+  PolicyConfig,
   PolicyEvaluation,
   Violation,
   analyzerViews,
@@ -87,7 +90,7 @@ function fail(error: unknown): never {
 
 async function evaluateStack(
   stack: "staging" | "prod",
-  options: { set?: Record<string, unknown>; secret?: string[]; firstPreview?: boolean; mocks?: MockOptions } = {},
+  options: { set?: Record<string, unknown>; secret?: string[]; firstPreview?: boolean; mocks?: MockOptions; policyConfig?: PolicyConfig } = {},
 ): Promise<PolicyEvaluation> {
   const { config, secretKeys } = stackConfig(stack);
   for (const [key, value] of Object.entries(options.set ?? {}))
@@ -99,6 +102,7 @@ async function evaluateStack(
     config,
     secretKeys: [...secretKeys, ...(options.secret ?? []).map((key) => `${PROJECT}:${key}`)],
     firstPreview: options.firstPreview,
+    policyConfig: options.policyConfig,
     mocks: stackMocks(options.mocks),
   });
   if (result.evaluation.error) fail(result.evaluation.error);
@@ -118,6 +122,15 @@ describe("the shipped stacks", () => {
     const { violations, evaluation } = await evaluateStack(stack);
     expect(evaluation.resources.length).toBeGreaterThan(20);
     expect(violations).toEqual([]);
+  });
+
+  test("the pack config the workflows pass (policy/policy-config.json) is valid and keeps both stacks clean", async () => {
+    const policyConfig = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "policy-config.json"), "utf8")) as PolicyConfig;
+    for (const stack of ["staging", "prod"] as const) {
+      expect((await evaluateStack(stack, { policyConfig })).violations).toEqual([]);
+    }
+    // Every policy of the pack is named in it, at its documented level.
+    expect(Object.keys(policyConfig).sort()).toEqual(ALL_POLICIES.map((p) => p.name).sort());
   });
 
   test("mnemonic rotations pass: staging revoking two credentials after one verification, prod after reading staging's", async () => {

@@ -328,11 +328,14 @@ export interface EvaluateOptions {
 }
 
 const SECRET_MARK = "[secret]";
+const UNKNOWN_OUTPUT = "[unknown]";
 
 /** Resolves an exported value the way stack outputs are resolved; secrets become "[secret]". */
 async function resolveOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     const output = value as pulumi.Output<unknown>;
+    // An unknown output (preview) never runs its apply callbacks: report it instead of waiting.
+    if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) return UNKNOWN_OUTPUT;
     const [inner, isSecret] = await Promise.all([
       new Promise<unknown>((resolve) => output.apply((v) => { resolve(v); return v; })),
       (output as unknown as { isSecret: Promise<boolean> }).isSecret,
