@@ -184,6 +184,25 @@ describe("npm run plan, as a process", () => {
     expect(doc.stack).toBe("prod");
   });
 
+  test("a program that breaks a mandatory policy exits 1 and lists the violation", () => {
+    const result = plan(["--stack", "staging", "--json", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
+    expect(result.status).toBe(1);
+    const doc = JSON.parse(result.stdout) as PlanDocument;
+    expect(doc.violations).toEqual([
+      {
+        policy: "secret-references-pinned",
+        enforcementLevel: "mandatory",
+        urn: "urn:pulumi:staging::wallet-executor::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::executor-service",
+        message:
+          'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key at "latest"; pin a version number.',
+      },
+    ]);
+    const human = plan(["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
+    expect(human.status).toBe(1);
+    expect(human.stdout).toContain("  FAIL  [mandatory] secret-references-pinned (executor-service)");
+    expect(human.stdout).toContain("Result: BLOCKED by a mandatory policy");
+  });
+
   test("a broken config exits 2 with the config message", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
     const file = path.join(dir, "Pulumi.broken.yaml");

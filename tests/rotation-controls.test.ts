@@ -15,6 +15,7 @@ import { verificationProvider } from "../components/verification";
 import { ConfigError } from "../lib/config";
 import { TYPES } from "../lib/phases";
 import { GateInputs, GateOutputs, fingerprint } from "../lib/verification-gate";
+import { runPolicies } from "../tools/policy-harness";
 import { MOCK_SECRET_PREFIX, RecordedResource } from "../tools/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
 import { ROOT, runStack } from "./support/stack";
@@ -370,5 +371,22 @@ describe("the emergency path: a compromised token", () => {
     expect(verification.inputs.token).toMatch(new RegExp(`^${MOCK_SECRET_PREFIX}_authtokeng4value`));
     expect(verification.secretPaths).toContain("previousToken");
     expect(run.maybeByName("auth-token-g2")).toBeUndefined();
+  });
+});
+
+describe("the policy pack checks the mnemonic's recoverability again", () => {
+  test("a mnemonic version with DELETE, or an unprotected mnemonic secret, is refused", async () => {
+    const run = await runStack({ stack: "staging" });
+    expect(run.error).toBeUndefined();
+    const tamper = (name: string, change: (r: RecordedResource) => RecordedResource): RecordedResource[] =>
+      run.resources.map((r) => (r.name === name ? change(r) : r));
+    expect(await runPolicies(run.resources)).toEqual([]);
+
+    const deleting = await runPolicies(tamper("mnemonic-g1", (r) => ({ ...r, inputs: { ...r.inputs, deletionPolicy: "DELETE" } })));
+    expect(deleting.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([["secret-versions-recoverable", "mandatory", "mnemonic-g1"]]);
+
+    const unprotected = await runPolicies(tamper("mnemonic-secret", (r) => ({ ...r, protect: false })));
+    expect(unprotected.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([["secret-versions-recoverable", "mandatory", "mnemonic-secret"]]);
+    expect(unprotected[0].message).toMatch(/protect/);
   });
 });
