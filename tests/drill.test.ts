@@ -703,7 +703,7 @@ describe("the command", () => {
 
 describe("--from-events as a process", () => {
   const cli = (args: string[], cwd = ROOT): ReturnType<typeof spawnSync> =>
-    spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(ROOT, "tools/drill.ts"), ...args], {
+    spawnSync(process.execPath, ["--require", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools/drill.ts"), ...args], {
       cwd,
       encoding: "utf8",
       timeout: 60_000,

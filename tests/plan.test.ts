@@ -158,11 +158,11 @@ describe("the plans of the shipped stacks", () => {
 });
 
 describe("npm run plan, as a process", () => {
-  const tsx = require.resolve("tsx/cli");
+  const register = path.join(ROOT, "tools", "register.js");
   // Refuses any outbound connection: the plan must never touch the network.
   const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
   const plan = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", noNetwork, tsx, path.join(ROOT, "tools", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    spawnSync(process.execPath, ["--require", noNetwork, "--require", register, path.join(ROOT, "tools", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
 
   test("staging: exit 0, the human plan, offline", () => {
     const result = plan(["--stack", "staging"]);

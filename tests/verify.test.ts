@@ -480,14 +480,14 @@ describe("tools/verify-cli.ts", () => {
     stderr: string;
   }
   const repoRoot = path.resolve(__dirname, "..");
-  const tsxCli = require.resolve("tsx/cli");
+  const register = path.join(__dirname, "..", "tools", "register.js");
 
-  /** Runs the CLI as a real process (tsx), with only the given extra environment. */
+  /** Runs the CLI as a real process (as `npm run verify` does), with only the given extra environment. */
   function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        [tsxCli, "tools/verify-cli.ts", ...args],
+        ["--require", register, "tools/verify-cli.ts", ...args],
         { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, timeout: 20_000 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
@@ -513,7 +513,7 @@ describe("tools/verify-cli.ts", () => {
     healthy = await startStandInExecutor({ token: TOKEN, tokenVersion: 4 });
     echoing = await startStandInExecutor({ token: TOKEN, tokenVersion: 4, echoAuthorization: "status-body" });
     const env = { OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: TOKEN, OLD_TOKEN: PREVIOUS_TOKEN, SPARK_KEY: SPARK_KEY, INVOICE };
-    // Real processes in parallel: each pays tsx's start-up once.
+    // Real processes in parallel: each pays the loader's start-up once.
     const runs = await Promise.all([
       runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--previous-token-env", "OLD_TOKEN", "--spark-key-env", "SPARK_KEY", "--json"], env),
       runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--invoice-env", "INVOICE", "--host", HOST, "--max-amount-msats", "5000"], env),

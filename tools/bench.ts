@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --runs N]`: medians over several runs, as a table.
  *
- * - plan (cold): `npm run plan -- --stack staging` as a fresh process, start to exit;
+ * - plan (cold): the plan command for staging as a fresh process (what `npm run plan` runs,
+ *   without npm's own start-up), start to exit;
  * - evaluation (warm): the real program evaluated under the recording monitor, in one process
  *   that has already loaded the SDK (what a test or a repeated plan pays);
  * - verification: a full verification (no payment) against a healthy local stand-in executor.
@@ -34,10 +35,10 @@ interface Row {
 
 function benchPlanCold(runs: number): number[] {
   const samples: number[] = [];
-  const tsxCli = require.resolve("tsx/cli");
+  const register = path.join(ROOT, "tools", "register.js");
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [tsxCli, path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"], { cwd: ROOT, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--require", register, path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"], { cwd: ROOT, encoding: "utf8" });
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (result.status !== 0) throw new Error(`plan exited ${result.status}: ${result.stderr}`);
   }

@@ -165,6 +165,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
+  // The SDK captures a stack trace for every promise it creates (leak diagnostics); mapping each
+  // through source maps is most of an evaluation's time, and the plan never shows those traces.
+  process.setSourceMapsEnabled(false);
   main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
     (code) => {
       process.exitCode = code;
