@@ -5,7 +5,18 @@ const tseslint = require("typescript-eslint");
 const pulumi = require("@pulumi/eslint-plugin");
 
 module.exports = tseslint.config(
-  { ignores: ["node_modules/**", "policy/node_modules/**", "bin/**", "coverage/**", "reports/**", ".stryker-tmp/**", "tests/.tmp/**", "**/*.js"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "policy/node_modules/**",
+      "bin/**",
+      "coverage/**",
+      "reports/**",
+      ".stryker-tmp/**",
+      "tests/.tmp/**",
+      "**/*.js",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,7 +28,10 @@ module.exports = tseslint.config(
     rules: {
       "@pulumi/no-output-in-template-literal": "error",
       "@pulumi/no-output-instance-in-template-literal": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/explicit-module-boundary-types": "off",
       // CommonJS: the SDK's internal modules and JSON are loaded with require on purpose.

@@ -91,8 +91,12 @@ export async function defineStack() {
   /** True when the previous generation to revoke was published out of band (not stack-owned). */
   function revokesPublished(credential: CredentialKey): boolean {
     const generations = config[credential];
-    return credential !== "authToken" && generations.revokePrevious && generations.previous !== undefined
-      && config[credential].published[generations.previous] !== undefined;
+    return (
+      credential !== "authToken" &&
+      generations.revokePrevious &&
+      generations.previous !== undefined &&
+      config[credential].published[generations.previous] !== undefined
+    );
   }
 
   /** The gcp provider's own access token: revoking a published version calls the API with it. */
@@ -192,7 +196,11 @@ export async function defineStack() {
         payment:
           payment === undefined
             ? undefined
-            : { invoice: projectConfig.requireSecret(payment.invoiceConfigKey), host: payment.host, maxAmountMsats: payment.maxAmountMsats },
+            : {
+                invoice: projectConfig.requireSecret(payment.invoiceConfigKey),
+                host: payment.host,
+                maxAmountMsats: payment.maxAmountMsats,
+              },
       },
       // On the control service itself (not its component): the graph the engine and the policy pack see.
       { dependsOn: [control.service] },

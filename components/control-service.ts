@@ -49,7 +49,11 @@ export class ControlService extends pulumi.ComponentResource {
 
     this.serviceAccount = new gcp.serviceaccount.Account(
       `${name}-sa`,
-      { accountId: args.serviceAccountId, project: args.project, displayName: pulumi.interpolate`Wallet control service (${args.serviceName})` },
+      {
+        accountId: args.serviceAccountId,
+        project: args.project,
+        displayName: pulumi.interpolate`Wallet control service (${args.serviceName})`,
+      },
       { parent: this },
     );
     // The control service reads the token secret only: not the Spark key, not the mnemonic.

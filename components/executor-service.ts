@@ -78,7 +78,10 @@ export class ExecutorService extends pulumi.ComponentResource {
       plainEnv("OA_LIGHTNING_SPARK_NETWORK", args.sparkNetwork),
       plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER", "gcp"),
       plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", args.mnemonic.versionName),
-      plainEnv("OA_LIGHTNING_WALLET_ALLOWED_HOSTS", pulumi.output(args.allowedHosts).apply((hosts) => hosts.join(","))),
+      plainEnv(
+        "OA_LIGHTNING_WALLET_ALLOWED_HOSTS",
+        pulumi.output(args.allowedHosts).apply((hosts) => hosts.join(",")),
+      ),
       plainEnv("OA_LIGHTNING_WALLET_REQUEST_CAP_MSATS", pulumi.output(args.requestCapMsats).apply(String)),
       plainEnv("OA_LIGHTNING_WALLET_WINDOW_CAP_MSATS", pulumi.output(args.windowCapMsats).apply(String)),
       plainEnv("OA_LIGHTNING_WALLET_WINDOW_MS", pulumi.output(args.windowMs).apply(String)),

@@ -38,16 +38,18 @@ export async function setVersionState(inputs: PublishedRevocationInputs, action:
  * effect of a config edit.
  */
 export const publishedRevocationProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: string, olds: PublishedRevocationInputs, news: PublishedRevocationInputs): Promise<pulumi.dynamic.DiffResult> {
+  diff(_id: string, olds: PublishedRevocationInputs, news: PublishedRevocationInputs): Promise<pulumi.dynamic.DiffResult> {
     // The token changes every run; only another version means another revocation.
     const replace = olds.versionName !== news.versionName;
-    return { changes: replace, replaces: replace ? ["versionName"] : [], deleteBeforeReplace: false };
+    return Promise.resolve({ changes: replace, replaces: replace ? ["versionName"] : [], deleteBeforeReplace: false });
   },
   async create(inputs: PublishedRevocationInputs): Promise<pulumi.dynamic.CreateResult> {
     const state = await setVersionState(inputs, "disable");
     return { id: inputs.versionName, outs: { versionName: inputs.versionName, apiBase: inputs.apiBase, state } };
   },
-  async delete(): Promise<void> {},
+  delete(): Promise<void> {
+    return Promise.resolve();
+  },
 };
 
 export interface PublishedVersionRevocationArgs {
@@ -68,7 +70,12 @@ export class PublishedVersionRevocation extends pulumi.dynamic.Resource {
     super(
       publishedRevocationProvider,
       name,
-      { versionName: args.versionName, accessToken: pulumi.secret(args.accessToken), apiBase: args.apiBase ?? SECRET_MANAGER_API, state: undefined },
+      {
+        versionName: args.versionName,
+        accessToken: pulumi.secret(args.accessToken),
+        apiBase: args.apiBase ?? SECRET_MANAGER_API,
+        state: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["accessToken"] },
       "rotation",
       "PublishedVersionRevocation",

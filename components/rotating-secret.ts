@@ -130,7 +130,13 @@ export class RotatingSecret extends pulumi.ComponentResource {
     });
   }
 
-  private publish(name: string, args: RotatingSecretArgs, generation: number, enabled: boolean, gate?: pulumi.Input<pulumi.Resource>): PublishedGeneration {
+  private publish(
+    name: string,
+    args: RotatingSecretArgs,
+    generation: number,
+    enabled: boolean,
+    gate?: pulumi.Input<pulumi.Resource>,
+  ): PublishedGeneration {
     const versionName = `${name}-g${generation}`;
     const publishedNumber = args.values.kind === "provided" ? args.values.published?.[generation] : undefined;
     if (publishedNumber !== undefined) return this.reference(versionName, args, generation, publishedNumber, enabled, gate);
@@ -175,7 +181,11 @@ export class RotatingSecret extends pulumi.ComponentResource {
       if (args.revocationAccessToken === undefined) {
         throw new Error(`${versionName}: revoking a published version needs revocationAccessToken`);
       }
-      new PublishedVersionRevocation(`${versionName}-revocation`, { versionName: fullName, accessToken: args.revocationAccessToken }, { parent: this, dependsOn: gate ? [gate] : undefined });
+      new PublishedVersionRevocation(
+        `${versionName}-revocation`,
+        { versionName: fullName, accessToken: args.revocationAccessToken },
+        { parent: this, dependsOn: gate ? [gate] : undefined },
+      );
     }
     return { generation, versionNumber: pulumi.output(String(versionNumber)), versionName: fullName };
   }

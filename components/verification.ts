@@ -23,10 +23,10 @@ import { verifyExecutor } from "../lib/verify";
  */
 export const verificationProvider: pulumi.dynamic.ResourceProvider = {
   // `olds` are the previous OUTPUTS (how dynamic providers work): they carry what was verified.
-  async diff(_id: string, olds: GateOutputs, news: GateInputs): Promise<pulumi.dynamic.DiffResult> {
+  diff(_id: string, olds: GateOutputs, news: GateInputs): Promise<pulumi.dynamic.DiffResult> {
     const changed = changedTriggers(olds, news);
     // An update, never a replacement: revocation depends on this resource and must not be replaced with it.
-    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    return Promise.resolve({ changes: changed.length > 0, replaces: [], deleteBeforeReplace: false });
   },
   async create(inputs: GateInputs): Promise<pulumi.dynamic.CreateResult> {
     const report = await verifyExecutor(verifyOptionsFor(inputs));
@@ -40,7 +40,9 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: gateOutputs(news, report, new Date(), olds) };
   },
   // Nothing to undo: a verification leaves nothing behind in the cloud.
-  async delete(): Promise<void> {},
+  delete(): Promise<void> {
+    return Promise.resolve();
+  },
 };
 
 export interface VerificationArgs {

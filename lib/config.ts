@@ -306,7 +306,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** An image must be pinned: by digest (preferred) or at least by an explicit tag, never implicitly `latest`. */
-const IMAGE_PATTERN = /^[a-z0-9][a-z0-9.-]*(:[0-9]+)?(\/[a-z0-9._-]+)+(@sha256:[a-f0-9]{64}|:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/;
+const IMAGE_PATTERN =
+  /^[a-z0-9][a-z0-9.-]*(:[0-9]+)?(\/[a-z0-9._-]+)+(@sha256:[a-f0-9]{64}|:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/;
 const IMAGE_ALLOWED = "a registry image pinned by digest (…@sha256:<64 hex>) or by tag (…:<tag>), not `latest`";
 /** Cloud Run service names. */
 const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
@@ -332,7 +333,12 @@ export function defaultServiceAccountId(serviceName: string): string {
 const CREDENTIAL_SHAPE = "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean> }";
 
 /** Reads `{ current, previous?, revokePrevious? }` and, for sourced credentials, `published`. */
-function readGenerations(problems: string[], raw: RawConfig, key: CredentialKey, extraKeys: readonly string[]): { reader: Reader; generations: CredentialGenerations } | undefined {
+function readGenerations(
+  problems: string[],
+  raw: RawConfig,
+  key: CredentialKey,
+  extraKeys: readonly string[],
+): { reader: Reader; generations: CredentialGenerations } | undefined {
   const path = projectKey(key);
   const value = raw[path];
   if (value === undefined) {
@@ -377,9 +383,15 @@ function readPublished(r: Reader, value: unknown, generations: CredentialGenerat
   for (const [generationText, version] of Object.entries(value)) {
     const generation = Number(generationText);
     if (!configured.includes(generation)) {
-      r.problem("published", `generation ${show(generationText)} is not allowed; allowed: ${configured.join(" or ")} (the configured generations)`);
+      r.problem(
+        "published",
+        `generation ${show(generationText)} is not allowed; allowed: ${configured.join(" or ")} (the configured generations)`,
+      );
     } else if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
-      r.problem(`published.${generationText}`, `${show(version)} is not allowed; allowed: a Secret Manager version number (an integer >= 1)`);
+      r.problem(
+        `published.${generationText}`,
+        `${show(version)} is not allowed; allowed: a Secret Manager version number (an integer >= 1)`,
+      );
     } else {
       published[generation] = version;
     }
@@ -400,7 +412,8 @@ const ISO_ALLOWED = "an ISO 8601 timestamp with a zone, e.g. 2026-12-01T02:00:00
 
 function readTimestamp(r: Reader, name: string): string {
   const text = r.string(name, { pattern: ISO_TIMESTAMP, allowed: ISO_ALLOWED });
-  if (text && ISO_TIMESTAMP.test(text) && Number.isNaN(Date.parse(text))) r.problem(name, `${show(text)} is not a real date; allowed: ${ISO_ALLOWED}`);
+  if (text && ISO_TIMESTAMP.test(text) && Number.isNaN(Date.parse(text)))
+    r.problem(name, `${show(text)} is not a real date; allowed: ${ISO_ALLOWED}`);
   return text;
 }
 
@@ -414,7 +427,10 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
     published: readPublished(r, value.published, generations),
   };
   if (value.expectIdentity !== undefined) {
-    result.expectIdentity = r.string("expectIdentity", { pattern: /^[0-9a-f]{66}$/, allowed: "a 33-byte compressed public key in hex (66 characters)" });
+    result.expectIdentity = r.string("expectIdentity", {
+      pattern: /^[0-9a-f]{66}$/,
+      allowed: "a 33-byte compressed public key in hex (66 characters)",
+    });
   }
 
   // A rotation in progress (a previous generation still configured) is a controlled migration.
@@ -431,7 +447,8 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
     const approver = approval.string("approver");
     const windowStart = readTimestamp(approval, "windowStart");
     const windowEnd = readTimestamp(approval, "windowEnd");
-    const overrideReason = (value.approval as Record<string, unknown>).overrideReason === undefined ? undefined : approval.string("overrideReason");
+    const overrideReason =
+      (value.approval as Record<string, unknown>).overrideReason === undefined ? undefined : approval.string("overrideReason");
     const start = Date.parse(windowStart);
     const end = Date.parse(windowEnd);
     if (!Number.isNaN(start) && !Number.isNaN(end)) {
@@ -444,13 +461,19 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
         );
       }
     }
-    result.approval = overrideReason === undefined ? { ticket, approver, windowStart, windowEnd } : { ticket, approver, windowStart, windowEnd, overrideReason };
+    result.approval =
+      overrideReason === undefined
+        ? { ticket, approver, windowStart, windowEnd }
+        : { ticket, approver, windowStart, windowEnd, overrideReason };
   }
 
   // Revoking the previous mnemonic ends the old wallet's recoverability window: finance signs off first.
   const signoff = r.object("reconciliationSignoff", false);
   if (generations.revokePrevious && !signoff) {
-    r.problem("reconciliationSignoff", "is required to revoke the previous mnemonic; allowed: { by, at, reference } recording the reconciliation sign-off");
+    r.problem(
+      "reconciliationSignoff",
+      "is required to revoke the previous mnemonic; allowed: { by, at, reference } recording the reconciliation sign-off",
+    );
   }
   if (signoff) {
     signoff.onlyKeys(["by", "at", "reference"]);
@@ -467,9 +490,22 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
     problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
   }
   r.onlyKeys([
-    "image", "serviceName", "serviceAccountId", "walletId", "mode", "sparkNetwork", "allowedHosts",
-    "requestCapMsats", "windowCapMsats", "windowMs", "paymentTimeoutSecs", "port",
-    "minInstances", "maxInstances", "ingress", "publicInvoker",
+    "image",
+    "serviceName",
+    "serviceAccountId",
+    "walletId",
+    "mode",
+    "sparkNetwork",
+    "allowedHosts",
+    "requestCapMsats",
+    "windowCapMsats",
+    "windowMs",
+    "paymentTimeoutSecs",
+    "port",
+    "minInstances",
+    "maxInstances",
+    "ingress",
+    "publicInvoker",
   ]);
   const serviceName = r.string("serviceName", { pattern: SERVICE_NAME_PATTERN, allowed: SERVICE_NAME_ALLOWED });
   const mode = r.oneOf("mode", EXECUTOR_MODES, "spark");
@@ -489,7 +525,10 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
   }
   const port = r.integer("port", { min: 1, max: 65535, default: EXECUTOR_PORT });
   if (port !== EXECUTOR_PORT) {
-    r.problem("port", `${port} is not allowed; allowed: ${EXECUTOR_PORT} (the container port; the executor does not read Cloud Run's PORT)`);
+    r.problem(
+      "port",
+      `${port} is not allowed; allowed: ${EXECUTOR_PORT} (the container port; the executor does not read Cloud Run's PORT)`,
+    );
   }
   const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
   const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
@@ -504,7 +543,10 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
       pattern: ACCOUNT_ID_PATTERN,
       allowed: ACCOUNT_ID_ALLOWED,
     }),
-    walletId: r.string("walletId", { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, allowed: "letters, digits, '.', '_' and '-', at most 63 characters" }),
+    walletId: r.string("walletId", {
+      pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      allowed: "letters, digits, '.', '_' and '-', at most 63 characters",
+    }),
     mode,
     sparkNetwork: r.oneOf("sparkNetwork", SPARK_NETWORKS),
     allowedHosts,
@@ -527,13 +569,28 @@ function readControl(problems: string[], raw: RawConfig): ControlConfig {
   if (!isPlainObject(value)) {
     problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
   }
-  r.onlyKeys(["image", "serviceName", "serviceAccountId", "port", "timeoutMs", "envNames", "minInstances", "maxInstances", "ingress", "publicInvoker"]);
+  r.onlyKeys([
+    "image",
+    "serviceName",
+    "serviceAccountId",
+    "port",
+    "timeoutMs",
+    "envNames",
+    "minInstances",
+    "maxInstances",
+    "ingress",
+    "publicInvoker",
+  ]);
   const serviceName = r.string("serviceName", { pattern: SERVICE_NAME_PATTERN, allowed: SERVICE_NAME_ALLOWED });
   const names = r.object("envNames", false);
   names?.onlyKeys(["baseUrl", "authToken", "timeoutMs"]);
   const envName = (key: keyof ControlEnvNames): string =>
     names
-      ? names.string(key, { default: CANONICAL_CONTROL_ENV_NAMES[key], pattern: ENV_NAME_PATTERN, allowed: "an environment variable name (A-Z, 0-9, _)" })
+      ? names.string(key, {
+          default: CANONICAL_CONTROL_ENV_NAMES[key],
+          pattern: ENV_NAME_PATTERN,
+          allowed: "an environment variable name (A-Z, 0-9, _)",
+        })
       : CANONICAL_CONTROL_ENV_NAMES[key];
   const envNames = { baseUrl: envName("baseUrl"), authToken: envName("authToken"), timeoutMs: envName("timeoutMs") };
   if (new Set(Object.values(envNames)).size !== 3) {
@@ -582,16 +639,26 @@ function readVerification(problems: string[], raw: RawConfig, executor: Executor
   if (!payment.boolean("enabled", true)) return { deadlineMs };
   const host = payment.string("host");
   if (host && !executor.allowedHosts.includes(host)) {
-    payment.problem("host", `${show(host)} is not allowed; allowed: one of executor.allowedHosts (${executor.allowedHosts.join(", ") || "none"})`);
+    payment.problem(
+      "host",
+      `${show(host)} is not allowed; allowed: one of executor.allowedHosts (${executor.allowedHosts.join(", ") || "none"})`,
+    );
   }
   const maxAmountMsats = payment.integer("maxAmountMsats", { min: 1 });
   if (maxAmountMsats > executor.requestCapMsats) {
-    payment.problem("maxAmountMsats", `${maxAmountMsats} is not allowed; allowed: an integer <= executor.requestCapMsats (${executor.requestCapMsats})`);
+    payment.problem(
+      "maxAmountMsats",
+      `${maxAmountMsats} is not allowed; allowed: an integer <= executor.requestCapMsats (${executor.requestCapMsats})`,
+    );
   }
   return {
     deadlineMs,
     payment: {
-      invoiceConfigKey: payment.string("invoiceConfigKey", { default: "smokeInvoice", pattern: CONFIG_KEY_PATTERN, allowed: "a config key name" }),
+      invoiceConfigKey: payment.string("invoiceConfigKey", {
+        default: "smokeInvoice",
+        pattern: CONFIG_KEY_PATTERN,
+        allowed: "a config key name",
+      }),
       host,
       maxAmountMsats,
     },
@@ -606,28 +673,35 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
   const problems: string[] = [];
   const gcpProject = raw["gcp:project"];
   if (typeof gcpProject !== "string" || !GCP_PROJECT_PATTERN.test(gcpProject)) {
-    problems.push(`gcp:project: ${gcpProject === undefined ? "is required" : `${show(gcpProject)} is not allowed`}; allowed: a GCP project id (6 to 30 lowercase letters, digits, hyphens)`);
+    problems.push(
+      `gcp:project: ${gcpProject === undefined ? "is required" : `${show(gcpProject)} is not allowed`}; allowed: a GCP project id (6 to 30 lowercase letters, digits, hyphens)`,
+    );
   }
   const region = raw["gcp:region"];
   if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
-    problems.push(`gcp:region: ${region === undefined ? "is required" : `${show(region)} is not allowed`}; allowed: a Cloud Run region such as us-central1`);
+    problems.push(
+      `gcp:region: ${region === undefined ? "is required" : `${show(region)} is not allowed`}; allowed: a Cloud Run region such as us-central1`,
+    );
   }
   const environmentValue = raw[projectKey("environment")];
   if (typeof environmentValue !== "string" || !(ENVIRONMENTS as readonly string[]).includes(environmentValue)) {
-    problems.push(`${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`);
+    problems.push(
+      `${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`,
+    );
   }
-  const known = new Set([
-    "environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS,
-  ].map(projectKey));
+  const known = new Set(["environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS].map(projectKey));
   for (const key of Object.keys(raw)) {
     // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
     // any other key in our namespace is a typo that would otherwise be silently ignored.
     if (key.startsWith(`${PROJECT}:`) && !known.has(key) && !/^wallet-executor:(sparkApiKeyG|mnemonicG)[0-9]+$/.test(key)) {
       const name = key.slice(PROJECT.length + 1);
       const payment = raw[projectKey("verification")];
-      const invoiceKey = isPlainObject(payment) && isPlainObject(payment.payment) ? payment.payment.invoiceConfigKey ?? "smokeInvoice" : "smokeInvoice";
+      const configured = isPlainObject(payment) && isPlainObject(payment.payment) ? payment.payment.invoiceConfigKey : undefined;
+      const invoiceKey = typeof configured === "string" ? configured : "smokeInvoice";
       if (name !== invoiceKey) {
-        problems.push(`${key}: unknown key; allowed: ${[...known].join(", ")}, and the secret values sparkApiKeyG<n>, mnemonicG<n>, ${String(invoiceKey)}`);
+        problems.push(
+          `${key}: unknown key; allowed: ${[...known].join(", ")}, and the secret values sparkApiKeyG<n>, mnemonicG<n>, ${invoiceKey}`,
+        );
       }
     }
   }
@@ -646,18 +720,26 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
   const stagingStack = raw[projectKey("stagingStack")];
   if (stagingStack !== undefined) {
     if (typeof stagingStack !== "string" || !/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(stagingStack)) {
-      problems.push(`${projectKey("stagingStack")}: ${show(stagingStack)} is not allowed; allowed: a fully qualified stack name <org>/<project>/<stack>`);
+      problems.push(
+        `${projectKey("stagingStack")}: ${show(stagingStack)} is not allowed; allowed: a fully qualified stack name <org>/<project>/<stack>`,
+      );
     } else if (config.environment !== "prod") {
-      problems.push(`${projectKey("stagingStack")}: is set, but only a prod stack reads staging's verified generations; allowed: remove it`);
+      problems.push(
+        `${projectKey("stagingStack")}: is set, but only a prod stack reads staging's verified generations; allowed: remove it`,
+      );
     } else {
       (config as { stagingStack?: string }).stagingStack = stagingStack;
     }
   }
   if (config.executor.serviceName && config.executor.serviceName === config.control.serviceName) {
-    problems.push(`${projectKey("control")}.serviceName: ${show(config.control.serviceName)} is not allowed; allowed: a name different from executor.serviceName`);
+    problems.push(
+      `${projectKey("control")}.serviceName: ${show(config.control.serviceName)} is not allowed; allowed: a name different from executor.serviceName`,
+    );
   }
   if (config.executor.serviceAccountId && config.executor.serviceAccountId === config.control.serviceAccountId) {
-    problems.push(`${projectKey("control")}.serviceAccountId: ${show(config.control.serviceAccountId)} is not allowed; allowed: an account different from the executor's (each service reads only its own secrets)`);
+    problems.push(
+      `${projectKey("control")}.serviceAccountId: ${show(config.control.serviceAccountId)} is not allowed; allowed: an account different from the executor's (each service reads only its own secrets)`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -715,7 +797,8 @@ export function decodeConfigMap(
     present.add(key);
     if (isSecret(key)) {
       secretKeys.add(key);
-      if (OBJECT_KEYS.has(key)) problems.push(`${key}: is stored as a secret; allowed: plain config (it holds no secret, and must be reviewable in PRs)`);
+      if (OBJECT_KEYS.has(key))
+        problems.push(`${key}: is stored as a secret; allowed: plain config (it holds no secret, and must be reviewable in PRs)`);
       continue;
     }
     if (OBJECT_KEYS.has(key)) {
@@ -751,7 +834,8 @@ export function checkStagingVerified(config: StackConfig, stagingStack: string, 
   if (!needsStagingVerification(config)) return;
   const current = config.mnemonic.current;
   if (typeof verifiedMnemonic !== "number" || verifiedMnemonic < current) {
-    const seen = typeof verifiedMnemonic === "number" ? `verified mnemonic generation ${verifiedMnemonic}` : "exports no verified mnemonic generation";
+    const seen =
+      typeof verifiedMnemonic === "number" ? `verified mnemonic generation ${verifiedMnemonic}` : "exports no verified mnemonic generation";
     throw new ConfigError([
       `${projectKey("mnemonic")}.current: generation ${current} has not been verified in staging (${stagingStack} ${seen}); ` +
         `allowed: a generation staging has verified: rotate and verify staging first`,

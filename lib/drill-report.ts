@@ -3,15 +3,7 @@
  * Pure. Nothing here reads resource inputs or outputs, so no secret can reach a report; engine error
  * messages are sanitised by the timeline (bearer tokens redacted).
  */
-import {
-  PHASE_LABELS,
-  phaseTiming,
-  type PhaseStatus,
-  type PhaseTiming,
-  type RunOutcome,
-  type StepTiming,
-  type Timeline,
-} from "./timeline";
+import { PHASE_LABELS, phaseTiming, type PhaseStatus, type PhaseTiming, type RunOutcome, type StepTiming, type Timeline } from "./timeline";
 
 export const DRILL_REPORT_SCHEMA = "wallet-executor/drill-report/v1";
 
@@ -268,7 +260,11 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
 
 /** `2026-02-24-staging`: the report's file name without extension (a stack path keeps its last part). */
 export function reportFileStem(report: DrillReport): string {
-  const stack = report.stack.split("/").pop()?.replace(/[^A-Za-z0-9._-]/g, "-") || "stack";
+  const stack =
+    report.stack
+      .split("/")
+      .pop()
+      ?.replace(/[^A-Za-z0-9._-]/g, "-") || "stack";
   return `${report.date}-${stack}`;
 }
 
@@ -318,7 +314,10 @@ export function renderDrillMarkdown(report: DrillReport): string {
   push("");
 
   push("## Timeline", "");
-  push(`Times are UTC; (+…) is the offset from the first engine event${base === null ? "" : ` (${clock(base)})`}. Engine timestamps have 1-second resolution.`, "");
+  push(
+    `Times are UTC; (+…) is the offset from the first engine event${base === null ? "" : ` (${clock(base)})`}. Engine timestamps have 1-second resolution.`,
+    "",
+  );
   const phaseHeader = ["Phase", ...(multiRun ? ["Update"] : []), "Started", "Finished", "Duration", "Steps", "Status"];
   push(row(phaseHeader), row(phaseHeader.map(() => "---")));
   for (const phase of timeline.phases) {
@@ -372,13 +371,28 @@ export function renderDrillMarkdown(report: DrillReport): string {
   if (t.spanSeconds !== null) {
     push(row([multiRun ? "Whole drill (first event → end of last update)" : "Whole update", formatDuration(t.spanSeconds)]));
     const inPhases = t.phaseSecondsSum - t.phaseOverlapSeconds;
-    const overlap = t.phaseOverlapSeconds > 0 ? ` (phase durations add up to ${formatDuration(t.phaseSecondsSum)}, ${formatDuration(t.phaseOverlapSeconds)} of it in parallel)` : "";
+    const overlap =
+      t.phaseOverlapSeconds > 0
+        ? ` (phase durations add up to ${formatDuration(t.phaseSecondsSum)}, ${formatDuration(t.phaseOverlapSeconds)} of it in parallel)`
+        : "";
     push(row(["In the runbook phases", `${formatDuration(inPhases)}${overlap}`]));
-    push(row(["Outside them (engine start-up, unchanged resources, cleanup, between updates)", formatDuration(t.outsidePhasesSeconds ?? 0)]));
+    push(
+      row(["Outside them (engine start-up, unchanged resources, cleanup, between updates)", formatDuration(t.outsidePhasesSeconds ?? 0)]),
+    );
     push(row(["Check", `${formatDuration(inPhases)} + ${formatDuration(t.outsidePhasesSeconds ?? 0)} = ${formatDuration(t.spanSeconds)}`]));
   }
-  push(row(["Rotation (secret publish started → verification finished)", t.rotationSeconds === null ? "—" : formatDuration(t.rotationSeconds)]));
-  push(row(["Old token valid after the first update began (→ revocation finished)", t.oldTokenValidSeconds === null ? "— (not revoked)" : formatDuration(t.oldTokenValidSeconds)]));
+  push(
+    row([
+      "Rotation (secret publish started → verification finished)",
+      t.rotationSeconds === null ? "—" : formatDuration(t.rotationSeconds),
+    ]),
+  );
+  push(
+    row([
+      "Old token valid after the first update began (→ revocation finished)",
+      t.oldTokenValidSeconds === null ? "— (not revoked)" : formatDuration(t.oldTokenValidSeconds),
+    ]),
+  );
   push("");
 
   push("## 401 window", "");

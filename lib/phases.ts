@@ -24,15 +24,7 @@ export const TYPES = {
 } as const;
 
 /** The runbook's rotation order, as phases of one `pulumi up`. */
-export const PHASES = [
-  "stage-secret",
-  "grant-access",
-  "deploy-executor",
-  "deploy-control",
-  "verify",
-  "revoke",
-  "other",
-] as const;
+export const PHASES = ["stage-secret", "grant-access", "deploy-executor", "deploy-control", "verify", "revoke", "other"] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Phases whose steps take real time in an `up` (rollouts wait for a ready revision; verification polls). */

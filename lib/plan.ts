@@ -59,7 +59,11 @@ const PROVIDER_MARK = "[dynamic provider code]";
 const UNKNOWN_MARK = "[unknown until apply]";
 
 /** Redacts the inputs at the given secret paths, and anything else that must not be shown. */
-export function redactInputs(inputs: Readonly<Record<string, unknown>>, secretPaths: readonly string[], forbidden: readonly string[] = []): Record<string, unknown> {
+export function redactInputs(
+  inputs: Readonly<Record<string, unknown>>,
+  secretPaths: readonly string[],
+  forbidden: readonly string[] = [],
+): Record<string, unknown> {
   const secret = new Set(secretPaths);
   const walk = (value: unknown, at: string): unknown => {
     if (secret.has(at)) return SECRET_MARK;
@@ -117,7 +121,10 @@ export function computeWaves(deps: ReadonlyMap<string, readonly string[]>): stri
   const placed = new Set<string>();
   const waves: string[][] = [];
   while (remaining.size > 0) {
-    const wave = [...remaining].filter(([, d]) => d.every((x) => placed.has(x))).map(([urn]) => urn).sort();
+    const wave = [...remaining]
+      .filter(([, d]) => d.every((x) => placed.has(x)))
+      .map(([urn]) => urn)
+      .sort();
     if (wave.length === 0) {
       throw new Error(`dependency cycle among: ${[...remaining.keys()].sort().join(", ")}`);
     }
@@ -211,7 +218,11 @@ export function renderPlan(plan: PlanDocument): string {
   if (plan.credentials.length === 0) lines.push("  (none reported by the program)");
   for (const c of plan.credentials) {
     const previous =
-      c.previous === null ? "no previous generation" : c.revokePrevious ? `previous g${c.previous}: REVOKED after verification` : `previous g${c.previous}: stays enabled`;
+      c.previous === null
+        ? "no previous generation"
+        : c.revokePrevious
+          ? `previous g${c.previous}: REVOKED after verification`
+          : `previous g${c.previous}: stays enabled`;
     lines.push(`  ${c.name.padEnd(12)} current g${c.current ?? "?"}   ${previous}`);
   }
   lines.push("");
@@ -236,7 +247,9 @@ export function renderPlan(plan: PlanDocument): string {
   lines.push("Policy verdicts");
   if (plan.violations.length === 0) lines.push("  PASS  no violations");
   for (const v of plan.violations) {
-    lines.push(`  ${v.enforcementLevel === "mandatory" ? "FAIL" : "WARN"}  [${v.enforcementLevel}] ${v.policy}${v.urn ? ` (${shortName(v.urn)})` : ""}`);
+    lines.push(
+      `  ${v.enforcementLevel === "mandatory" ? "FAIL" : "WARN"}  [${v.enforcementLevel}] ${v.policy}${v.urn ? ` (${shortName(v.urn)})` : ""}`,
+    );
     for (const line of v.message.split("\n")) lines.push(`        ${line}`);
   }
   lines.push("");

@@ -171,7 +171,11 @@ export function receiptProblems(receipt: unknown, expect: ReceiptExpectation): s
   const serialized = JSON.stringify(receipt);
   // (A too-short "invoice" would match by accident; real BOLT11 invoices are hundreds of characters.)
   if (expect.invoice.length >= 8 && serialized.includes(expect.invoice)) problems.push("receipt contains the invoice text");
-  if (typeof expect.preimageHex === "string" && expect.preimageHex !== "" && serialized.toLowerCase().includes(expect.preimageHex.toLowerCase())) {
+  if (
+    typeof expect.preimageHex === "string" &&
+    expect.preimageHex !== "" &&
+    serialized.toLowerCase().includes(expect.preimageHex.toLowerCase())
+  ) {
     problems.push("receipt contains the preimage");
   }
   return problems;
@@ -183,5 +187,7 @@ export function preimageProblems(receipt: unknown, preimageHex: unknown): string
     return ["result.payment.preimageHex is missing or not 64 hex characters"];
   }
   if (!isRecord(receipt) || typeof receipt.preimageSha256 !== "string") return ["receipt.preimageSha256 is missing"];
-  return receipt.preimageSha256 === preimageSha256(preimageHex) ? [] : ["receipt.preimageSha256 is not sha256 of result.payment.preimageHex"];
+  return receipt.preimageSha256 === preimageSha256(preimageHex)
+    ? []
+    : ["receipt.preimageSha256 is not sha256 of result.payment.preimageHex"];
 }

@@ -44,7 +44,9 @@ export function readStackFile(text: string, project: string, fileName = "stack f
       config[key] = redactedPlaceholder(key);
       secretKeys.push(key);
     } else if (containsSecure(value)) {
-      throw new ConfigError([`${key}: holds a nested secure value; allowed: secure values only at the top level of a key (pulumi config set --secret <key>)`]);
+      throw new ConfigError([
+        `${key}: holds a nested secure value; allowed: secure values only at the top level of a key (pulumi config set --secret <key>)`,
+      ]);
     } else if (typeof value === "string") {
       config[key] = value;
     } else {

@@ -289,8 +289,7 @@ interface RunResult {
 function timeRun(index: number, events: readonly EngineEvent[], warnings: string[]): RunResult | null {
   // Sequence numbers give the engine's total order; a stable sort keeps file order on ties.
   const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
-  const isPlanning = (e: EngineEvent): boolean =>
-    e.resourcePreEvent?.planning === true || e.resOutputsEvent?.planning === true;
+  const isPlanning = (e: EngineEvent): boolean => e.resourcePreEvent?.planning === true || e.resOutputsEvent?.planning === true;
   if (ordered.some(isPlanning)) {
     warnings.push(`update ${index + 1}: a preview (planning events), not an update; skipped`);
     return null;
@@ -380,7 +379,10 @@ function timeRun(index: number, events: readonly EngineEvent[], warnings: string
       sawError = true;
       const message = sanitizeMessage(diagnostic.message);
       if (message === "") continue;
-      const isStack = diagnostic.urn === undefined || !diagnostic.urn.startsWith("urn:pulumi:") || parseUrn(diagnostic.urn).type === "pulumi:pulumi:Stack";
+      const isStack =
+        diagnostic.urn === undefined ||
+        !diagnostic.urn.startsWith("urn:pulumi:") ||
+        parseUrn(diagnostic.urn).type === "pulumi:pulumi:Stack";
       if (isStack) {
         if (!run.errors.includes(message)) run.errors.push(message);
       } else if (!stepErrors.has(diagnostic.urn as string)) {
@@ -524,8 +526,7 @@ export function buildTimeline(runs: ReadonlyArray<readonly EngineEvent[]>): Time
     phaseSecondsSum,
     phaseOverlapSeconds: phaseSecondsSum - union,
     outsidePhasesSeconds: spanSeconds === null ? null : spanSeconds - union,
-    rotationSeconds:
-      stage.start !== null && verify.status === "succeeded" && verify.end !== null ? verify.end - stage.start : null,
+    rotationSeconds: stage.start !== null && verify.status === "succeeded" && verify.end !== null ? verify.end - stage.start : null,
     oldTokenValidSeconds: start !== null && revoke.status === "succeeded" && revoke.end !== null ? revoke.end - start : null,
     unchangedSteps: timedRuns.reduce((sum, r) => sum + r.unchangedSteps, 0),
   };

@@ -150,18 +150,19 @@ export function failureMessage(inputs: GateInputs, report: VerifyReport): string
 /** The gate's outputs for a passing report. `olds` are the previous outputs, on update. */
 export function gateOutputs(inputs: GateInputs, report: VerifyReport, now: Date, olds?: Partial<GateOutputs>): GateOutputs {
   const status = report.status;
-  const rotatedMnemonic = olds?.generations !== undefined && olds.generations.mnemonic !== inputs.generations.mnemonic;
-  const mnemonicCutover: MnemonicCutover | null = rotatedMnemonic
-    ? {
-        fromGeneration: (olds?.generations as VerifiedGenerations).mnemonic,
-        toGeneration: inputs.generations.mnemonic,
-        previousIdentityPubkey: olds?.identityPubkey ?? null,
-        previousBalanceSats: olds?.balanceSats ?? null,
-        previousSeenAt: olds?.verifiedAt ?? null,
-        newIdentityPubkey: status?.identityPubkey ?? null,
-        cutoverAt: now.toISOString(),
-      }
-    : (olds?.mnemonicCutover ?? null);
+  const before = olds?.generations;
+  const mnemonicCutover: MnemonicCutover | null =
+    before !== undefined && before.mnemonic !== inputs.generations.mnemonic
+      ? {
+          fromGeneration: before.mnemonic,
+          toGeneration: inputs.generations.mnemonic,
+          previousIdentityPubkey: olds?.identityPubkey ?? null,
+          previousBalanceSats: olds?.balanceSats ?? null,
+          previousSeenAt: olds?.verifiedAt ?? null,
+          newIdentityPubkey: status?.identityPubkey ?? null,
+          cutoverAt: now.toISOString(),
+        }
+      : (olds?.mnemonicCutover ?? null);
   return {
     verifiedAt: now.toISOString(),
     baseUrl: inputs.baseUrl,

@@ -128,8 +128,7 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 // HTTP
 
 type HttpOutcome =
-  | { kind: "response"; status: number; headers: Record<string, string>; body: string; json: unknown }
-  | { kind: "failure"; reason: string };
+  { kind: "response"; status: number; headers: Record<string, string>; body: string; json: unknown } | { kind: "failure"; reason: string };
 
 /** A response kept for the no-echo scan (in memory only, never reported). */
 interface Exchange {
@@ -229,7 +228,14 @@ function describeError(error: unknown): string {
   // from the caller's under a VM sandbox such as jest's.
   if (!isObject(error)) return "connection error";
   const cause = isObject(error.cause) ? error.cause : {};
-  const code = typeof error.code === "string" ? error.code : typeof cause.code === "string" ? cause.code : typeof error.name === "string" ? error.name : "";
+  const code =
+    typeof error.code === "string"
+      ? error.code
+      : typeof cause.code === "string"
+        ? cause.code
+        : typeof error.name === "string"
+          ? error.name
+          : "";
   const message = typeof error.message === "string" ? `: ${clip(error.message, 120)}` : "";
   return `connection error${code ? ` ${code}` : ""}${message}`;
 }
@@ -245,7 +251,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Server text quoted for a detail: bounded, and still run through `redact` later. */
 function quote(value: unknown): string {
   if (value === undefined) return "(absent)";
-  return clip(JSON.stringify(value) ?? String(value), 80);
+  // JSON.stringify gives undefined only for functions and symbols, which JSON bodies never hold.
+  return clip(JSON.stringify(value) ?? "(unrepresentable)", 80);
 }
 
 /** Like `quote`, without JSON escaping, for values that are already known to agree with each other. */
@@ -333,7 +340,12 @@ function summarize(status: Record<string, unknown>, secrets: readonly string[]):
 }
 
 /** Judges one `/status` answer for the current token: a definitive verdict, or "retry" while not up yet. */
-function judgeStatus(outcome: HttpOutcome, requestId: string, options: VerifyOptions, seen: (status: Record<string, unknown>) => void): Attempt<StatusAnswer> {
+function judgeStatus(
+  outcome: HttpOutcome,
+  requestId: string,
+  options: VerifyOptions,
+  seen: (status: Record<string, unknown>) => void,
+): Attempt<StatusAnswer> {
   const fail = (detail: string): Attempt<StatusAnswer> => ({ kind: "answer", value: { ok: false, detail } });
   if (outcome.kind === "failure") return { kind: "retry", reason: outcome.reason };
   if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
@@ -350,7 +362,8 @@ function judgeStatus(outcome: HttpOutcome, requestId: string, options: VerifyOpt
 
   const expected = options.expectTokenVersion;
   const version = status.authTokenVersion;
-  if (typeof version !== "number" || !Number.isSafeInteger(version)) return fail(`status.authTokenVersion is ${quote(version)}, not an integer`);
+  if (typeof version !== "number" || !Number.isSafeInteger(version))
+    return fail(`status.authTokenVersion is ${quote(version)}, not an integer`);
   // A lower generation identifies the previous revision still taking traffic: wait for the rollout.
   // (Checked before auth mode, so an old revision without auth is waited out, not blamed.)
   if (version < expected) return { kind: "retry", reason: `old revision still serving: authTokenVersion ${version}, expected ${expected}` };
@@ -366,8 +379,10 @@ function judgeStatus(outcome: HttpOutcome, requestId: string, options: VerifyOpt
   const problems: string[] = [];
   if (status.authMode !== "bearer_static") problems.push(`authMode is ${word(status.authMode)}, expected bearer_static`);
   if (status.authEnforced !== true) problems.push(`authEnforced is ${quote(status.authEnforced)}, expected true`);
-  if (options.expectMode !== undefined && status.mode !== options.expectMode) problems.push(`mode is ${word(status.mode)}, expected ${options.expectMode}`);
-  if (options.expectMode === "spark" && status.apiKeyConfigured !== true) problems.push(`apiKeyConfigured is ${quote(status.apiKeyConfigured)} in spark mode, expected true`);
+  if (options.expectMode !== undefined && status.mode !== options.expectMode)
+    problems.push(`mode is ${word(status.mode)}, expected ${options.expectMode}`);
+  if (options.expectMode === "spark" && status.apiKeyConfigured !== true)
+    problems.push(`apiKeyConfigured is ${quote(status.apiKeyConfigured)} in spark mode, expected true`);
   if (body.requestId !== requestId) problems.push("body.requestId does not echo x-request-id");
   if (problems.length > 0) return fail(problems.join("; "));
   return {
@@ -438,7 +453,12 @@ interface ProbeResult {
   signature?: UnauthorizedSignature;
 }
 
-function judgeUnauthorized(outcome: HttpOutcome, requestId: string, spec: ProbeSpec, ctx: RunContext): Attempt<{ problems: string[]; signature: UnauthorizedSignature }> {
+function judgeUnauthorized(
+  outcome: HttpOutcome,
+  requestId: string,
+  spec: ProbeSpec,
+  ctx: RunContext,
+): Attempt<{ problems: string[]; signature: UnauthorizedSignature }> {
   if (outcome.kind === "failure") return { kind: "retry", reason: outcome.reason };
   if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
   const body = outcome.json;
@@ -465,7 +485,8 @@ function judgeUnauthorized(outcome: HttpOutcome, requestId: string, spec: ProbeS
   }
   if (outcome.status !== 401) problems.push(`HTTP ${outcome.status}, expected 401`);
   if (signature.wwwAuthenticate === undefined) problems.push("no www-authenticate header");
-  else if (signature.wwwAuthenticate !== EXPECTED_WWW_AUTHENTICATE) problems.push(`www-authenticate is ${quote(signature.wwwAuthenticate)}`);
+  else if (signature.wwwAuthenticate !== EXPECTED_WWW_AUTHENTICATE)
+    problems.push(`www-authenticate is ${quote(signature.wwwAuthenticate)}`);
   if (!isRecord(body)) problems.push("body is not a JSON object");
   else {
     if (body.ok !== false) problems.push("body.ok is not false");
@@ -495,10 +516,15 @@ async function runUnauthorizedProbe(ctx: RunContext, spec: ProbeSpec): Promise<P
   });
   const ms = elapsed(started);
   if (result.kind === "deadline") {
-    return { check: { name: spec.name, ok: false, detail: `no answer by deadline after ${result.attempts} attempts: ${result.reason}`, ms } };
+    return {
+      check: { name: spec.name, ok: false, detail: `no answer by deadline after ${result.attempts} attempts: ${result.reason}`, ms },
+    };
   }
   const { problems, signature } = result.value;
-  const detail = problems.length === 0 ? `${spec.what}: 401 ${EXPECTED_UNAUTHORIZED_CODE}, ${EXPECTED_WWW_AUTHENTICATE}, requestId echoed` : `${spec.what}: ${problems.join("; ")}`;
+  const detail =
+    problems.length === 0
+      ? `${spec.what}: 401 ${EXPECTED_UNAUTHORIZED_CODE}, ${EXPECTED_WWW_AUTHENTICATE}, requestId echoed`
+      : `${spec.what}: ${problems.join("; ")}`;
   return { check: { name: spec.name, ok: problems.length === 0, detail, ms }, signature };
 }
 
@@ -526,7 +552,8 @@ function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeRe
   if (differences.length > 0) return { name: "auth-deterministic", ok: false, detail: differences.join("; "), ms };
   const first = signatures[0];
   // Agreeing on anything but a 401 (e.g. every probe accepted with auth disabled) is not "deterministic 401".
-  if (first.status !== 401) return { name: "auth-deterministic", ok: false, detail: `all ${specs.length} answers agree, but on HTTP ${first.status}, not 401`, ms };
+  if (first.status !== 401)
+    return { name: "auth-deterministic", ok: false, detail: `all ${specs.length} answers agree, but on HTTP ${first.status}, not 401`, ms };
   return {
     name: "auth-deterministic",
     ok: true,
@@ -561,7 +588,8 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
     const code = isRecord(body) && isRecord(body.error) ? ` ${word(body.error.code)}` : "";
     return check(false, `POST /pay-bolt11 answered HTTP ${outcome.status}${code}`);
   }
-  if (!isRecord(body) || body.ok !== true || !isRecord(body.result)) return check(false, "POST /pay-bolt11 answered 200 without ok:true and a result object");
+  if (!isRecord(body) || body.ok !== true || !isRecord(body.result))
+    return check(false, "POST /pay-bolt11 answered 200 without ok:true and a result object");
   const result = body.result;
   const paid = isRecord(result.payment) ? result.payment : {};
   // The preimage is not a credential but must not travel further than this function.
@@ -580,7 +608,13 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
   if (body.requestId !== requestId) problems.push("body.requestId does not echo x-request-id");
   if (problems.length > 0) return check(false, problems.join("; "));
 
-  const receipt = result.receipt as { receiptId: string; canonicalJsonSha256: string; settledAmountMsats: number; quotedAmountMsats: number; invoiceHash: string };
+  const receipt = result.receipt as {
+    receiptId: string;
+    canonicalJsonSha256: string;
+    settledAmountMsats: number;
+    quotedAmountMsats: number;
+    invoiceHash: string;
+  };
   return check(
     true,
     `receipt ${receipt.receiptId} (canonicalJsonSha256 ${receipt.canonicalJsonSha256.slice(0, 16)}…) settled ${receipt.settledAmountMsats} msats ` +
@@ -605,7 +639,12 @@ function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> |
     problems.push(`identityPubkey is unchanged (${quote(identity)}): a mnemonic rotation must change the wallet identity`);
   }
   if (problems.length > 0) return check(false, problems.join("; "));
-  const wanted = [options.expectIdentity !== undefined ? "as expected" : "", options.rejectIdentity !== undefined ? "differs from the rejected identity" : ""].filter(Boolean).join(", ");
+  const wanted = [
+    options.expectIdentity !== undefined ? "as expected" : "",
+    options.rejectIdentity !== undefined ? "differs from the rejected identity" : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
   return check(true, `identityPubkey ${quote(identity)} ${wanted}`);
 }
 
@@ -613,7 +652,9 @@ function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, st
   const started = performance.now();
   const findings: string[] = [];
   for (const exchange of exchanges) {
-    const headerText = Object.entries(exchange.headers).map(([name, value]) => `${name}: ${value}`).join("\n");
+    const headerText = Object.entries(exchange.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n");
     for (const [what, secret] of named) {
       if (secret === undefined || secret === "") continue;
       if (headerText.includes(secret)) findings.push(`${what} in a header of ${exchange.label}`);
@@ -626,7 +667,10 @@ function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, st
     const more = distinct.length > 3 ? ` and ${distinct.length - 3} more` : "";
     return { name: "no-secret-echo", ok: false, detail: `secret echoed: ${distinct.slice(0, 3).join("; ")}${more}`, ms };
   }
-  const scanned = named.filter(([, secret]) => secret).map(([what]) => what).join(", ");
+  const scanned = named
+    .filter(([, secret]) => secret)
+    .map(([what]) => what)
+    .join(", ");
   return { name: "no-secret-echo", ok: true, detail: `${exchanges.length} responses (headers and bodies) carry none of: ${scanned}`, ms };
 }
 
@@ -642,16 +686,25 @@ function validate(options: VerifyOptions): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new VerifyOptionsError("options.baseUrl must be an http or https URL");
   if (url.username !== "" || url.password !== "") throw new VerifyOptionsError("options.baseUrl must not carry credentials");
   if (url.search !== "" || url.hash !== "") throw new VerifyOptionsError("options.baseUrl must not have a query or fragment");
-  if (!Number.isSafeInteger(options.expectTokenVersion) || options.expectTokenVersion < 1) throw new VerifyOptionsError("options.expectTokenVersion must be a positive integer");
+  if (!Number.isSafeInteger(options.expectTokenVersion) || options.expectTokenVersion < 1)
+    throw new VerifyOptionsError("options.expectTokenVersion must be a positive integer");
   if (typeof options.token !== "string" || options.token === "") throw new VerifyOptionsError("options.token must be a non-empty string");
-  for (const [name, value] of [["deadlineMs", options.deadlineMs], ["requestTimeoutMs", options.requestTimeoutMs], ["paymentTimeoutMs", options.paymentTimeoutMs]] as const) {
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new VerifyOptionsError(`options.${name} must be a positive number`);
+  for (const [name, value] of [
+    ["deadlineMs", options.deadlineMs],
+    ["requestTimeoutMs", options.requestTimeoutMs],
+    ["paymentTimeoutMs", options.paymentTimeoutMs],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new VerifyOptionsError(`options.${name} must be a positive number`);
   }
   const payment = options.payment;
   if (payment) {
-    if (typeof payment.invoice !== "string" || payment.invoice === "") throw new VerifyOptionsError("options.payment.invoice must be a non-empty string");
-    if (typeof payment.host !== "string" || payment.host === "") throw new VerifyOptionsError("options.payment.host must be a non-empty string");
-    if (!Number.isSafeInteger(payment.maxAmountMsats) || payment.maxAmountMsats <= 0) throw new VerifyOptionsError("options.payment.maxAmountMsats must be a positive integer");
+    if (typeof payment.invoice !== "string" || payment.invoice === "")
+      throw new VerifyOptionsError("options.payment.invoice must be a non-empty string");
+    if (typeof payment.host !== "string" || payment.host === "")
+      throw new VerifyOptionsError("options.payment.host must be a non-empty string");
+    if (!Number.isSafeInteger(payment.maxAmountMsats) || payment.maxAmountMsats <= 0)
+      throw new VerifyOptionsError("options.payment.maxAmountMsats must be a positive integer");
   }
   // Keep a path prefix (a proxy may mount the executor under one), drop trailing slashes.
   return url.toString().replace(/\/+$/, "");
@@ -697,11 +750,19 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
       ? statusTask.then((status) =>
           status.ok
             ? runPayment(ctx, options.payment as PaymentProbe, status.status?.walletId)
-            : { name: "payment-smoke", ok: false, detail: "not run: the status check failed (no payment against an executor that is not verified)", ms: 0 },
+            : {
+                name: "payment-smoke",
+                ok: false,
+                detail: "not run: the status check failed (no payment against an executor that is not verified)",
+                ms: 0,
+              },
         )
       : Promise.resolve(undefined);
     const probesStarted = performance.now();
-    const probesTask = Promise.all(specs.map((spec) => runUnauthorizedProbe(ctx, spec))).then((results) => ({ results, ms: elapsed(probesStarted) }));
+    const probesTask = Promise.all(specs.map((spec) => runUnauthorizedProbe(ctx, spec))).then((results) => ({
+      results,
+      ms: elapsed(probesStarted),
+    }));
     const [status, probeRun, paymentCheck] = await Promise.all([statusTask, probesTask, paymentTask]);
     const probes = probeRun.results;
 
@@ -709,7 +770,8 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
     checks.push(...probes.map((p) => p.check));
     checks.push(judgeDeterminism(specs, probes, probeRun.ms));
     if (paymentCheck) checks.push(paymentCheck);
-    if (options.expectIdentity !== undefined || options.rejectIdentity !== undefined) checks.push(judgeIdentity(options, status.ok ? status.status : undefined));
+    if (options.expectIdentity !== undefined || options.rejectIdentity !== undefined)
+      checks.push(judgeIdentity(options, status.ok ? status.status : undefined));
     checks.push(
       judgeNoEcho(ctx.exchanges, [
         ["the current token", options.token],

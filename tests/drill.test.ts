@@ -10,21 +10,9 @@ import * as path from "node:path";
 import fc from "fast-check";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { phaseOf } from "../lib/phases";
-import {
-  buildTimeline,
-  parseEventLog,
-  phaseTiming,
-  splitRuns,
-  RUNBOOK_PHASES,
-  type Timeline,
-} from "../lib/timeline";
+import { buildTimeline, parseEventLog, phaseTiming, splitRuns, RUNBOOK_PHASES, type Timeline } from "../lib/timeline";
 import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown } from "../lib/drill-report";
-import {
-  bumpTokenGeneration,
-  readTokenGenerations,
-  setRevokePrevious,
-  StackConfigError,
-} from "../lib/drill-config";
+import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious, StackConfigError } from "../lib/drill-config";
 import { runDrill, summarizeCommandError, type DrillWorkspace, type UpOutcome } from "../tools/drill-flow";
 import { main, parseArgs, UsageError } from "../tools/drill";
 
@@ -199,12 +187,16 @@ describe("timeline from recorded engine events", () => {
           if (s.ending === "failed") raw.push({ at: s.start + s.length, body: { resOpFailedEvent: { metadata, status: 2, steps: 0 } } });
           last = Math.max(last, s.start + s.length);
         }
-        if (summarised) raw.push({ at: last + 1, body: { summaryEvent: { maybeCorrupt: false, durationSeconds: last + 1, resourceChanges: {}, policyPacks: {} } } });
+        if (summarised)
+          raw.push({
+            at: last + 1,
+            body: { summaryEvent: { maybeCorrupt: false, durationSeconds: last + 1, resourceChanges: {}, policyPacks: {} } },
+          });
         // Engine order = time order; sequence numbers follow it.
         const events = raw
           .map((e, i) => ({ ...e, i }))
           .sort((a, b) => a.at - b.at || a.i - b.i)
-          .map((e, sequence) => ({ sequence, timestamp: t0 + e.at, ...e.body }) as EngineEvent);
+          .map((e, sequence) => ({ sequence, timestamp: t0 + e.at, ...e.body }));
         const timeline = buildTimeline([events]);
         for (const step of timeline.steps) {
           const spec = specs.find((s) => s.urn === step.urn);
@@ -237,7 +229,8 @@ describe("timeline from recorded engine events", () => {
   });
 
   test("revocation is recognised from new inputs, or from a diff on `enabled` when inputs are missing", () => {
-    const urn = "urn:pulumi:staging::wallet-executor::wallet:rotation:RotatingSecret$gcp:secretmanager/secretVersion:SecretVersion::auth-token-g3";
+    const urn =
+      "urn:pulumi:staging::wallet-executor::wallet:rotation:RotatingSecret$gcp:secretmanager/secretVersion:SecretVersion::auth-token-g3";
     const type = "gcp:secretmanager/secretVersion:SecretVersion";
     const run = (metadata: object): Timeline =>
       buildTimeline([
@@ -250,8 +243,12 @@ describe("timeline from recorded engine events", () => {
     expect(run({ op: "update", urn, type, provider: "", old: state(true), new: state(false) }).steps[0].phase).toBe("revoke");
     expect(run({ op: "update", urn, type, provider: "", old: state(true), new: null, diffs: ["enabled"] }).steps[0].phase).toBe("revoke");
     // Re-enabling (a rollback) is not a revocation.
-    expect(run({ op: "update", urn, type, provider: "", old: state(false), new: state(true), diffs: ["enabled"] }).steps[0].phase).toBe("stage-secret");
-    expect(run({ op: "update", urn, type, provider: "", old: state(false), new: null, diffs: ["enabled"] }).steps[0].phase).toBe("stage-secret");
+    expect(run({ op: "update", urn, type, provider: "", old: state(false), new: state(true), diffs: ["enabled"] }).steps[0].phase).toBe(
+      "stage-secret",
+    );
+    expect(run({ op: "update", urn, type, provider: "", old: state(false), new: null, diffs: ["enabled"] }).steps[0].phase).toBe(
+      "stage-secret",
+    );
   });
 
   test("two updates (rotate, then revoke) make one timeline", () => {
@@ -358,7 +355,13 @@ describe("the shipped example", () => {
       const inputs = { ...pre.metadata.new.inputs, secretData: sentinel, authToken: sentinel };
       return { ...e, resourcePreEvent: { ...pre, metadata: { ...pre.metadata, new: { ...pre.metadata.new, inputs } } } };
     });
-    const poisonedReport = buildDrillReport({ stack: "staging", mode: "recorded", source: { kind: "drill" }, generation: null, timeline: buildTimeline([poisoned]) });
+    const poisonedReport = buildDrillReport({
+      stack: "staging",
+      mode: "recorded",
+      source: { kind: "drill" },
+      generation: null,
+      timeline: buildTimeline([poisoned]),
+    });
     expect(renderDrillMarkdown(poisonedReport)).not.toContain(sentinel);
     expect(renderDrillJson(poisonedReport)).not.toContain(sentinel);
     expect(renderDrillJson(poisonedReport)).not.toContain("ciphertext");
@@ -376,17 +379,27 @@ describe("verdicts", () => {
   test("cancelled: failed, names the phase it stopped in", () => {
     const verdict = assessDrill(timelineOf("cancelled-run"), { from: 3, to: 4 });
     expect(verdict.status).toBe("failed");
-    expect(verdict.headline).toBe("The update was cancelled during the control rollout. Stopped before revocation: old version 3 still enabled.");
+    expect(verdict.headline).toBe(
+      "The update was cancelled during the control rollout. Stopped before revocation: old version 3 still enabled.",
+    );
   });
 
   test("only the first update of a standard drill: incomplete, not revoked", () => {
     const verdict = assessDrill(timelineOf("clean-rotation"), { from: 3, to: 4 });
     expect(verdict).toMatchObject({ status: "incomplete", rotated: true, verified: true, revoked: false });
-    expect(verdict.headline).toBe("Rotated and verified, but revocation did not run in these events. Not revoked: old version 3 still enabled.");
+    expect(verdict.headline).toBe(
+      "Rotated and verified, but revocation did not run in these events. Not revoked: old version 3 still enabled.",
+    );
   });
 
   test("both updates: completed; generation inferred from the prelude's config", () => {
-    const report = buildDrillReport({ stack: "staging", mode: "standard", source: { kind: "drill" }, generation: null, timeline: timelineOf("clean-rotation", "revocation") });
+    const report = buildDrillReport({
+      stack: "staging",
+      mode: "standard",
+      source: { kind: "drill" },
+      generation: null,
+      timeline: timelineOf("clean-rotation", "revocation"),
+    });
     expect(report.generation).toEqual({ from: 3, to: 4 });
     expect(report.verdict.status).toBe("completed");
     expect(renderDrillMarkdown(report)).toContain("| Phase | Update | Started |");
@@ -438,7 +451,9 @@ describe("stack file edits", () => {
   test("missing keys are added after their neighbours at the map's indentation", () => {
     const first = "config:\n    # token\n    wallet-executor:authToken:\n        current: 1 # first\n    other:key: x\n";
     const bump = bumpTokenGeneration(first, { compromised: false });
-    expect(bump.yamlText).toBe("config:\n    # token\n    wallet-executor:authToken:\n        current: 2 # first\n        previous: 1\n    other:key: x\n");
+    expect(bump.yamlText).toBe(
+      "config:\n    # token\n    wallet-executor:authToken:\n        current: 2 # first\n        previous: 1\n    other:key: x\n",
+    );
     const revoke = setRevokePrevious(bump.yamlText);
     expect(revoke).toMatchObject({ previous: 1, current: 2 });
     expect(revoke.yamlText).toBe(
@@ -467,10 +482,12 @@ describe("stack file edits", () => {
     const open = STACK_FILE.replace("revokePrevious: true", "revokePrevious: false");
     expect(() => bumpTokenGeneration(open, { compromised: false })).toThrow(/rotation is still open: previous 2/);
     expect(() => bumpTokenGeneration("config:\n  gcp:project: x\n", { compromised: false })).toThrow(StackConfigError);
-    expect(() => bumpTokenGeneration("config:\n  wallet-executor:authToken:\n    current: 2\n    previous: 2\n", { compromised: false })).toThrow(
-      /previous must be an integer >= 1 and below current/,
+    expect(() =>
+      bumpTokenGeneration("config:\n  wallet-executor:authToken:\n    current: 2\n    previous: 2\n", { compromised: false }),
+    ).toThrow(/previous must be an integer >= 1 and below current/);
+    expect(() => bumpTokenGeneration("config:\n  wallet-executor:authToken:\n    secure: v1:abc\n", { compromised: false })).toThrow(
+      /plain mapping/,
     );
-    expect(() => bumpTokenGeneration("config:\n  wallet-executor:authToken:\n    secure: v1:abc\n", { compromised: false })).toThrow(/plain mapping/);
     expect(() => setRevokePrevious("config:\n  wallet-executor:authToken:\n    current: 2\n")).toThrow(/no previous generation/);
   });
 });
@@ -484,23 +501,24 @@ class RecordedWorkspace implements DrillWorkspace {
     public text: string,
     private readonly ups: Array<{ events: EngineEvent[]; outcome: UpOutcome } | Error>,
   ) {}
-  async readStackConfig(): Promise<string> {
+  readStackConfig(): Promise<string> {
     this.calls.push("read config");
-    return this.text;
+    return Promise.resolve(this.text);
   }
-  async writeStackConfig(yamlText: string): Promise<void> {
+  writeStackConfig(yamlText: string): Promise<void> {
     const t = readTokenGenerations(yamlText);
     this.calls.push(`write config current=${t.current} previous=${t.previous} revokePrevious=${t.revokePrevious}`);
     this.writes.push(yamlText);
     this.text = yamlText;
+    return Promise.resolve();
   }
-  async up(onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+  up(onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
     this.calls.push("up");
     const next = this.ups.shift();
-    if (next === undefined) throw new Error("unexpected extra up");
-    if (next instanceof Error) throw next;
+    if (next === undefined) return Promise.reject(new Error("unexpected extra up"));
+    if (next instanceof Error) return Promise.reject(next);
     next.events.forEach(onEvent);
-    return next.outcome;
+    return Promise.resolve(next.outcome);
   }
 }
 const ok = (name: string): { events: EngineEvent[]; outcome: UpOutcome } => ({ events: fixture(name), outcome: { ok: true } });
@@ -553,7 +571,9 @@ describe("drill flow over a recorded workspace", () => {
   });
 
   test("a crashed up (no CLI, lost backend) is a failure, not an exception", async () => {
-    const workspace = new RecordedWorkspace(STACK_FILE, [new Error("Command failed with exit code 255: pulumi up\nerror: could not find pulumi")]);
+    const workspace = new RecordedWorkspace(STACK_FILE, [
+      new Error("Command failed with exit code 255: pulumi up\nerror: could not find pulumi"),
+    ]);
     const run = await runDrill(workspace, { compromised: false });
     expect(run.ok).toBe(false);
     expect(run.failure).toContain("old version 3 still enabled");
@@ -561,7 +581,10 @@ describe("drill flow over a recorded workspace", () => {
   });
 
   test("a failed revocation update says the old version is still enabled", async () => {
-    const workspace = new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), { events: [], outcome: { ok: false, error: "update failed" } }]);
+    const workspace = new RecordedWorkspace(STACK_FILE, [
+      ok("clean-rotation"),
+      { events: [], outcome: { ok: false, error: "update failed" } },
+    ]);
     const run = await runDrill(workspace, { compromised: false });
     expect(workspace.calls.filter((c) => c === "up")).toHaveLength(2);
     expect(run.failure).toBe("the revocation update failed: update failed; old version 3 still enabled");
@@ -609,9 +632,13 @@ describe("drill flow over a recorded workspace", () => {
       ].join("\n"),
     );
     expect(summarizeCommandError(commandError)).toBe("error: verification failed: unauthorized with Bearer [redacted]");
-    expect(summarizeCommandError(new Error("code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n err?: Error: Command failed with ENOENT: pulumi version\n"))).toBe(
-      "Error: Command failed with ENOENT: pulumi version",
-    );
+    expect(
+      summarizeCommandError(
+        new Error(
+          "code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n err?: Error: Command failed with ENOENT: pulumi version\n",
+        ),
+      ),
+    ).toBe("Error: Command failed with ENOENT: pulumi version");
   });
 
   test("an open rotation is refused before anything changes", async () => {
@@ -639,7 +666,12 @@ describe("the command", () => {
     expect(() => parseArgs(["--from-events", "x.jsonl", "--compromised"])).toThrow("--compromised applies to a live drill");
     expect(() => parseArgs(["--stack", "a", "--stack=b"])).toThrow("--stack given twice");
     expect(() => parseArgs(["--compromised=yes", "--stack", "s"])).toThrow(UsageError);
-    expect(parseArgs(["--stack=staging", "--compromised", "--out", "x"])).toEqual({ kind: "drill", stack: "staging", compromised: true, out: "x" });
+    expect(parseArgs(["--stack=staging", "--compromised", "--out", "x"])).toEqual({
+      kind: "drill",
+      stack: "staging",
+      compromised: true,
+      out: "x",
+    });
   });
 
   test("live drill in-process with the recorded workspace: report written, exit 0", async () => {
@@ -648,11 +680,14 @@ describe("the command", () => {
     const code = await main(["--stack", "staging", "--out", out], {
       stdout: (t) => stdout.push(t),
       stderr: (t) => stdout.push(t),
-      openWorkspace: async () => new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")]),
+      openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")])),
     });
     expect(code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(["2026-03-12-staging.json", "2026-03-12-staging.md"]);
-    const json = JSON.parse(fs.readFileSync(path.join(out, "2026-03-12-staging.json"), "utf8"));
+    const json = JSON.parse(fs.readFileSync(path.join(out, "2026-03-12-staging.json"), "utf8")) as {
+      verdict: { status: string };
+      mode: string;
+    };
     expect(json.verdict.status).toBe("completed");
     expect(json.mode).toBe("standard");
     expect(stdout.join("")).toContain("drill staging: completed.");
@@ -664,7 +699,7 @@ describe("the command", () => {
     const code = await main(["--stack", "staging", "--out", out], {
       stdout: () => undefined,
       stderr: (t) => stderr.push(t),
-      openWorkspace: async () => new RecordedWorkspace(STACK_FILE, [failed("failed-verification")]),
+      openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [failed("failed-verification")])),
     });
     expect(code).toBe(1);
     expect(stderr.join("")).toContain("old version 3 still enabled");
@@ -679,7 +714,8 @@ describe("the command", () => {
       stdout: () => undefined,
       stderr: () => undefined,
       now: () => Date.UTC(2026, 3, 1, 8, 0, 0),
-      openWorkspace: async () => new RecordedWorkspace(STACK_FILE, [new Error("code: 255\n stderr: error: failed to load checkpoint")]),
+      openWorkspace: () =>
+        Promise.resolve(new RecordedWorkspace(STACK_FILE, [new Error("code: 255\n stderr: error: failed to load checkpoint")])),
     });
     expect(code).toBe(1);
     const markdown = fs.readFileSync(path.join(out, "2026-04-01-staging.md"), "utf8");
@@ -692,9 +728,7 @@ describe("the command", () => {
     const code = await main(["--stack", "staging", "--out", tempDir()], {
       stdout: () => undefined,
       stderr: (t) => stderr.push(t),
-      openWorkspace: async () => {
-        throw new Error("no pulumi CLI found");
-      },
+      openWorkspace: () => Promise.reject(new Error("no pulumi CLI found")),
     });
     expect(code).toBe(1);
     expect(stderr.join("")).toContain("cannot open stack staging: no pulumi CLI found");
@@ -718,7 +752,9 @@ describe("--from-events as a process", () => {
     expect(fs.readFileSync(path.join(out, "2026-02-24-staging.md"), "utf8")).toBe(
       fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8"),
     );
-    const json = JSON.parse(fs.readFileSync(path.join(out, "2026-02-24-staging.json"), "utf8"));
+    const json = JSON.parse(fs.readFileSync(path.join(out, "2026-02-24-staging.json"), "utf8")) as {
+      timeline: { phases: { durationSeconds: number }[] };
+    };
     expect(json.timeline.phases.map((p: { durationSeconds: number }) => p.durationSeconds)).toEqual([2, 7, 48, 43, 27, 2]);
 
     // A second run the same day keeps the first report.

@@ -8,7 +8,16 @@ import * as os from "os";
 import * as path from "path";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { PlanDocument, PlanResourceInput, SECRET_MARK, computeWaves, criticalPath, redactInputs, renderPlan, stepDependencies } from "../lib/plan";
+import {
+  PlanDocument,
+  PlanResourceInput,
+  SECRET_MARK,
+  computeWaves,
+  criticalPath,
+  redactInputs,
+  renderPlan,
+  stepDependencies,
+} from "../lib/plan";
 import { Phase } from "../lib/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
 import { MOCK_SECRET_PREFIX } from "../tools/recording-monitor";
@@ -33,16 +42,54 @@ describe("waves and the critical path", () => {
   });
 
   test("a cycle is reported with its members, not looped on", () => {
-    const deps = new Map([[urn("a"), [urn("b")]], [urn("b"), [urn("a")]], [urn("c"), []]]);
+    const deps = new Map([
+      [urn("a"), [urn("b")]],
+      [urn("b"), [urn("a")]],
+      [urn("c"), []],
+    ]);
     expect(() => computeWaves(deps)).toThrow(`dependency cycle among: ${urn("a")}, ${urn("b")}`);
   });
 
   test("a dependency on a component stands for every custom resource below it", () => {
     const resources: PlanResourceInput[] = [
-      { urn: urn("comp", "x:index:Comp"), type: "x:index:Comp", name: "comp", custom: false, dependencies: [], inputs: {}, secretPaths: [] },
-      { urn: urn("child1"), type: "t", name: "child1", custom: true, parent: urn("comp", "x:index:Comp"), dependencies: [], inputs: {}, secretPaths: [] },
-      { urn: urn("child2"), type: "t", name: "child2", custom: true, parent: urn("comp", "x:index:Comp"), dependencies: [], inputs: {}, secretPaths: [] },
-      { urn: urn("after"), type: "t", name: "after", custom: true, dependencies: [urn("comp", "x:index:Comp")], inputs: {}, secretPaths: [] },
+      {
+        urn: urn("comp", "x:index:Comp"),
+        type: "x:index:Comp",
+        name: "comp",
+        custom: false,
+        dependencies: [],
+        inputs: {},
+        secretPaths: [],
+      },
+      {
+        urn: urn("child1"),
+        type: "t",
+        name: "child1",
+        custom: true,
+        parent: urn("comp", "x:index:Comp"),
+        dependencies: [],
+        inputs: {},
+        secretPaths: [],
+      },
+      {
+        urn: urn("child2"),
+        type: "t",
+        name: "child2",
+        custom: true,
+        parent: urn("comp", "x:index:Comp"),
+        dependencies: [],
+        inputs: {},
+        secretPaths: [],
+      },
+      {
+        urn: urn("after"),
+        type: "t",
+        name: "after",
+        custom: true,
+        dependencies: [urn("comp", "x:index:Comp")],
+        inputs: {},
+        secretPaths: [],
+      },
     ];
     expect(stepDependencies(resources).get(urn("after"))).toEqual([urn("child1"), urn("child2")]);
     expect(stepDependencies(resources).has(urn("comp", "x:index:Comp"))).toBe(false);
@@ -62,9 +109,15 @@ describe("waves and the critical path", () => {
 
   test("property: in any acyclic graph every edge goes forward, and the critical path is a real chain", () => {
     const graph = fc.integer({ min: 1, max: 25 }).chain((n) =>
-      fc.array(fc.array(fc.nat({ max: n - 1 }), { maxLength: 4 }), { minLength: n, maxLength: n }).map((edges) =>
-        // Only edges to lower indexes: acyclic by construction; shuffled names hide the order.
-        new Map(edges.map((targets, i) => [urn(`n${(i * 7919) % 1000}-${i}`), targets.filter((t) => t < i).map((t) => urn(`n${(t * 7919) % 1000}-${t}`))])),
+      fc.array(fc.array(fc.nat({ max: n - 1 }), { maxLength: 4 }), { minLength: n, maxLength: n }).map(
+        (edges) =>
+          // Only edges to lower indexes: acyclic by construction; shuffled names hide the order.
+          new Map(
+            edges.map((targets, i) => [
+              urn(`n${(i * 7919) % 1000}-${i}`),
+              targets.filter((t) => t < i).map((t) => urn(`n${(t * 7919) % 1000}-${t}`)),
+            ]),
+          ),
       ),
     );
     fc.assert(
@@ -91,10 +144,24 @@ describe("redaction", () => {
   test("secret paths, the provider's code and unknowns are hidden; the rest stays", () => {
     expect(
       redactInputs(
-        { secretData: "s3cr3t", enabled: true, __provider: "exports.handler = ...", nested: { payment: { invoice: "lnbc" }, host: "h" }, list: ["a", "b"], later: Symbol.for("x") },
+        {
+          secretData: "s3cr3t",
+          enabled: true,
+          __provider: "exports.handler = ...",
+          nested: { payment: { invoice: "lnbc" }, host: "h" },
+          list: ["a", "b"],
+          later: Symbol.for("x"),
+        },
         ["secretData", "nested.payment"],
       ),
-    ).toEqual({ __provider: "[dynamic provider code]", enabled: true, later: "[unknown until apply]", list: ["a", "b"], nested: { host: "h", payment: SECRET_MARK }, secretData: SECRET_MARK });
+    ).toEqual({
+      __provider: "[dynamic provider code]",
+      enabled: true,
+      later: "[unknown until apply]",
+      list: ["a", "b"],
+      nested: { host: "h", payment: SECRET_MARK },
+      secretData: SECRET_MARK,
+    });
   });
 
   test("a value carrying a forbidden placeholder is hidden even when not marked secret", () => {
@@ -120,7 +187,8 @@ describe("the plans of the shipped stacks", () => {
 
   test("staging: the phases come in the runbook's order, revocation last", () => {
     const plan = plans.staging;
-    const firstWave = (phase: Phase): number => plan.waves.findIndex((wave) => wave.some((u) => plan.resources.find((r) => r.urn === u)?.phase === phase));
+    const firstWave = (phase: Phase): number =>
+      plan.waves.findIndex((wave) => wave.some((u) => plan.resources.find((r) => r.urn === u)?.phase === phase));
     const order = ["stage-secret", "deploy-executor", "deploy-control", "verify", "revoke"].map((p) => firstWave(p as Phase));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(new Set(order).size).toBe(order.length);
@@ -162,7 +230,11 @@ describe("npm run plan, as a process", () => {
   // Refuses any outbound connection: the plan must never touch the network.
   const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
   const plan = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", noNetwork, "--require", register, path.join(ROOT, "tools", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    spawnSync(process.execPath, ["--require", noNetwork, "--require", register, path.join(ROOT, "tools", "plan.ts"), ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
 
   test("staging: exit 0, the human plan, offline", () => {
     const result = plan(["--stack", "staging"]);
@@ -206,10 +278,17 @@ describe("npm run plan, as a process", () => {
   test("a broken config exits 2 with the config message", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
     const file = path.join(dir, "Pulumi.broken.yaml");
-    fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8").replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")
+        .replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
+    );
     const result = plan(["--stack", "broken", "--config-file", file]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe("error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n");
+    expect(result.stderr).toBe(
+      "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
+    );
     expect(result.stdout).toBe("");
   });
 
@@ -229,7 +308,9 @@ describe("npm run plan, as a process", () => {
       "    secure: v1:placeholder",
       "",
     ].join("\n");
-    const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace("  wallet-executor:mnemonic:\n    current: 1\n", rotation);
+    const prod = fs
+      .readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
+      .replace("  wallet-executor:mnemonic:\n    current: 1\n", rotation);
     expect(prod).toContain("previous: 1\n    approval:");
     fs.writeFileSync(file, prod);
     const result = plan(["--stack", "prod", "--config-file", file]);

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../lib/config";
+import { asError } from "../lib/errors";
 import {
   credentialsFromSecretManager,
   executorExposure,
@@ -85,12 +86,18 @@ const urnNamed = (name: string): string => {
 
 /** Rethrows what a program threw, as an Error. */
 function fail(error: unknown): never {
-  throw error instanceof Error ? error : new Error(String(error));
+  throw asError(error);
 }
 
 async function evaluateStack(
   stack: "staging" | "prod",
-  options: { set?: Record<string, unknown>; secret?: string[]; firstPreview?: boolean; mocks?: MockOptions; policyConfig?: PolicyConfig } = {},
+  options: {
+    set?: Record<string, unknown>;
+    secret?: string[];
+    firstPreview?: boolean;
+    mocks?: MockOptions;
+    policyConfig?: PolicyConfig;
+  } = {},
 ): Promise<PolicyEvaluation> {
   const { config, secretKeys } = stackConfig(stack);
   for (const [key, value] of Object.entries(options.set ?? {}))

@@ -55,7 +55,7 @@ describe("the verification resource's provider", () => {
 
   test("create verifies the executor and records what it verified, without any secret", async () => {
     const executor = await start({});
-    const result = await verificationProvider.create!(gateInputs(executor));
+    const result = await verificationProvider.create(gateInputs(executor));
     const outs = result.outs as GateOutputs;
     expect(outs).toMatchObject({
       baseUrl: executor.url,
@@ -66,7 +66,14 @@ describe("the verification resource's provider", () => {
       fingerprints: { token: fingerprint(TOKEN), previousToken: fingerprint(PREVIOUS), payment: null },
       mnemonicCutover: null,
     });
-    expect(outs.checks.map((c) => c.name).sort()).toEqual(["auth-deterministic", "auth-missing-token", "auth-previous-token", "auth-wrong-token", "no-secret-echo", "status"]);
+    expect(outs.checks.map((c) => c.name).sort()).toEqual([
+      "auth-deterministic",
+      "auth-missing-token",
+      "auth-previous-token",
+      "auth-wrong-token",
+      "no-secret-echo",
+      "status",
+    ]);
     const text = JSON.stringify(result);
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain(PREVIOUS);
@@ -74,13 +81,15 @@ describe("the verification resource's provider", () => {
 
   test("a failed check fails the step, names the check, keeps the previous version, and leaks no token", async () => {
     const executor = await start({ tokenVersion: 3 });
-    const error = await verificationProvider.create!(gateInputs(executor, { deadlineMs: 600 })).then(
+    const error = await verificationProvider.create(gateInputs(executor, { deadlineMs: 600 })).then(
       () => undefined,
       (err: unknown) => err as Error,
     );
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
-    expect(message).toMatch(/^verification of http:\/\/127\.0\.0\.1:[0-9]+ \(token generation 4\) failed [0-9]+ of [0-9]+ checks; NOT revoked, still enabled: auth-token-g3:/);
+    expect(message).toMatch(
+      /^verification of http:\/\/127\.0\.0\.1:[0-9]+ \(token generation 4\) failed [0-9]+ of [0-9]+ checks; NOT revoked, still enabled: auth-token-g3:/,
+    );
     expect(message).toContain("  - status: ");
     expect(message).not.toContain(TOKEN);
     expect(message).not.toContain(PREVIOUS);
@@ -88,12 +97,12 @@ describe("the verification resource's provider", () => {
 
   test("the previous token still accepted fails verification: revocation would otherwise cut a live caller", async () => {
     const executor = await start({ alsoAcceptTokens: [PREVIOUS] });
-    await expect(verificationProvider.create!(gateInputs(executor))).rejects.toThrow(/- auth-previous-token: /);
+    await expect(verificationProvider.create(gateInputs(executor))).rejects.toThrow(/- auth-previous-token: /);
   });
 
   test("diff asks for a new verification exactly when what is deployed changed", async () => {
     const executor = await start({});
-    const outs = (await verificationProvider.create!(gateInputs(executor))).outs as GateOutputs;
+    const outs = (await verificationProvider.create(gateInputs(executor))).outs as GateOutputs;
     const diff = (news: GateInputs) => verificationProvider.diff!("id", outs, news);
     await expect(diff(gateInputs(executor))).resolves.toMatchObject({ changes: false, replaces: [] });
     await expect(diff(gateInputs(executor, { deadlineMs: 9999 }))).resolves.toMatchObject({ changes: false });
@@ -113,7 +122,7 @@ describe("the verification resource's provider", () => {
 
   test("after a mnemonic rotation, the old identity must be gone, and becomes the reconciliation hand-off", async () => {
     const before = await start({ balanceSats: 21_000 });
-    const olds = (await verificationProvider.create!(gateInputs(before))).outs as GateOutputs;
+    const olds = (await verificationProvider.create(gateInputs(before))).outs as GateOutputs;
 
     // The executor still shows the old wallet after "rotating" the mnemonic: verification fails.
     const unchanged = await start({ balanceSats: 21_000 });
@@ -121,7 +130,11 @@ describe("the verification resource's provider", () => {
     await expect(verificationProvider.update!("id", olds, rotated)).rejects.toThrow(/- identity: /);
 
     const changed = await start({ identityPubkey: OTHER_IDENTITY, balanceSats: 0 });
-    const result = await verificationProvider.update!("id", olds, gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } }));
+    const result = await verificationProvider.update!(
+      "id",
+      olds,
+      gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } }),
+    );
     const outs = result.outs as GateOutputs;
     expect(outs.identityPubkey).toBe(OTHER_IDENTITY);
     expect(outs.mnemonicCutover).toEqual({
@@ -134,13 +147,17 @@ describe("the verification resource's provider", () => {
       cutoverAt: outs.verifiedAt,
     });
     // A later verification without a mnemonic change keeps the hand-off.
-    const later = await verificationProvider.update!("id", outs, gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 }, executorRevision: "next" }));
+    const later = await verificationProvider.update!(
+      "id",
+      outs,
+      gateInputs(changed, { generations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 }, executorRevision: "next" }),
+    );
     expect((later.outs as GateOutputs).mnemonicCutover).toEqual(outs.mnemonicCutover);
   });
 
   test("an expected identity that the executor does not show fails verification", async () => {
     const executor = await start({});
-    await expect(verificationProvider.create!(gateInputs(executor, { expectIdentity: OTHER_IDENTITY }))).rejects.toThrow(/- identity: /);
+    await expect(verificationProvider.create(gateInputs(executor, { expectIdentity: OTHER_IDENTITY }))).rejects.toThrow(/- identity: /);
   });
 
   test("serialized as the engine serializes it, the provider runs in a fresh process against a real executor", async () => {
@@ -163,8 +180,8 @@ describe("the verification resource's provider", () => {
       });
       let stdout = "";
       let stderr = "";
-      proc.stdout.on("data", (d: Buffer) => (stdout += d));
-      proc.stderr.on("data", (d: Buffer) => (stderr += d));
+      proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       proc.on("close", (status: number | null) => resolve({ status, stdout, stderr }));
     });
     fs.rmSync(file, { force: true });
@@ -184,7 +201,11 @@ describe("revoking a published (not stack-owned) version", () => {
     server = http.createServer((req, res) => {
       calls.push({ path: req.url ?? "", auth: req.headers.authorization });
       res.writeHead(answer, { "content-type": "application/json" });
-      res.end(answer === 200 ? JSON.stringify({ name: "x", state: "DISABLED" }) : JSON.stringify({ error: { code: answer, message: "Permission denied on resource" } }));
+      res.end(
+        answer === 200
+          ? JSON.stringify({ name: "x", state: "DISABLED" })
+          : JSON.stringify({ error: { code: answer, message: "Permission denied on resource" } }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
@@ -194,14 +215,21 @@ describe("revoking a published (not stack-owned) version", () => {
   test("create disables the version through the API, with the deployer's token", async () => {
     calls.length = 0;
     answer = 200;
-    const result = await publishedRevocationProvider.create!({ versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase });
+    const result = await publishedRevocationProvider.create({
+      versionName: "projects/p/secrets/s/versions/7",
+      accessToken: "ya29.deployer",
+      apiBase,
+    });
     expect(calls).toEqual([{ path: "/v1/projects/p/secrets/s/versions/7:disable", auth: "Bearer ya29.deployer" }]);
     expect(result.outs).toEqual({ versionName: "projects/p/secrets/s/versions/7", apiBase, state: "DISABLED" });
   });
 
   test("a refusal fails the step with the API's answer, never the token", async () => {
     answer = 403;
-    const error = await setVersionState({ versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase }, "disable").catch((e: Error) => e);
+    const error = await setVersionState(
+      { versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase },
+      "disable",
+    ).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/^Secret Manager refused to disable projects\/p\/secrets\/s\/versions\/7: HTTP 403 /);
     expect((error as Error).message).not.toContain("ya29.deployer");
   });
@@ -224,16 +252,36 @@ function mnemonicRotation(extra: Record<string, unknown>): Record<string, unknow
 describe("mnemonic rotation controls", () => {
   test.each([
     ["no approval", {}, "wallet-executor:mnemonic.approval: is required while a mnemonic rotation is in progress (previous is set)"],
-    ["an approval without a ticket", { approval: { ...APPROVAL, ticket: undefined } }, "wallet-executor:mnemonic.approval.ticket: is required"],
-    ["a window without a zone", { approval: { ...APPROVAL, windowStart: "2026-12-01T02:00:00" } }, 'wallet-executor:mnemonic.approval.windowStart: "2026-12-01T02:00:00" is not allowed; allowed: an ISO 8601 timestamp with a zone'],
-    ["a window that ends before it starts", { approval: { ...APPROVAL, windowEnd: "2020-01-01T00:00:00Z" } }, "wallet-executor:mnemonic.approval.windowEnd: 2020-01-01T00:00:00Z is not allowed; allowed: a time after windowStart"],
+    [
+      "an approval without a ticket",
+      { approval: { ...APPROVAL, ticket: undefined } },
+      "wallet-executor:mnemonic.approval.ticket: is required",
+    ],
+    [
+      "a window without a zone",
+      { approval: { ...APPROVAL, windowStart: "2026-12-01T02:00:00" } },
+      'wallet-executor:mnemonic.approval.windowStart: "2026-12-01T02:00:00" is not allowed; allowed: an ISO 8601 timestamp with a zone',
+    ],
+    [
+      "a window that ends before it starts",
+      { approval: { ...APPROVAL, windowEnd: "2020-01-01T00:00:00Z" } },
+      "wallet-executor:mnemonic.approval.windowEnd: 2020-01-01T00:00:00Z is not allowed; allowed: a time after windowStart",
+    ],
     [
       "outside the window",
       { approval: { ...APPROVAL, windowStart: "2026-01-01T02:00:00Z", windowEnd: "2026-01-01T04:00:00Z" } },
       "is outside the approved maintenance window 2026-01-01T02:00:00Z .. 2026-01-01T04:00:00Z; allowed: run inside the window, or record why in approval.overrideReason",
     ],
-    ["revocation without a sign-off", { approval: APPROVAL, revokePrevious: true }, "wallet-executor:mnemonic.reconciliationSignoff: is required to revoke the previous mnemonic"],
-    ["an identity that is not a public key", { approval: APPROVAL, expectIdentity: "bob" }, 'wallet-executor:mnemonic.expectIdentity: "bob" is not allowed'],
+    [
+      "revocation without a sign-off",
+      { approval: APPROVAL, revokePrevious: true },
+      "wallet-executor:mnemonic.reconciliationSignoff: is required to revoke the previous mnemonic",
+    ],
+    [
+      "an identity that is not a public key",
+      { approval: APPROVAL, expectIdentity: "bob" },
+      'wallet-executor:mnemonic.expectIdentity: "bob" is not allowed',
+    ],
   ])("%s is refused before anything is registered", async (_label, extra, message) => {
     const run = await runStack({ stack: "staging", set: mnemonicRotation(extra), secret: [MNEMONIC_G2] });
     expect(run.error).toBeInstanceOf(ConfigError);
@@ -247,20 +295,32 @@ describe("mnemonic rotation controls", () => {
     expect(run.byName("mnemonic-g2").inputs).toMatchObject({ enabled: true, deletionPolicy: "DISABLE" });
     expect(run.byName("mnemonic-g1").inputs).toMatchObject({ enabled: true, deletionPolicy: "DISABLE" });
     expect(run.byName("mnemonic-secret").protect).toBe(true);
-    const env = (run.byName("executor-service").inputs.template as { containers: { envs: { name: string; value?: string }[] }[] }).containers[0].envs;
-    expect(env.find((e) => e.name === "OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION")?.value).toBe("projects/oa-wallet-staging/secrets/wallet-executor-mnemonic/versions/12");
+    const env = (run.byName("executor-service").inputs.template as { containers: { envs: { name: string; value?: string }[] }[] })
+      .containers[0].envs;
+    expect(env.find((e) => e.name === "OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION")?.value).toBe(
+      "projects/oa-wallet-staging/secrets/wallet-executor-mnemonic/versions/12",
+    );
     expect(run.byName("verification").inputs.generations).toEqual({ authToken: 4, sparkApiKey: 2, mnemonic: 2 });
   });
 
   test("outside the window with a recorded override reason, the rotation is planned", async () => {
-    const approval = { ...APPROVAL, windowStart: "2026-01-01T02:00:00Z", windowEnd: "2026-01-01T04:00:00Z", overrideReason: "INC-991: wallet compromised" };
+    const approval = {
+      ...APPROVAL,
+      windowStart: "2026-01-01T02:00:00Z",
+      windowEnd: "2026-01-01T04:00:00Z",
+      overrideReason: "INC-991: wallet compromised",
+    };
     const run = await runStack({ stack: "staging", set: mnemonicRotation({ approval }), secret: [MNEMONIC_G2] });
     expect(run.error).toBeUndefined();
     expect(run.maybeByName("mnemonic-g2")).toBeDefined();
   });
 
   test("with a sign-off, the previous mnemonic is disabled after verification", async () => {
-    const run = await runStack({ stack: "staging", set: mnemonicRotation({ approval: APPROVAL, revokePrevious: true, reconciliationSignoff: SIGNOFF }), secret: [MNEMONIC_G2] });
+    const run = await runStack({
+      stack: "staging",
+      set: mnemonicRotation({ approval: APPROVAL, revokePrevious: true, reconciliationSignoff: SIGNOFF }),
+      secret: [MNEMONIC_G2],
+    });
     expect(run.error).toBeUndefined();
     const revoked = run.byName("mnemonic-g1");
     expect(revoked.inputs).toMatchObject({ enabled: false, deletionPolicy: "DISABLE" });
@@ -271,7 +331,12 @@ describe("mnemonic rotation controls", () => {
   const prodRotation = { ...mnemonicRotation({ approval: APPROVAL }) };
 
   test("prod refuses a mnemonic generation staging has not verified, registering only the reference it read", async () => {
-    const run = await runStack({ stack: "prod", set: prodRotation, secret: [MNEMONIC_G2], mocks: { stackOutputs: { staging: { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 } } } } });
+    const run = await runStack({
+      stack: "prod",
+      set: prodRotation,
+      secret: [MNEMONIC_G2],
+      mocks: { stackOutputs: { staging: { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 } } } },
+    });
     expect((run.error as Error).message).toBe(
       "invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first",
@@ -289,7 +354,9 @@ describe("mnemonic rotation controls", () => {
       stack: "prod",
       set: { ...prodRotation, stagingStack: "openagents/wallet-executor/staging" },
       secret: [MNEMONIC_G2],
-      mocks: { stackOutputs: { "openagents/wallet-executor/staging": { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } } } },
+      mocks: {
+        stackOutputs: { "openagents/wallet-executor/staging": { verifiedGenerations: { authToken: 4, sparkApiKey: 2, mnemonic: 2 } } },
+      },
     });
     expect(run.error).toBeUndefined();
     expect(run.byName("staging-verification").inputs.name).toBe("openagents/wallet-executor/staging");
@@ -298,44 +365,59 @@ describe("mnemonic rotation controls", () => {
 
   test("stagingStack on a staging stack is refused", async () => {
     const run = await runStack({ stack: "staging", set: { stagingStack: "openagents/wallet-executor/staging" } });
-    expect((run.error as Error).message).toContain("wallet-executor:stagingStack: is set, but only a prod stack reads staging's verified generations");
+    expect((run.error as Error).message).toContain(
+      "wallet-executor:stagingStack: is set, but only a prod stack reads staging's verified generations",
+    );
   });
 });
 
 describe("Spark API key sources", () => {
   const envOf = (run: { byName(n: string): RecordedResource }): Record<string, unknown> =>
     Object.fromEntries(
-      (run.byName("executor-service").inputs.template as { containers: { envs: { name: string; value?: string; valueSource?: unknown }[] }[] }).containers[0].envs.map((e) => [
-        e.name,
-        e.valueSource ?? e.value,
-      ]),
+      (
+        run.byName("executor-service").inputs.template as {
+          containers: { envs: { name: string; value?: string; valueSource?: unknown }[] }[];
+        }
+      ).containers[0].envs.map((e) => [e.name, e.valueSource ?? e.value]),
     );
 
   test("a published version is pinned by its number; the stack holds no value and creates no version for it", async () => {
     const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2, published: { "3": 7 } } } });
     expect(run.error).toBeUndefined();
-    expect(envOf(run).OA_LIGHTNING_SPARK_API_KEY).toEqual({ secretKeyRef: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key", version: "7" } });
+    expect(envOf(run).OA_LIGHTNING_SPARK_API_KEY).toEqual({
+      secretKeyRef: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key", version: "7" },
+    });
     expect(run.maybeByName("spark-api-key-g3")).toBeUndefined();
     expect(run.byName("spark-api-key-g2").inputs.enabled).toBe(true);
-    expect(run.outputs.credentials).toMatchObject({ sparkApiKey: { currentGeneration: 3, currentVersion: "7", previousGeneration: 2, previousVersion: "12" } });
+    expect(run.outputs.credentials).toMatchObject({
+      sparkApiKey: { currentGeneration: 3, currentVersion: "7", previousGeneration: 2, previousVersion: "12" },
+    });
   });
 
   test("a config-sourced value is published as a new version, secret, and visible in no output", async () => {
     const value = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
-    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2 }, sparkApiKeyG3: value }, secret: ["sparkApiKeyG3"] });
+    const run = await runStack({
+      stack: "staging",
+      set: { sparkApiKey: { current: 3, previous: 2 }, sparkApiKeyG3: value },
+      secret: ["sparkApiKeyG3"],
+    });
     expect(run.error).toBeUndefined();
     const version = run.byName("spark-api-key-g3");
     expect(version.secretPaths).toEqual(["secretData"]);
     expect(version.inputs.secretData).toBe(value);
     for (const resource of run.resources) {
-      const plain = JSON.stringify(resource.inputs, (key, v) => (resource.secretPaths.includes(key) ? undefined : v));
+      const plain = JSON.stringify(resource.inputs, (key, v: unknown) => (resource.secretPaths.includes(key) ? undefined : v));
       expect(plain).not.toContain(value);
     }
     expect(JSON.stringify(run.outputs)).not.toContain(value);
   });
 
   test("revoking a published previous version goes through the API, after verification", async () => {
-    const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2, revokePrevious: true, published: { "2": 5 } }, sparkApiKeyG3: "sk_new" }, secret: ["sparkApiKeyG3"] });
+    const run = await runStack({
+      stack: "staging",
+      set: { sparkApiKey: { current: 3, previous: 2, revokePrevious: true, published: { "2": 5 } }, sparkApiKeyG3: "sk_new" },
+      secret: ["sparkApiKeyG3"],
+    });
     expect(run.error).toBeUndefined();
     const revocation = run.byName("spark-api-key-g2-revocation");
     expect(revocation.type).toBe(TYPES.publishedVersionRevocation);
@@ -347,7 +429,9 @@ describe("Spark API key sources", () => {
 
   test("published versions are only for configured generations", async () => {
     const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 2, published: { "9": 5 } } } });
-    expect((run.error as Error).message).toContain('wallet-executor:sparkApiKey.published: generation "9" is not allowed; allowed: 2 (the configured generations)');
+    expect((run.error as Error).message).toContain(
+      'wallet-executor:sparkApiKey.published: generation "9" is not allowed; allowed: 2 (the configured generations)',
+    );
   });
 });
 
@@ -383,10 +467,14 @@ describe("the policy pack checks the mnemonic's recoverability again", () => {
     expect(await runPolicies(run.resources)).toEqual([]);
 
     const deleting = await runPolicies(tamper("mnemonic-g1", (r) => ({ ...r, inputs: { ...r.inputs, deletionPolicy: "DELETE" } })));
-    expect(deleting.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([["secret-versions-recoverable", "mandatory", "mnemonic-g1"]]);
+    expect(deleting.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([
+      ["secret-versions-recoverable", "mandatory", "mnemonic-g1"],
+    ]);
 
     const unprotected = await runPolicies(tamper("mnemonic-secret", (r) => ({ ...r, protect: false })));
-    expect(unprotected.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([["secret-versions-recoverable", "mandatory", "mnemonic-secret"]]);
+    expect(unprotected.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([
+      ["secret-versions-recoverable", "mandatory", "mnemonic-secret"],
+    ]);
     expect(unprotected[0].message).toMatch(/protect/);
   });
 });

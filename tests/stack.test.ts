@@ -7,7 +7,7 @@ import { ConfigError, parseStackConfig, RawConfig } from "../lib/config";
 import { TYPES } from "../lib/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
 import { MOCK_SECRET_PREFIX, RecordedResource } from "../tools/recording-monitor";
-import { runStack, StackRun, stackConfig } from "./support/stack";
+import { runStack, StackRun, stackConfig, throwIfFailed } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -36,7 +36,7 @@ describe("the staging stack", () => {
   let run: StackRun;
   beforeAll(async () => {
     run = await runStack({ stack: "staging" });
-    if (run.error) throw run.error;
+    throwIfFailed(run);
   });
 
   test("the executor gets exactly the contract's env, every secret pinned to a version number", () => {
@@ -64,12 +64,21 @@ describe("the staging stack", () => {
 
   test("the executor listens on the container port, runs as its own account, and is public only behind its token", () => {
     const service = run.byName("executor-service");
-    const template = service.inputs.template as { serviceAccount: string; containers: { image: string; ports: { containerPort: number } }[]; scaling: unknown };
+    const template = service.inputs.template as {
+      serviceAccount: string;
+      containers: { image: string; ports: { containerPort: number } }[];
+      scaling: unknown;
+    };
     expect(template.containers[0].ports).toEqual({ containerPort: 8080 });
     expect(template.containers[0].image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(template.serviceAccount).toBe("wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com");
     expect(template.scaling).toEqual({ minInstanceCount: 1, maxInstanceCount: 2 });
-    expect(service.inputs).toMatchObject({ name: "wallet-executor", location: "us-central1", ingress: "INGRESS_TRAFFIC_ALL", deletionProtection: true });
+    expect(service.inputs).toMatchObject({
+      name: "wallet-executor",
+      location: "us-central1",
+      ingress: "INGRESS_TRAFFIC_ALL",
+      deletionProtection: true,
+    });
     expect(run.byName("executor-public-invoker").inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers" });
     expect(run.maybeByName("control-public-invoker")).toBeUndefined();
   });
@@ -86,7 +95,9 @@ describe("the staging stack", () => {
 
   test("no secret reference anywhere uses `latest` or an unpinned version", () => {
     for (const resource of run.resources) {
-      for (const text of strings(resource.inputs)) expect(text).not.toMatch(/\blatest\b/i);
+      // Every input but the dynamic provider's serialized code, which is code, not configuration.
+      const { __provider: _code, ...inputs } = resource.inputs;
+      for (const text of strings(inputs)) expect(text).not.toMatch(/\blatest\b/i);
     }
     for (const service of run.ofType(TYPES.cloudRunService)) {
       for (const env of containerEnv(service)) {
@@ -191,7 +202,7 @@ describe("the staging stack", () => {
     expect(outputsText).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
     // Plain (non-secret) inputs never hold a generated or configured secret value either.
     for (const resource of run.resources) {
-      const plain = JSON.stringify(resource.inputs, (key, value) => (resource.secretPaths.includes(key) ? undefined : value));
+      const plain = JSON.stringify(resource.inputs, (key, value: unknown) => (resource.secretPaths.includes(key) ? undefined : value));
       expect(plain).not.toContain(MOCK_SECRET_PREFIX);
       expect(plain).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
     }
@@ -210,7 +221,7 @@ describe("the prod stack", () => {
   let run: StackRun;
   beforeAll(async () => {
     run = await runStack({ stack: "prod" });
-    if (run.error) throw run.error;
+    throwIfFailed(run);
   });
 
   test("the control service reads its settings under the configured legacy names", () => {
@@ -233,29 +244,97 @@ describe("the prod stack", () => {
     const verification = run.byName("verification");
     expect(verification.inputs.payment).toBeUndefined();
     expect(verification.dependencies).toContain(run.byName("control-service").urn);
-    expect(verification.inputs).toMatchObject({ expectTokenVersion: 3, expectMode: "spark", generations: { authToken: 3, sparkApiKey: 2, mnemonic: 1 } });
+    expect(verification.inputs).toMatchObject({
+      expectTokenVersion: 3,
+      expectMode: "spark",
+      generations: { authToken: 3, sparkApiKey: 2, mnemonic: 1 },
+    });
   });
 });
 
 describe("bad configuration fails with one clear message and registers nothing", () => {
   const cases: [string, Record<string, unknown>, string][] = [
-    ["missing credential key", { unset: "authToken" }, "wallet-executor:authToken: is required; allowed: an object { current: <integer >= 1>"],
-    ["non-integer generation", { authToken: { current: 2.5 } }, "wallet-executor:authToken.current: 2.5 is not allowed; allowed: an integer from 1 to 1000000"],
-    ["non-positive generation", { sparkApiKey: { current: 0 } }, "wallet-executor:sparkApiKey.current: 0 is not allowed; allowed: an integer from 1 to 1000000"],
-    ["generation given as text", { mnemonic: { current: "1" } }, 'wallet-executor:mnemonic.current: "1" is not allowed; allowed: an integer from 1 to 1000000'],
-    ["previous not older than current", { authToken: { current: 3, previous: 3 } }, "wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)"],
-    ["revokePrevious without previous", { authToken: { current: 3, revokePrevious: true } }, "wallet-executor:authToken.revokePrevious: is true but there is no previous generation to revoke"],
-    ["revokePrevious not a boolean", { authToken: { current: 3, previous: 2, revokePrevious: "yes" } }, 'wallet-executor:authToken.revokePrevious: "yes" is not allowed; allowed: true, false'],
-    ["a typo in a credential key", { authToken: { current: 3, previous: 2, revokePrevios: true } }, 'wallet-executor:authToken: unknown key "revokePrevios"; allowed keys: current, previous, revokePrevious'],
-    ["unknown environment", { environment: "production" }, 'wallet-executor:environment: "production" is not allowed; allowed: staging, prod'],
-    ["empty allowed hosts in spark mode", { executorPatch: { allowedHosts: [] } }, "wallet-executor:executor.allowedHosts: is empty, but mode is spark; allowed: at least one host"],
-    ["an image without digest or tag", { executorPatch: { image: "us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor" } }, "wallet-executor:executor.image: \"us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor\" is not allowed; allowed: a registry image pinned by digest"],
-    ["an image tagged latest", { executorPatch: { image: "us-central1-docker.pkg.dev/p/wallet/executor:latest" } }, "wallet-executor:executor.image"],
-    ["a port that is not 8080", { executorPatch: { port: 8788 } }, "wallet-executor:executor.port: 8788 is not allowed; allowed: 8080 (the container port; the executor does not read Cloud Run's PORT)"],
+    [
+      "missing credential key",
+      { unset: "authToken" },
+      "wallet-executor:authToken: is required; allowed: an object { current: <integer >= 1>",
+    ],
+    [
+      "non-integer generation",
+      { authToken: { current: 2.5 } },
+      "wallet-executor:authToken.current: 2.5 is not allowed; allowed: an integer from 1 to 1000000",
+    ],
+    [
+      "non-positive generation",
+      { sparkApiKey: { current: 0 } },
+      "wallet-executor:sparkApiKey.current: 0 is not allowed; allowed: an integer from 1 to 1000000",
+    ],
+    [
+      "generation given as text",
+      { mnemonic: { current: "1" } },
+      'wallet-executor:mnemonic.current: "1" is not allowed; allowed: an integer from 1 to 1000000',
+    ],
+    [
+      "previous not older than current",
+      { authToken: { current: 3, previous: 3 } },
+      "wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)",
+    ],
+    [
+      "revokePrevious without previous",
+      { authToken: { current: 3, revokePrevious: true } },
+      "wallet-executor:authToken.revokePrevious: is true but there is no previous generation to revoke",
+    ],
+    [
+      "revokePrevious not a boolean",
+      { authToken: { current: 3, previous: 2, revokePrevious: "yes" } },
+      'wallet-executor:authToken.revokePrevious: "yes" is not allowed; allowed: true, false',
+    ],
+    [
+      "a typo in a credential key",
+      { authToken: { current: 3, previous: 2, revokePrevios: true } },
+      'wallet-executor:authToken: unknown key "revokePrevios"; allowed keys: current, previous, revokePrevious',
+    ],
+    [
+      "unknown environment",
+      { environment: "production" },
+      'wallet-executor:environment: "production" is not allowed; allowed: staging, prod',
+    ],
+    [
+      "empty allowed hosts in spark mode",
+      { executorPatch: { allowedHosts: [] } },
+      "wallet-executor:executor.allowedHosts: is empty, but mode is spark; allowed: at least one host",
+    ],
+    [
+      "an image without digest or tag",
+      { executorPatch: { image: "us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor" } },
+      'wallet-executor:executor.image: "us-central1-docker.pkg.dev/oa-wallet-staging/wallet/executor" is not allowed; allowed: a registry image pinned by digest',
+    ],
+    [
+      "an image tagged latest",
+      { executorPatch: { image: "us-central1-docker.pkg.dev/p/wallet/executor:latest" } },
+      "wallet-executor:executor.image",
+    ],
+    [
+      "a port that is not 8080",
+      { executorPatch: { port: 8788 } },
+      "wallet-executor:executor.port: 8788 is not allowed; allowed: 8080 (the container port; the executor does not read Cloud Run's PORT)",
+    ],
     ["an unknown mode", { executorPatch: { mode: "live" } }, 'wallet-executor:executor.mode: "live" is not allowed; allowed: spark, mock'],
-    ["disabling verification", { verification: { enabled: false } }, "wallet-executor:verification.enabled: verification cannot be disabled"],
-    ["a smoke host the executor may not pay", { verification: { payment: { host: "evil.example.com", maxAmountMsats: 1000 } } }, 'wallet-executor:verification.payment.host: "evil.example.com" is not allowed; allowed: one of executor.allowedHosts'],
-    ["a control env name that is not a variable name", { controlPatch: { envNames: { baseUrl: "base-url" } } }, 'wallet-executor:control.envNames.baseUrl: "base-url" is not allowed; allowed: an environment variable name'],
+    [
+      "disabling verification",
+      { verification: { enabled: false } },
+      "wallet-executor:verification.enabled: verification cannot be disabled",
+    ],
+    [
+      "a smoke host the executor may not pay",
+      { verification: { payment: { host: "evil.example.com", maxAmountMsats: 1000 } } },
+      'wallet-executor:verification.payment.host: "evil.example.com" is not allowed; allowed: one of executor.allowedHosts',
+    ],
+    [
+      "a control env name that is not a variable name",
+      { controlPatch: { envNames: { baseUrl: "base-url" } } },
+      'wallet-executor:control.envNames.baseUrl: "base-url" is not allowed; allowed: an environment variable name',
+    ],
     ["missing GCP project", { unset: "gcp:project" }, "gcp:project: is required; allowed: a GCP project id"],
     ["a typo in a top-level key", { authTokn: { current: 1 } }, "wallet-executor:authTokn: unknown key"],
   ];
@@ -281,7 +360,10 @@ describe("bad configuration fails with one clear message and registers nothing",
   });
 
   test("a secret value stored in plaintext is refused, without echoing it", async () => {
-    const plain = await runStack({ stack: "staging", set: { sparkApiKeyG3: "sk_live_plaintext_value", sparkApiKey: { current: 3, previous: 2 } } });
+    const plain = await runStack({
+      stack: "staging",
+      set: { sparkApiKeyG3: "sk_live_plaintext_value", sparkApiKey: { current: 3, previous: 2 } },
+    });
     expect((plain.error as Error).message).toBe(
       "invalid stack configuration: wallet-executor:sparkApiKeyG3: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret sparkApiKeyG3 <value>",
     );

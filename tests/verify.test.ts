@@ -65,7 +65,10 @@ function optionsFor(url: string, extra: Partial<VerifyOptions> = {}): VerifyOpti
 const PAYMENT = { invoice: INVOICE, host: HOST, maxAmountMsats: 5000 };
 
 function failing(report: VerifyReport): CheckName[] {
-  return report.checks.filter((c) => !c.ok).map((c) => c.name).sort();
+  return report.checks
+    .filter((c) => !c.ok)
+    .map((c) => c.name)
+    .sort();
 }
 function check(report: VerifyReport, name: CheckName) {
   const found = report.checks.find((c) => c.name === name);
@@ -103,7 +106,14 @@ describe("lib/receipt", () => {
     const canonicalJsonSha256 = sha256(JSON.stringify(fields));
     return { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
   }
-  const expectation = { invoice: INVOICE, maxAmountMsats: 5000, host: HOST, requestId: "req-1", walletId: "openagents-ep212", preimageHex: PREIMAGE };
+  const expectation = {
+    invoice: INVOICE,
+    maxAmountMsats: 5000,
+    host: HOST,
+    requestId: "req-1",
+    walletId: "openagents-ep212",
+    preimageHex: PREIMAGE,
+  };
 
   test("a receipt built per the contract has no problems", () => {
     expect(receiptProblems(goodReceipt(), expectation)).toEqual([]);
@@ -130,7 +140,7 @@ describe("lib/receipt", () => {
 
   test.each(CANONICAL_RECEIPT_FIELDS.map((field) => [field]))("changing %s alone breaks the receipt", (field) => {
     const receipt = goodReceipt() as unknown as Record<string, unknown>;
-    receipt[field] = typeof receipt[field] === "number" ? (receipt[field] as number) + 1 : `${receipt[field] as string}x`;
+    receipt[field] = typeof receipt[field] === "number" ? receipt[field] + 1 : `${receipt[field] as string}x`;
     const problems = receiptProblems(receipt, expectation);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.some((p) => p.includes("canonicalJsonSha256"))).toBe(true);
@@ -164,7 +174,13 @@ describe("lib/receipt", () => {
   });
 
   test("problems never quote the invoice or the preimage, even when the receipt carries them", () => {
-    const leaky = { ...goodReceipt(), receiptVersion: INVOICE, paymentId: PREIMAGE, canonicalJsonSha256: PREIMAGE, receiptId: `lwr_${PREIMAGE.slice(0, 24)}` };
+    const leaky = {
+      ...goodReceipt(),
+      receiptVersion: INVOICE,
+      paymentId: PREIMAGE,
+      canonicalJsonSha256: PREIMAGE,
+      receiptId: `lwr_${PREIMAGE.slice(0, 24)}`,
+    };
     const problems = receiptProblems(leaky, expectation);
     expect(problems).toEqual(expect.arrayContaining(["receipt contains the invoice text", "receipt contains the preimage"]));
     const text = problems.join("\n");
@@ -175,38 +191,50 @@ describe("lib/receipt", () => {
 
   test("malformed receipts and preimages are described", () => {
     expect(receiptProblems(undefined, expectation)).toEqual(["receipt is missing or not an object"]);
-    expect(receiptProblems({ ...goodReceipt(), paidAtMs: "soon" }, expectation)).toEqual(["receipt.paidAtMs is missing or not a positive integer"]);
+    expect(receiptProblems({ ...goodReceipt(), paidAtMs: "soon" }, expectation)).toEqual([
+      "receipt.paidAtMs is missing or not a positive integer",
+    ]);
     expect(preimageProblems(goodReceipt(), undefined)).toEqual(["result.payment.preimageHex is missing or not 64 hex characters"]);
-    expect(preimageProblems(goodReceipt(), "ab".repeat(32))).toEqual(["receipt.preimageSha256 is not sha256 of result.payment.preimageHex"]);
+    expect(preimageProblems(goodReceipt(), "ab".repeat(32))).toEqual([
+      "receipt.preimageSha256 is not sha256 of result.payment.preimageHex",
+    ]);
     expect(preimageProblems(goodReceipt(), PREIMAGE.toUpperCase())).toEqual([]);
   });
 
   test("property: any receipt built per the contract is well formed, and any field change is caught", () => {
     const text = fc.string({ minLength: 1, maxLength: 20 });
     fc.assert(
-      fc.property(text, text, text, fc.nat({ max: 5000 }), fc.integer({ min: 1, max: 2 ** 45 }), fc.nat({ max: 11 }), (requestId, walletId, paymentId, amount, paidAtMs, mutate) => {
-        const fields = {
-          receiptVersion: "openagents.lightning.wallet_receipt.v1",
-          requestId,
-          walletId,
-          host: HOST,
-          paymentId,
-          invoiceHash: sha256(INVOICE),
-          quotedAmountMsats: amount,
-          settledAmountMsats: amount,
-          preimageSha256: sha256(PREIMAGE),
-          paidAtMs,
-          rail: "lightning",
-          assetId: "BTC_LN",
-        };
-        const canonicalJsonSha256 = sha256(JSON.stringify(fields));
-        const receipt: Record<string, unknown> = { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
-        const expect1 = { invoice: INVOICE, maxAmountMsats: 5000, host: HOST, preimageHex: PREIMAGE };
-        if (receiptProblems(receipt, expect1).length !== 0) return false;
-        const field = CANONICAL_RECEIPT_FIELDS[mutate];
-        receipt[field] = typeof receipt[field] === "number" ? (receipt[field] as number) + 1 : `${receipt[field] as string}!`;
-        return receiptProblems(receipt, expect1).length > 0;
-      }),
+      fc.property(
+        text,
+        text,
+        text,
+        fc.nat({ max: 5000 }),
+        fc.integer({ min: 1, max: 2 ** 45 }),
+        fc.nat({ max: 11 }),
+        (requestId, walletId, paymentId, amount, paidAtMs, mutate) => {
+          const fields = {
+            receiptVersion: "openagents.lightning.wallet_receipt.v1",
+            requestId,
+            walletId,
+            host: HOST,
+            paymentId,
+            invoiceHash: sha256(INVOICE),
+            quotedAmountMsats: amount,
+            settledAmountMsats: amount,
+            preimageSha256: sha256(PREIMAGE),
+            paidAtMs,
+            rail: "lightning",
+            assetId: "BTC_LN",
+          };
+          const canonicalJsonSha256 = sha256(JSON.stringify(fields));
+          const receipt: Record<string, unknown> = { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
+          const expect1 = { invoice: INVOICE, maxAmountMsats: 5000, host: HOST, preimageHex: PREIMAGE };
+          if (receiptProblems(receipt, expect1).length !== 0) return false;
+          const field = CANONICAL_RECEIPT_FIELDS[mutate];
+          receipt[field] = typeof receipt[field] === "number" ? receipt[field] + 1 : `${receipt[field] as string}!`;
+          return receiptProblems(receipt, expect1).length > 0;
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -215,7 +243,9 @@ describe("lib/receipt", () => {
 // ---------------------------------------------------------------------------------------------
 describe("redact", () => {
   test("replaces every occurrence, longest secret first, ignoring empty and undefined", () => {
-    expect(redact("a SECRET and SECRET2 and SECRET", ["SECRET", undefined, "", "SECRET2"])).toBe("a [redacted] and [redacted] and [redacted]");
+    expect(redact("a SECRET and SECRET2 and SECRET", ["SECRET", undefined, "", "SECRET2"])).toBe(
+      "a [redacted] and [redacted] and [redacted]",
+    );
     expect(redact("nothing here", [undefined])).toBe("nothing here");
   });
 });
@@ -264,7 +294,13 @@ describe("verifyExecutor against a healthy stand-in", () => {
   test("without payment or identity options those checks are absent", async () => {
     const executor = await standIn();
     const report = await verify(executor.url, { previousToken: undefined });
-    expect(report.checks.map((c) => c.name)).toEqual(["status", "auth-missing-token", "auth-wrong-token", "auth-deterministic", "no-secret-echo"]);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      "status",
+      "auth-missing-token",
+      "auth-wrong-token",
+      "auth-deterministic",
+      "no-secret-echo",
+    ]);
     expect(report.ok).toBe(true);
   });
 
@@ -283,9 +319,12 @@ describe("verifyExecutor against a healthy stand-in", () => {
   test("invalid options throw VerifyOptionsError without the secret", async () => {
     await expect(verifyExecutor(optionsFor("ftp://127.0.0.1:1"))).rejects.toThrow(VerifyOptionsError);
     await expect(verifyExecutor(optionsFor("http://127.0.0.1:1", { expectTokenVersion: 0 }))).rejects.toThrow("expectTokenVersion");
-    const error = await verifyExecutor(optionsFor(`http://user:${TOKEN}@127.0.0.1:1`)).catch((e: Error) => e);
-    expect(String(error)).toContain("credentials");
-    expect(String(error)).not.toContain(TOKEN);
+    const error = await verifyExecutor(optionsFor(`http://user:${TOKEN}@127.0.0.1:1`)).then(
+      () => new Error("no error"),
+      (e: Error) => e,
+    );
+    expect(error.message).toContain("credentials");
+    expect(error.message).not.toContain(TOKEN);
   });
 });
 
@@ -295,7 +334,9 @@ describe("verifyExecutor against misbehaving stand-ins", () => {
     const executor = await standIn({ tokenVersion: 3 });
     const report = await verify(executor.url, { deadlineMs: 600 });
     expect(failing(report)).toEqual(["status"]);
-    expect(check(report, "status").detail).toMatch(/^not ready by deadline after \d+ attempts: old revision still serving: authTokenVersion 3, expected 4$/);
+    expect(check(report, "status").detail).toMatch(
+      /^not ready by deadline after \d+ attempts: old revision still serving: authTokenVersion 3, expected 4$/,
+    );
   });
 
   test("a newer authTokenVersion fails status fast, without retrying", async () => {
@@ -345,7 +386,9 @@ describe("verifyExecutor against misbehaving stand-ins", () => {
     const executor = await standIn({ unauthorizedMessage: { missing: "missing bearer token" } });
     const report = await verify(executor.url);
     expect(failing(report)).toEqual(["auth-deterministic", "auth-missing-token"]);
-    expect(check(report, "auth-deterministic").detail).toBe('error.message differs: "missing bearer token" (missing token) vs "missing or invalid bearer token" (wrong token, previous token)');
+    expect(check(report, "auth-deterministic").detail).toBe(
+      'error.message differs: "missing bearer token" (missing token) vs "missing or invalid bearer token" (wrong token, previous token)',
+    );
   });
 
   test("the old token still accepted fails auth-previous-token and determinism", async () => {
@@ -401,7 +444,9 @@ describe("verifyExecutor against misbehaving stand-ins", () => {
     const executor = await standIn({ neverReady: true });
     const report = await verify(executor.url, { deadlineMs: 800 });
     expect(failing(report)).toEqual(["status"]);
-    expect(check(report, "status").detail).toMatch(/^not ready by deadline after \d+ attempts: ready:false \(lifecycle error, lastErrorCode connect_failed\)$/);
+    expect(check(report, "status").detail).toMatch(
+      /^not ready by deadline after \d+ attempts: ready:false \(lifecycle error, lastErrorCode connect_failed\)$/,
+    );
     expect(report.totalMs).toBeGreaterThanOrEqual(650); // stops once less than one attempt budget (100 ms) is left
     expect(report.totalMs).toBeLessThan(1500);
     expect(report.status).toMatchObject({ ready: false, lifecycle: "error" });
@@ -500,7 +545,10 @@ describe("tools/verify-cli.ts", () => {
   async function runMain(args: string[], env: Record<string, string>): Promise<CliRun> {
     let stdout = "";
     let stderr = "";
-    const code = await main(args, env, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+    const code = await main(args, env, {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+    });
     return { code, stdout, stderr };
   }
   const expectNoLeak = (run: CliRun): void => expectNoSecrets(run.stdout + run.stderr);
@@ -515,8 +563,35 @@ describe("tools/verify-cli.ts", () => {
     const env = { OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: TOKEN, OLD_TOKEN: PREVIOUS_TOKEN, SPARK_KEY: SPARK_KEY, INVOICE };
     // Real processes in parallel: each pays the loader's start-up once.
     const runs = await Promise.all([
-      runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--previous-token-env", "OLD_TOKEN", "--spark-key-env", "SPARK_KEY", "--json"], env),
-      runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--invoice-env", "INVOICE", "--host", HOST, "--max-amount-msats", "5000"], env),
+      runCli(
+        [
+          "--base-url",
+          healthy.url,
+          "--expect-token-version",
+          "4",
+          "--previous-token-env",
+          "OLD_TOKEN",
+          "--spark-key-env",
+          "SPARK_KEY",
+          "--json",
+        ],
+        env,
+      ),
+      runCli(
+        [
+          "--base-url",
+          healthy.url,
+          "--expect-token-version",
+          "4",
+          "--invoice-env",
+          "INVOICE",
+          "--host",
+          HOST,
+          "--max-amount-msats",
+          "5000",
+        ],
+        env,
+      ),
       runCli(["--base-url", healthy.url, "--expect-token-version", "5", "--deadline-ms", "600"], env),
       runCli(["--base-url", echoing.url, "--expect-token-version", "4", "--json"], env),
       runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--token", TOKEN], env),
@@ -533,7 +608,14 @@ describe("tools/verify-cli.ts", () => {
     const parsed = JSON.parse(run.stdout) as { ok: boolean; checks: Record<string, unknown>[] };
     expect(Object.keys(parsed)).toEqual(["ok", "checks"]);
     expect(parsed.ok).toBe(true);
-    expect(parsed.checks.map((c) => c.name)).toEqual(["status", "auth-missing-token", "auth-wrong-token", "auth-previous-token", "auth-deterministic", "no-secret-echo"]);
+    expect(parsed.checks.map((c) => c.name)).toEqual([
+      "status",
+      "auth-missing-token",
+      "auth-wrong-token",
+      "auth-previous-token",
+      "auth-deterministic",
+      "no-secret-echo",
+    ]);
     for (const c of parsed.checks) {
       expect(Object.keys(c)).toEqual(["name", "ok", "detail", "ms"]);
       expect(typeof c.ms).toBe("number");
@@ -556,7 +638,9 @@ describe("tools/verify-cli.ts", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/\nstatus +FAIL +\d+ +not ready by deadline after \d+ attempts: old revision still serving/);
     expect(run.stdout).toContain("verification FAILED: 1 of 5 checks failed");
-    expect(run.stderr).toMatch(/^waiting for readiness: attempt 1, \d+\.\d s: old revision still serving: authTokenVersion 4, expected 5$/m);
+    expect(run.stderr).toMatch(
+      /^waiting for readiness: attempt 1, \d+\.\d s: old revision still serving: authTokenVersion 4, expected 5$/m,
+    );
     expectNoLeak(run);
   });
 
@@ -581,18 +665,58 @@ describe("tools/verify-cli.ts", () => {
   test.each<[string, string[], Record<string, string>, RegExp]>([
     ["missing --base-url", ["--expect-token-version", "4"], T, /--base-url is required/],
     ["missing --expect-token-version", ["--base-url", "http://127.0.0.1:1"], T, /--expect-token-version is required/],
-    ["non-integer version", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4.5"], T, /--expect-token-version must be an integer/],
+    [
+      "non-integer version",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4.5"],
+      T,
+      /--expect-token-version must be an integer/,
+    ],
     ["bad URL", ["--base-url", "not a url", "--expect-token-version", "4"], T, /--base-url is not a valid URL/],
     ["non-http URL", ["--base-url", "ftp://x", "--expect-token-version", "4"], T, /--base-url must be an http or https URL/],
     ["unknown flag", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--frobnicate"], T, /unknown flag --frobnicate/],
-    ["default token variable unset", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4"], {}, /OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN \(default of --token-env\) is unset or empty/],
-    ["named token variable empty", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--token-env", "MY_TOKEN"], { ...T, MY_TOKEN: "" }, /MY_TOKEN \(--token-env\) is unset or empty/],
-    ["token value given as a variable name", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--token-env", `${TOKEN}-x`], T, /--token-env expects the NAME/],
-    ["--invoice-env without --host", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--invoice-env", "INVOICE", "--max-amount-msats", "5"], { ...T, INVOICE }, /--invoice-env needs --host/],
-    ["--invoice-env without --max-amount-msats", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--invoice-env", "INVOICE", "--host", HOST], { ...T, INVOICE }, /--invoice-env needs --max-amount-msats/],
-    ["--spark-key=value", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", `--spark-key=${SPARK_KEY}`], T, /--spark-key would put a secret/],
+    [
+      "default token variable unset",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4"],
+      {},
+      /OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN \(default of --token-env\) is unset or empty/,
+    ],
+    [
+      "named token variable empty",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--token-env", "MY_TOKEN"],
+      { ...T, MY_TOKEN: "" },
+      /MY_TOKEN \(--token-env\) is unset or empty/,
+    ],
+    [
+      "token value given as a variable name",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--token-env", `${TOKEN}-x`],
+      T,
+      /--token-env expects the NAME/,
+    ],
+    [
+      "--invoice-env without --host",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--invoice-env", "INVOICE", "--max-amount-msats", "5"],
+      { ...T, INVOICE },
+      /--invoice-env needs --host/,
+    ],
+    [
+      "--invoice-env without --max-amount-msats",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--invoice-env", "INVOICE", "--host", HOST],
+      { ...T, INVOICE },
+      /--invoice-env needs --max-amount-msats/,
+    ],
+    [
+      "--spark-key=value",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", `--spark-key=${SPARK_KEY}`],
+      T,
+      /--spark-key would put a secret/,
+    ],
     ["a stray positional (maybe a pasted secret)", ["--base-url", "http://127.0.0.1:1", TOKEN], T, /unexpected argument #3/],
-    ["bad --expect-mode", ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--expect-mode", "live"], T, /--expect-mode must be spark or mock/],
+    [
+      "bad --expect-mode",
+      ["--base-url", "http://127.0.0.1:1", "--expect-token-version", "4", "--expect-mode", "live"],
+      T,
+      /--expect-mode must be spark or mock/,
+    ],
   ])("exit 2: %s", async (_, args, env, message) => {
     const run = await runMain(args, env);
     expect(run.code).toBe(2);

@@ -53,7 +53,9 @@ if (require.main === module) {
   benchVerify(15).then(
     ({ medianMs, samples }) => {
       const shown = samples.map((s) => s.toFixed(1)).join(", ");
-      process.stdout.write(`verify: median ${medianMs.toFixed(1)} ms over ${samples.length} full verifications (target < 100 ms)\nsamples: ${shown}\n`);
+      process.stdout.write(
+        `verify: median ${medianMs.toFixed(1)} ms over ${samples.length} full verifications (target < 100 ms)\nsamples: ${shown}\n`,
+      );
     },
     (error: unknown) => {
       process.stderr.write(`bench-verify: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT } from "../lib/config";
+import { asError } from "../lib/errors";
 import { readStackFile } from "../lib/stack-file";
 import { benchVerify } from "./bench-verify";
 import { evaluateProgram, stackMocks } from "./recording-monitor";
@@ -38,7 +39,10 @@ function benchPlanCold(runs: number): number[] {
   const register = path.join(ROOT, "tools", "register.js");
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--require", register, path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"], { cwd: ROOT, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--require", register, path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (result.status !== 0) throw new Error(`plan exited ${result.status}: ${result.stderr}`);
   }
@@ -47,26 +51,33 @@ function benchPlanCold(runs: number): number[] {
 
 async function benchEvaluationWarm(runs: number): Promise<number[]> {
   const { config, secretKeys } = readStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"), PROJECT);
-  const evaluate = () => evaluateProgram({ program: path.join(ROOT, "index.ts"), project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
+  const evaluate = () =>
+    evaluateProgram({ program: path.join(ROOT, "index.ts"), project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
   // Warm-up: the first evaluation loads the SDK, the providers and the program's modules.
   const first = await evaluate();
-  if (first.error) throw first.error;
+  if (first.error !== undefined) throw asError(first.error);
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
     const result = await evaluate();
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (result.error) throw result.error;
+    if (result.error !== undefined) throw asError(result.error);
   }
   return samples;
 }
 
 function renderTable(rows: readonly Row[]): string {
-  const lines = [`${"benchmark".padEnd(34)} ${"runs".padStart(4)} ${"median ms".padStart(10)} ${"min".padStart(8)} ${"max".padStart(8)} ${"target".padStart(8)}  ok`];
+  const lines = [
+    `${"benchmark".padEnd(34)} ${"runs".padStart(4)} ${"median ms".padStart(10)} ${"min".padStart(8)} ${"max".padStart(8)} ${"target".padStart(8)}  ok`,
+  ];
   for (const row of rows) {
     const m = median(row.samples);
     lines.push(
-      `${row.name.padEnd(34)} ${String(row.samples.length).padStart(4)} ${m.toFixed(1).padStart(10)} ${Math.min(...row.samples).toFixed(1).padStart(8)} ${Math.max(...row.samples).toFixed(1).padStart(8)} ${`< ${row.targetMs}`.padStart(8)}  ${m < row.targetMs ? "yes" : "NO"}`,
+      `${row.name.padEnd(34)} ${String(row.samples.length).padStart(4)} ${m.toFixed(1).padStart(10)} ${Math.min(...row.samples)
+        .toFixed(1)
+        .padStart(8)} ${Math.max(...row.samples)
+        .toFixed(1)
+        .padStart(8)} ${`< ${row.targetMs}`.padStart(8)}  ${m < row.targetMs ? "yes" : "NO"}`,
     );
   }
   return lines.join("\n");

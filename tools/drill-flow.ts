@@ -133,7 +133,10 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
     return result([first.events], { reason: why, tail: `${tail}${keep}` });
   }
   if (options.compromised) {
-    return result([first.events], revokedInFirst ? null : { reason: "verified, but the revocation did not run in this update", tail: stillEnabled });
+    return result(
+      [first.events],
+      revokedInFirst ? null : { reason: "verified, but the revocation did not run in this update", tail: stillEnabled },
+    );
   }
 
   log(`verified generation ${to}; revoking generation ${from}`);

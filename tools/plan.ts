@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError } from "../lib/config";
+import { asError } from "../lib/errors";
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, renderPlan } from "../lib/plan";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile } from "../lib/stack-file";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
@@ -48,7 +49,8 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
     switch (flag) {
       case "--stack":
         stack = value();
-        if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_', '-')`);
+        if (!/^[A-Za-z0-9._-]+$/.test(stack))
+          throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_', '-')`);
         break;
       case "--json":
         json = true;
@@ -69,7 +71,9 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
   if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
   const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(resolvedConfig)) {
-    throw new UsageError(`${configFile ? "--config-file" : "--stack"}: no stack file at ${path.relative(cwd, resolvedConfig) || resolvedConfig}`);
+    throw new UsageError(
+      `${configFile ? "--config-file" : "--stack"}: no stack file at ${path.relative(cwd, resolvedConfig) || resolvedConfig}`,
+    );
   }
   const resolvedProgram = program ?? path.join(ROOT, "index.ts");
   if (!fs.existsSync(resolvedProgram)) throw new UsageError(`--program: no program at ${resolvedProgram}`);
@@ -106,7 +110,14 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
   const project = projectName();
   const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
   const run = (stackOutputs: Record<string, Record<string, unknown>>) =>
-    evaluateWithPolicies({ program: program ?? options.program, project, stack: options.stack, config, secretKeys, mocks: stackMocks({ stackOutputs }) });
+    evaluateWithPolicies({
+      program: program ?? options.program,
+      project,
+      stack: options.stack,
+      config,
+      secretKeys,
+      mocks: stackMocks({ stackOutputs }),
+    });
   let { evaluation, violations } = await run({});
   // A program that reads another stack (prod reads staging's verified generations) sees, offline,
   // what that stack's own file would produce: staging's plan stands in for staging's last `up`.
@@ -119,12 +130,18 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
       const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
       if (shortName === options.stack || !fs.existsSync(file)) continue;
       const other = readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file));
-      const referenced = await evaluateProgram({ program: program ?? options.program, project, stack: shortName, ...other, mocks: stackMocks() });
+      const referenced = await evaluateProgram({
+        program: program ?? options.program,
+        project,
+        stack: shortName,
+        ...other,
+        mocks: stackMocks(),
+      });
       if (referenced.error === undefined) stackOutputs[name] = { ...referenced.outputs };
     }
     ({ evaluation, violations } = await run(stackOutputs));
   }
-  if (evaluation.error !== undefined) throw evaluation.error;
+  if (evaluation.error !== undefined) throw asError(evaluation.error);
   return buildPlan({
     project,
     stack: options.stack,

@@ -18,7 +18,13 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
   waitForRPCs(): Promise<void>;
 };
 const stateModule = require("@pulumi/pulumi/runtime/state") as {
-  getStore(): { supportsSecrets: boolean; supportsResourceReferences: boolean; supportsOutputValues: boolean; supportsDeletedWith: boolean; supportsAliasSpecs: boolean };
+  getStore(): {
+    supportsSecrets: boolean;
+    supportsResourceReferences: boolean;
+    supportsOutputValues: boolean;
+    supportsDeletedWith: boolean;
+    supportsAliasSpecs: boolean;
+  };
 };
 const rpc = require("@pulumi/pulumi/runtime/rpc") as {
   specialSigKey: string;
@@ -219,7 +225,7 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
       const inputs = args.inputs as Record<string, unknown>;
-      const project = String(inputs.project ?? "mock-project");
+      const project = typeof inputs.project === "string" ? inputs.project : "mock-project";
       switch (args.type) {
         case TYPES.secret: {
           const id = `projects/${project}/secrets/${String(inputs.secretId)}`;
@@ -233,12 +239,17 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
         }
         case TYPES.randomPassword: {
           const length = Number(inputs.length ?? 32);
-          const result = `${MOCK_SECRET_PREFIX}_${args.name.replace(/[^A-Za-z0-9]/g, "")}`.padEnd(length, "x").slice(0, Math.max(length, 24));
+          const result = `${MOCK_SECRET_PREFIX}_${args.name.replace(/[^A-Za-z0-9]/g, "")}`
+            .padEnd(length, "x")
+            .slice(0, Math.max(length, 24));
           return { id: args.name, state: { ...inputs, result } };
         }
         case TYPES.serviceAccount: {
           const email = `${String(inputs.accountId)}@${project}.iam.gserviceaccount.com`;
-          return { id: `projects/${project}/serviceAccounts/${email}`, state: { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}` } };
+          return {
+            id: `projects/${project}/serviceAccounts/${email}`,
+            state: { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}` },
+          };
         }
         case TYPES.cloudRunService: {
           const name = String(inputs.name);
@@ -333,11 +344,16 @@ const UNKNOWN_OUTPUT = "[unknown]";
 /** Resolves an exported value the way stack outputs are resolved; secrets become "[secret]". */
 async function resolveOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    const output = value as pulumi.Output<unknown>;
+    const output = value;
     // An unknown output (preview) never runs its apply callbacks: report it instead of waiting.
     if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) return UNKNOWN_OUTPUT;
     const [inner, isSecret] = await Promise.all([
-      new Promise<unknown>((resolve) => output.apply((v) => { resolve(v); return v; })),
+      new Promise<unknown>((resolve) =>
+        output.apply((v) => {
+          resolve(v);
+          return v;
+        }),
+      ),
       (output as unknown as { isSecret: Promise<boolean> }).isSecret,
     ]);
     return isSecret ? SECRET_MARK : resolveOutput(inner);

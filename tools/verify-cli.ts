@@ -92,7 +92,8 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     if (isValueFlag(name)) {
       const value = inline ?? argv[i + 1];
       if (inline === undefined) i++;
-      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--"))) throw new UsageError(`${name} needs a value`);
+      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--")))
+        throw new UsageError(`${name} needs a value`);
       if (parsed.values[name] !== undefined) throw new UsageError(`${name} is given twice`);
       parsed.values[name] = value;
       continue;
@@ -155,7 +156,8 @@ function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig
   const requestTimeoutMs = integerFlag(values, "--request-timeout-ms", 1, 600_000);
 
   const expectMode = values["--expect-mode"];
-  if (expectMode !== undefined && expectMode !== "spark" && expectMode !== "mock") throw new UsageError("--expect-mode must be spark or mock");
+  if (expectMode !== undefined && expectMode !== "spark" && expectMode !== "mock")
+    throw new UsageError("--expect-mode must be spark or mock");
 
   const token = secretFromEnv(env, values, "--token-env", DEFAULT_TOKEN_ENV) as string;
   const previousToken = secretFromEnv(env, values, "--previous-token-env");
@@ -195,7 +197,8 @@ function renderTable(report: VerifyReport): string {
   const header = ["CHECK", "RESULT", "MS", "DETAIL"];
   const width = (column: number): number => Math.max(header[column].length, ...rows.map((r) => r[column].length));
   const [nameWidth, resultWidth, msWidth] = [width(0), width(1), width(2)];
-  const line = (r: string[]): string => `${r[0].padEnd(nameWidth)}  ${r[1].padEnd(resultWidth)}  ${r[2].padStart(msWidth)}  ${r[3]}`.trimEnd();
+  const line = (r: string[]): string =>
+    `${r[0].padEnd(nameWidth)}  ${r[1].padEnd(resultWidth)}  ${r[2].padStart(msWidth)}  ${r[3]}`.trimEnd();
   const lines = [line(header), ...rows.map(line)];
   const s = report.status;
   if (s) {
@@ -247,7 +250,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
       ...options,
       onProgress: json
         ? undefined
-        : ({ attempt, elapsedMs, reason }) => err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${reason}\n`),
+        : ({ attempt, elapsedMs, reason }) =>
+            err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${reason}\n`),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

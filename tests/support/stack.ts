@@ -5,11 +5,18 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT } from "../../lib/config";
+import { asError } from "../../lib/errors";
 import { readStackFile } from "../../lib/stack-file";
 import { defineStack } from "../../program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../tools/recording-monitor";
 
 export const ROOT = path.resolve(__dirname, "../..");
+
+/** Throws what a program threw, as an Error, when it threw anything. */
+export function throwIfFailed(run: { error?: unknown }): void {
+  if (run.error === undefined) return;
+  throw asError(run.error);
+}
 
 export interface StackRun extends Evaluation {
   /** The one resource with this logical name; throws if there is none or several. */

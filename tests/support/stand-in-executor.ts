@@ -141,7 +141,11 @@ export async function startStandInExecutor(options: StandInOptions = {}): Promis
       if (auth === "missing" || auth === "rejected") {
         const unauthorizedCase: UnauthorizedCase = auth === "missing" ? "missing" : "wrong";
         const message = options.unauthorizedMessage?.[unauthorizedCase] ?? UNAUTHORIZED_MESSAGE;
-        send(401, { ok: false, error: { requestId, code: "unauthorized", message } }, options.omitWwwAuthenticate ? {} : { "www-authenticate": WWW_AUTHENTICATE });
+        send(
+          401,
+          { ok: false, error: { requestId, code: "unauthorized", message } },
+          options.omitWwwAuthenticate ? {} : { "www-authenticate": WWW_AUTHENTICATE },
+        );
         return;
       }
 
@@ -203,7 +207,7 @@ export interface LaterStandIn {
 export async function startStandInExecutorLater(options: StandInOptions, delayMs: number): Promise<LaterStandIn> {
   const port = await reservePort();
   const started = new Promise<StandInExecutor>((resolve, reject) => {
-    setTimeout(() => startStandInExecutor({ ...options, port }).then(resolve, reject), delayMs);
+    setTimeout(() => void startStandInExecutor({ ...options, port }).then(resolve, reject), delayMs);
   });
   return { url: `http://127.0.0.1:${port}`, port, started };
 }
@@ -267,10 +271,15 @@ function pay(options: StandInOptions, rawBody: string, headerRequestId: string):
   const body = parsed as { requestId?: unknown; payment?: { invoice?: unknown; maxAmountMsats?: unknown; host?: unknown } };
   const payment = body.payment;
   if (
-    typeof payment !== "object" || payment === null ||
-    typeof payment.invoice !== "string" || payment.invoice === "" ||
-    typeof payment.maxAmountMsats !== "number" || !Number.isSafeInteger(payment.maxAmountMsats) || payment.maxAmountMsats <= 0 ||
-    typeof payment.host !== "string" || payment.host === ""
+    typeof payment !== "object" ||
+    payment === null ||
+    typeof payment.invoice !== "string" ||
+    payment.invoice === "" ||
+    typeof payment.maxAmountMsats !== "number" ||
+    !Number.isSafeInteger(payment.maxAmountMsats) ||
+    payment.maxAmountMsats <= 0 ||
+    typeof payment.host !== "string" ||
+    payment.host === ""
   ) {
     return fail(400, "invalid_request", "payment.invoice, payment.maxAmountMsats and payment.host are required");
   }
