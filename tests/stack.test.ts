@@ -2,6 +2,7 @@
  * The core stack, evaluated for real under the recording monitor: exact env wiring, exact
  * dependency edges, least-privilege grants, secrecy, and every class of bad config.
  */
+import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, RawConfig } from "../lib/config";
 import { TYPES } from "../lib/phases";
@@ -396,5 +397,82 @@ describe("bad configuration fails with one clear message and registers nothing",
       );
       expect((err as Error).message.split("\n")[0]).toMatch(/^invalid stack configuration \([0-9]+ problems\):$/);
     }
+  });
+});
+
+describe("property: config parsing", () => {
+  const base = (): Record<string, unknown> => {
+    const { config } = stackConfig("staging");
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+      raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic)$/.test(key) ? JSON.parse(value) : value;
+    }
+    return raw;
+  };
+  const KEYS = [
+    "gcp:project",
+    "gcp:region",
+    "wallet-executor:environment",
+    "wallet-executor:executor",
+    "wallet-executor:control",
+    "wallet-executor:verification",
+    "wallet-executor:authToken",
+    "wallet-executor:sparkApiKey",
+    "wallet-executor:mnemonic",
+    "wallet-executor:stagingStack",
+  ];
+  const FIELDS = [
+    "current",
+    "previous",
+    "revokePrevious",
+    "published",
+    "image",
+    "serviceName",
+    "allowedHosts",
+    "port",
+    "mode",
+    "payment",
+    "envNames",
+    "approval",
+  ];
+
+  test("any input parses into a consistent config or fails with a ConfigError whose every line names a key", () => {
+    const change = fc.oneof(
+      // Replace a whole key by anything (or remove it).
+      fc.record({ key: fc.constantFrom(...KEYS), value: fc.option(fc.jsonValue(), { nil: undefined }) }),
+      // Or one field inside an object-valued key.
+      fc.record({ key: fc.constantFrom(...KEYS.slice(3)), field: fc.constantFrom(...FIELDS), value: fc.jsonValue() }),
+    );
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 4 }), (changes) => {
+        const raw = base();
+        for (const c of changes) {
+          if ("field" in c) {
+            const target = raw[c.key];
+            raw[c.key] = { ...(typeof target === "object" && target !== null && !Array.isArray(target) ? target : {}), [c.field]: c.value };
+          } else if (c.value === undefined) delete raw[c.key];
+          else raw[c.key] = c.value;
+        }
+        let parsed: ReturnType<typeof parseStackConfig>;
+        try {
+          parsed = parseStackConfig(raw, new Date("2026-06-01T00:00:00Z"));
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          const problems = (err as ConfigError).problems;
+          expect(problems.length).toBeGreaterThan(0);
+          for (const line of problems) expect(KEYS.some((key) => line.startsWith(`${key}:`) || line.startsWith(`${key}.`))).toBe(true);
+          return;
+        }
+        for (const credential of ["authToken", "sparkApiKey", "mnemonic"] as const) {
+          const g = parsed[credential];
+          expect(Number.isInteger(g.current) && g.current >= 1).toBe(true);
+          if (g.previous !== undefined) expect(g.previous).toBeLessThan(g.current);
+          if (g.revokePrevious) expect(g.previous).toBeDefined();
+        }
+        expect(parsed.executor.port).toBe(8080);
+        if (parsed.executor.mode === "spark") expect(parsed.executor.allowedHosts.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
