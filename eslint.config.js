@@ -12,7 +12,7 @@ module.exports = tseslint.config(
       "bin/**",
       "coverage/**",
       "reports/**",
-      ".stryker-tmp/**",
+      ".stryker-tmp*/**",
       "tests/.tmp/**",
       "**/*.js",
     ],

@@ -1,7 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUD_RUN_INGRESS, ControlEnvNames, Ingress } from "../lib/config";
-import { PinnedSecret, grantSecretAccess, plainEnv, secretEnv } from "./secret-ref";
+import { ControlEnvNames, Ingress } from "../lib/config";
+import { cloudRunWorkload } from "./cloud-run-workload";
+import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
 
 export interface ControlServiceArgs {
   /** GCP project of the service. */
@@ -47,53 +48,30 @@ export class ControlService extends pulumi.ComponentResource {
   constructor(name: string, args: ControlServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wallet:service:ControlService", name, {}, opts);
 
-    this.serviceAccount = new gcp.serviceaccount.Account(
-      `${name}-sa`,
-      {
-        accountId: args.serviceAccountId,
-        project: args.project,
-        displayName: pulumi.interpolate`Wallet control service (${args.serviceName})`,
-      },
-      { parent: this },
-    );
-    // The control service reads the token secret only: not the Spark key, not the mnemonic.
-    this.grants = [grantSecretAccess(`${name}-auth-token-access`, args.authToken.secretResourceId, this.serviceAccount, this)];
-
-    this.service = new gcp.cloudrunv2.Service(
-      `${name}-service`,
-      {
-        name: args.serviceName,
-        project: args.project,
-        location: args.location,
-        ingress: CLOUD_RUN_INGRESS[args.ingress],
-        deletionProtection: true,
-        template: {
-          serviceAccount: this.serviceAccount.email,
-          scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
-          containers: [
-            {
-              image: args.image,
-              ports: { containerPort: args.port },
-              envs: [
-                plainEnv(args.envNames.baseUrl, args.executorUrl),
-                secretEnv(args.envNames.authToken, args.authToken),
-                plainEnv(args.envNames.timeoutMs, pulumi.output(args.executorTimeoutMs).apply(String)),
-              ],
-            },
-          ],
-        },
-        traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
-      },
-      { parent: this, dependsOn: [...this.grants, args.executorService] },
-    );
-
-    if (args.publicInvoker) {
-      new gcp.cloudrunv2.ServiceIamMember(
-        `${name}-public-invoker`,
-        { project: args.project, location: args.location, name: this.service.name, role: "roles/run.invoker", member: "allUsers" },
-        { parent: this },
-      );
-    }
+    const workload = cloudRunWorkload(this, name, {
+      project: args.project,
+      location: args.location,
+      serviceName: args.serviceName,
+      serviceAccountId: args.serviceAccountId,
+      displayName: "Wallet control service",
+      image: args.image,
+      port: args.port,
+      envs: [
+        plainEnv(args.envNames.baseUrl, args.executorUrl),
+        secretEnv(args.envNames.authToken, args.authToken),
+        plainEnv(args.envNames.timeoutMs, pulumi.output(args.executorTimeoutMs).apply(String)),
+      ],
+      minInstances: args.minInstances,
+      maxInstances: args.maxInstances,
+      ingress: args.ingress,
+      publicInvoker: args.publicInvoker,
+      // The control service reads the token secret only: not the Spark key, not the mnemonic.
+      readsSecrets: { "auth-token": args.authToken.secretResourceId },
+      after: [args.executorService],
+    });
+    this.serviceAccount = workload.serviceAccount;
+    this.grants = workload.grants;
+    this.service = workload.service;
 
     this.uri = this.service.uri;
     this.latestReadyRevision = this.service.latestReadyRevision;

@@ -1,7 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUD_RUN_INGRESS, EXECUTOR_PORT, ExecutorMode, Ingress, SparkNetwork } from "../lib/config";
-import { PinnedSecret, grantSecretAccess, plainEnv, secretEnv } from "./secret-ref";
+import { EXECUTOR_PORT, ExecutorMode, Ingress, SparkNetwork } from "../lib/config";
+import { cloudRunWorkload } from "./cloud-run-workload";
+import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
 
 export interface ExecutorServiceArgs {
   /** GCP project of the service. */
@@ -53,18 +54,6 @@ export class ExecutorService extends pulumi.ComponentResource {
   constructor(name: string, args: ExecutorServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wallet:service:ExecutorService", name, {}, opts);
 
-    this.serviceAccount = new gcp.serviceaccount.Account(
-      `${name}-sa`,
-      { accountId: args.serviceAccountId, project: args.project, displayName: pulumi.interpolate`Wallet executor (${args.serviceName})` },
-      { parent: this },
-    );
-    this.grants = [
-      grantSecretAccess(`${name}-auth-token-access`, args.authToken.secretResourceId, this.serviceAccount, this),
-      grantSecretAccess(`${name}-spark-api-key-access`, args.sparkApiKey.secretResourceId, this.serviceAccount, this),
-      // The executor reads the mnemonic itself, through Secret Manager's access API.
-      grantSecretAccess(`${name}-mnemonic-access`, args.mnemonic.secretResourceId, this.serviceAccount, this),
-    ];
-
     const env = [
       plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", args.mode),
       // The executor binds 127.0.0.1 by default, unreachable on Cloud Run.
@@ -88,32 +77,29 @@ export class ExecutorService extends pulumi.ComponentResource {
       plainEnv("OA_LIGHTNING_SPARK_PAYMENT_TIMEOUT_SECS", pulumi.output(args.paymentTimeoutSecs).apply(String)),
     ];
 
-    this.service = new gcp.cloudrunv2.Service(
-      `${name}-service`,
-      {
-        name: args.serviceName,
-        project: args.project,
-        location: args.location,
-        ingress: CLOUD_RUN_INGRESS[args.ingress],
-        deletionProtection: true,
-        template: {
-          serviceAccount: this.serviceAccount.email,
-          scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
-          containers: [{ image: args.image, ports: { containerPort: EXECUTOR_PORT }, envs: env }],
-        },
-        traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
+    const workload = cloudRunWorkload(this, name, {
+      project: args.project,
+      location: args.location,
+      serviceName: args.serviceName,
+      serviceAccountId: args.serviceAccountId,
+      displayName: "Wallet executor",
+      image: args.image,
+      port: EXECUTOR_PORT,
+      envs: env,
+      minInstances: args.minInstances,
+      maxInstances: args.maxInstances,
+      ingress: args.ingress,
+      publicInvoker: args.publicInvoker,
+      readsSecrets: {
+        "auth-token": args.authToken.secretResourceId,
+        "spark-api-key": args.sparkApiKey.secretResourceId,
+        // The executor reads the mnemonic itself, through Secret Manager's access API.
+        mnemonic: args.mnemonic.secretResourceId,
       },
-      // A revision must never start before its account may read the secrets it pins.
-      { parent: this, dependsOn: this.grants },
-    );
-
-    if (args.publicInvoker) {
-      new gcp.cloudrunv2.ServiceIamMember(
-        `${name}-public-invoker`,
-        { project: args.project, location: args.location, name: this.service.name, role: "roles/run.invoker", member: "allUsers" },
-        { parent: this },
-      );
-    }
+    });
+    this.serviceAccount = workload.serviceAccount;
+    this.grants = workload.grants;
+    this.service = workload.service;
 
     this.uri = this.service.uri;
     this.latestReadyRevision = this.service.latestReadyRevision;

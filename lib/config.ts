@@ -482,6 +482,16 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
   return result;
 }
 
+/** Instance counts of a Cloud Run service: 0..100, max >= min. */
+function readScaling(r: Reader): ScalingConfig {
+  const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
+  const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
+  if (maxInstances < minInstances) {
+    r.problem("maxInstances", `${maxInstances} is not allowed; allowed: an integer >= minInstances (${minInstances})`);
+  }
+  return { minInstances, maxInstances };
+}
+
 function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
   const path = projectKey("executor");
   const value = raw[path];
@@ -530,11 +540,7 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
       `${port} is not allowed; allowed: ${EXECUTOR_PORT} (the container port; the executor does not read Cloud Run's PORT)`,
     );
   }
-  const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
-  const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
-  if (maxInstances < minInstances) {
-    r.problem("maxInstances", `${maxInstances} is not allowed; allowed: an integer >= minInstances (${minInstances})`);
-  }
+  const { minInstances, maxInstances } = readScaling(r);
   return {
     image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
     serviceName,
@@ -596,11 +602,7 @@ function readControl(problems: string[], raw: RawConfig): ControlConfig {
   if (new Set(Object.values(envNames)).size !== 3) {
     r.problem("envNames", `must be three different names, got ${show(envNames)}`);
   }
-  const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
-  const maxInstances = r.integer("maxInstances", { min: 1, max: 100, default: 3 });
-  if (maxInstances < minInstances) {
-    r.problem("maxInstances", `${maxInstances} is not allowed; allowed: an integer >= minInstances (${minInstances})`);
-  }
+  const { minInstances, maxInstances } = readScaling(r);
   return {
     image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
     serviceName,

@@ -20,7 +20,8 @@ export interface VerifiedGenerations {
 }
 
 /** The gate's inputs, as the provider receives them (secrets already unwrapped). */
-export interface GateInputs {
+/** What a verification is about: shared by its inputs and, as a record of what passed, its outputs. */
+export interface VerifiedDeployment {
   /** The executor's URL. */
   readonly baseUrl: string;
   /** The token generation `/status` must report. */
@@ -32,6 +33,9 @@ export interface GateInputs {
   /** The versions this verification releases for revocation; adding one re-verifies first. */
   readonly revoking: readonly string[];
   readonly expectMode: "spark" | "mock";
+}
+
+export interface GateInputs extends VerifiedDeployment {
   readonly deadlineMs: number;
   /** Secret: the current token. */
   readonly token: string;
@@ -64,15 +68,8 @@ export interface SecretFingerprints {
 }
 
 /** What the gate stores as outputs: never a secret. */
-export interface GateOutputs {
+export interface GateOutputs extends VerifiedDeployment {
   readonly verifiedAt: string;
-  readonly baseUrl: string;
-  readonly expectTokenVersion: number;
-  readonly generations: VerifiedGenerations;
-  readonly executorRevision: string;
-  readonly controlRevision: string;
-  readonly revoking: readonly string[];
-  readonly expectMode: "spark" | "mock";
   readonly expectIdentity: string | null;
   readonly fingerprints: SecretFingerprints;
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly ms: number }[];

@@ -14,6 +14,7 @@ import {
   preimageSha256,
   receiptIdFor,
   receiptProblems,
+  sha256Hex,
   type WalletReceipt,
 } from "../lib/receipt";
 import { redact, verifyExecutor, VerifyOptionsError, type CheckName, type VerifyOptions, type VerifyReport } from "../lib/verify";
@@ -199,6 +200,60 @@ describe("lib/receipt", () => {
       "receipt.preimageSha256 is not sha256 of result.payment.preimageHex",
     ]);
     expect(preimageProblems(goodReceipt(), PREIMAGE.toUpperCase())).toEqual([]);
+  });
+
+  test.each([
+    "receiptVersion",
+    "requestId",
+    "walletId",
+    "host",
+    "paymentId",
+    "invoiceHash",
+    "preimageSha256",
+    "rail",
+    "assetId",
+    "receiptId",
+    "canonicalJsonSha256",
+  ])("shape: %s missing, empty or not a string is reported alone, before any derived check", (field) => {
+    for (const bad of [undefined, "", 42, null, ["x"]]) {
+      const receipt: Record<string, unknown> = { ...goodReceipt(), [field]: bad };
+      if (bad === undefined) delete receipt[field];
+      expect(receiptProblems(receipt, expectation)).toEqual([`receipt.${field} is missing or not a non-empty string`]);
+    }
+  });
+
+  test.each(["quotedAmountMsats", "settledAmountMsats"])("shape: %s must be a non-negative safe integer within the cap", (field) => {
+    for (const bad of [undefined, "1000", -1, 1.5, 2 ** 60]) {
+      const receipt: Record<string, unknown> = { ...goodReceipt(), [field]: bad };
+      expect(receiptProblems(receipt, expectation)).toEqual([`receipt.${field} is missing or not a non-negative integer`]);
+    }
+    // Zero is a valid amount: only the shape is checked here (the hash then fails, as it must).
+    expect(receiptProblems({ ...goodReceipt(), [field]: 0 }, expectation)).not.toContain(
+      `receipt.${field} is missing or not a non-negative integer`,
+    );
+    expect(receiptProblems({ ...goodReceipt(), [field]: 5001 }, expectation)).toContain(
+      `receipt.${field} 5001 exceeds maxAmountMsats 5000`,
+    );
+    expect(receiptProblems({ ...goodReceipt(), [field]: 5000 }, expectation)).not.toContain(
+      `receipt.${field} 5000 exceeds maxAmountMsats 5000`,
+    );
+  });
+
+  test("shape: paidAtMs must be a positive safe integer; a non-object receipt is one problem", () => {
+    for (const bad of [undefined, 0, -5, "1760000000000", 1.5]) {
+      expect(receiptProblems({ ...goodReceipt(), paidAtMs: bad }, expectation)).toEqual([
+        "receipt.paidAtMs is missing or not a positive integer",
+      ]);
+    }
+    for (const bad of [null, undefined, "receipt", ["a"], 7]) {
+      expect(receiptProblems(bad, expectation)).toEqual(["receipt is missing or not an object"]);
+    }
+    expect(preimageProblems(null, PREIMAGE)).toEqual(["receipt.preimageSha256 is missing"]);
+    expect(preimageProblems({ preimageSha256: 5 }, PREIMAGE)).toEqual(["receipt.preimageSha256 is missing"]);
+  });
+
+  test("sha256 is over the UTF-8 text", () => {
+    expect(sha256Hex("ünïcode")).toBe(createHash("sha256").update(Buffer.from("ünïcode", "utf8")).digest("hex"));
   });
 
   test("property: any receipt built per the contract is well formed, and any field change is caught", () => {

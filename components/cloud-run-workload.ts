@@ -1,0 +1,73 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_RUN_INGRESS, Ingress } from "../lib/config";
+import { grantSecretAccess } from "./secret-ref";
+
+/** What both services have in common: an account of their own, the secrets it reads, a service. */
+export interface CloudRunWorkloadArgs {
+  readonly project: pulumi.Input<string>;
+  readonly location: pulumi.Input<string>;
+  readonly serviceName: pulumi.Input<string>;
+  readonly serviceAccountId: pulumi.Input<string>;
+  /** Human name of the account, e.g. "Wallet executor". */
+  readonly displayName: string;
+  readonly image: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  readonly envs: pulumi.Input<gcp.types.input.cloudrunv2.ServiceTemplateContainerEnv>[];
+  readonly minInstances: pulumi.Input<number>;
+  readonly maxInstances: pulumi.Input<number>;
+  readonly ingress: Ingress;
+  readonly publicInvoker: boolean;
+  /** The secrets the account may read, by the label that names each grant (`auth-token`, ...). */
+  readonly readsSecrets: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Resources the rollout must wait for besides the grants (the executor, for the control service). */
+  readonly after?: pulumi.Resource[];
+}
+
+export interface CloudRunWorkload {
+  readonly serviceAccount: gcp.serviceaccount.Account;
+  readonly grants: gcp.secretmanager.SecretIamMember[];
+  readonly service: gcp.cloudrunv2.Service;
+}
+
+/**
+ * Registers a service's account, its per-secret accessor grants, the Cloud Run v2 service (which
+ * waits for the grants: an instance must never start before it may read its secrets), and, when
+ * asked, public invocation. Children are named `<name>-sa`, `<name>-<label>-access`,
+ * `<name>-service`, `<name>-public-invoker`, and parented to `parent`.
+ */
+export function cloudRunWorkload(parent: pulumi.ComponentResource, name: string, args: CloudRunWorkloadArgs): CloudRunWorkload {
+  const serviceAccount = new gcp.serviceaccount.Account(
+    `${name}-sa`,
+    { accountId: args.serviceAccountId, project: args.project, displayName: pulumi.interpolate`${args.displayName} (${args.serviceName})` },
+    { parent },
+  );
+  const grants = Object.entries(args.readsSecrets).map(([label, secretResourceId]) =>
+    grantSecretAccess(`${name}-${label}-access`, secretResourceId, serviceAccount, parent),
+  );
+  const service = new gcp.cloudrunv2.Service(
+    `${name}-service`,
+    {
+      name: args.serviceName,
+      project: args.project,
+      location: args.location,
+      ingress: CLOUD_RUN_INGRESS[args.ingress],
+      deletionProtection: true,
+      template: {
+        serviceAccount: serviceAccount.email,
+        scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+        containers: [{ image: args.image, ports: { containerPort: args.port }, envs: args.envs }],
+      },
+      traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
+    },
+    { parent, dependsOn: [...grants, ...(args.after ?? [])] },
+  );
+  if (args.publicInvoker) {
+    new gcp.cloudrunv2.ServiceIamMember(
+      `${name}-public-invoker`,
+      { project: args.project, location: args.location, name: service.name, role: "roles/run.invoker", member: "allUsers" },
+      { parent },
+    );
+  }
+  return { serviceAccount, grants, service };
+}
