@@ -3,21 +3,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_RUN_INGRESS, Ingress } from "../lib/config";
 import { grantSecretAccess } from "./secret-ref";
 
-/** What both services have in common: an account of their own, the secrets it reads, a service. */
-export interface CloudRunWorkloadArgs {
+/** The deployment settings both services take from config. */
+export interface CloudRunServiceArgs {
+  /** GCP project of the service. */
   readonly project: pulumi.Input<string>;
+  /** Cloud Run region. */
   readonly location: pulumi.Input<string>;
+  /** Cloud Run service name. */
   readonly serviceName: pulumi.Input<string>;
+  /** Id of the service's own runtime service account. */
   readonly serviceAccountId: pulumi.Input<string>;
-  /** Human name of the account, e.g. "Wallet executor". */
-  readonly displayName: string;
+  /** Container image, pinned by digest or tag. */
   readonly image: pulumi.Input<string>;
-  readonly port: pulumi.Input<number>;
-  readonly envs: pulumi.Input<gcp.types.input.cloudrunv2.ServiceTemplateContainerEnv>[];
   readonly minInstances: pulumi.Input<number>;
   readonly maxInstances: pulumi.Input<number>;
   readonly ingress: Ingress;
+  /** Let anyone invoke the service at the Cloud Run layer (the executor's bearer token is then its gate). */
   readonly publicInvoker: boolean;
+}
+
+/** What both services have in common: an account of their own, the secrets it reads, a service. */
+export interface CloudRunWorkloadArgs extends CloudRunServiceArgs {
+  /** Human name of the account, e.g. "Wallet executor". */
+  readonly displayName: string;
+  readonly port: pulumi.Input<number>;
+  readonly envs: pulumi.Input<gcp.types.input.cloudrunv2.ServiceTemplateContainerEnv>[];
   /** The secrets the account may read, by the label that names each grant (`auth-token`, ...). */
   readonly readsSecrets: Readonly<Record<string, pulumi.Input<string>>>;
   /** Resources the rollout must wait for besides the grants (the executor, for the control service). */

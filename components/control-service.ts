@@ -1,27 +1,12 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { ControlEnvNames, Ingress } from "../lib/config";
-import { cloudRunWorkload } from "./cloud-run-workload";
+import { ControlEnvNames } from "../lib/config";
+import { CloudRunServiceArgs, cloudRunWorkload } from "./cloud-run-workload";
 import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
 
-export interface ControlServiceArgs {
-  /** GCP project of the service. */
-  readonly project: pulumi.Input<string>;
-  /** Cloud Run region. */
-  readonly location: pulumi.Input<string>;
-  /** Cloud Run service name. */
-  readonly serviceName: pulumi.Input<string>;
-  /** Id of the control service's own runtime service account. */
-  readonly serviceAccountId: pulumi.Input<string>;
-  /** Container image, pinned by digest or tag. */
-  readonly image: pulumi.Input<string>;
+export interface ControlServiceArgs extends CloudRunServiceArgs {
   /** The container port the control service listens on. */
   readonly port: pulumi.Input<number>;
-  readonly minInstances: pulumi.Input<number>;
-  readonly maxInstances: pulumi.Input<number>;
-  readonly ingress: Ingress;
-  /** Let anyone invoke the control service at the Cloud Run layer. */
-  readonly publicInvoker: boolean;
   /** The names under which this control service reads its three executor settings. */
   readonly envNames: ControlEnvNames;
   /** The executor's base URL (its Cloud Run URI). */
@@ -49,22 +34,15 @@ export class ControlService extends pulumi.ComponentResource {
     super("wallet:service:ControlService", name, {}, opts);
 
     const workload = cloudRunWorkload(this, name, {
-      project: args.project,
-      location: args.location,
-      serviceName: args.serviceName,
-      serviceAccountId: args.serviceAccountId,
+      // The shared deployment settings (project, location, name, account, image, scaling, exposure).
+      ...args,
       displayName: "Wallet control service",
-      image: args.image,
       port: args.port,
       envs: [
         plainEnv(args.envNames.baseUrl, args.executorUrl),
         secretEnv(args.envNames.authToken, args.authToken),
         plainEnv(args.envNames.timeoutMs, pulumi.output(args.executorTimeoutMs).apply(String)),
       ],
-      minInstances: args.minInstances,
-      maxInstances: args.maxInstances,
-      ingress: args.ingress,
-      publicInvoker: args.publicInvoker,
       // The control service reads the token secret only: not the Spark key, not the mnemonic.
       readsSecrets: { "auth-token": args.authToken.secretResourceId },
       after: [args.executorService],

@@ -1,20 +1,10 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { EXECUTOR_PORT, ExecutorMode, Ingress, SparkNetwork } from "../lib/config";
-import { cloudRunWorkload } from "./cloud-run-workload";
+import { EXECUTOR_PORT, ExecutorMode, SparkNetwork } from "../lib/config";
+import { CloudRunServiceArgs, cloudRunWorkload } from "./cloud-run-workload";
 import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
 
-export interface ExecutorServiceArgs {
-  /** GCP project of the service. */
-  readonly project: pulumi.Input<string>;
-  /** Cloud Run region. */
-  readonly location: pulumi.Input<string>;
-  /** Cloud Run service name. */
-  readonly serviceName: pulumi.Input<string>;
-  /** Id of the executor's own runtime service account. */
-  readonly serviceAccountId: pulumi.Input<string>;
-  /** Container image, pinned by digest or tag. */
-  readonly image: pulumi.Input<string>;
+export interface ExecutorServiceArgs extends CloudRunServiceArgs {
   /** `spark` for the real wallet, `mock` otherwise. */
   readonly mode: pulumi.Input<ExecutorMode>;
   readonly walletId: pulumi.Input<string>;
@@ -25,11 +15,6 @@ export interface ExecutorServiceArgs {
   readonly windowCapMsats: pulumi.Input<number>;
   readonly windowMs: pulumi.Input<number>;
   readonly paymentTimeoutSecs: pulumi.Input<number>;
-  readonly minInstances: pulumi.Input<number>;
-  readonly maxInstances: pulumi.Input<number>;
-  readonly ingress: Ingress;
-  /** Let anyone invoke the service at the Cloud Run layer; the bearer token is then the gate. */
-  readonly publicInvoker: boolean;
   /** The auth token version the executor accepts. */
   readonly authToken: PinnedSecret;
   /** The token's generation, echoed by `/status` as `authTokenVersion`. */
@@ -78,18 +63,11 @@ export class ExecutorService extends pulumi.ComponentResource {
     ];
 
     const workload = cloudRunWorkload(this, name, {
-      project: args.project,
-      location: args.location,
-      serviceName: args.serviceName,
-      serviceAccountId: args.serviceAccountId,
+      // The shared deployment settings (project, location, name, account, image, scaling, exposure).
+      ...args,
       displayName: "Wallet executor",
-      image: args.image,
       port: EXECUTOR_PORT,
       envs: env,
-      minInstances: args.minInstances,
-      maxInstances: args.maxInstances,
-      ingress: args.ingress,
-      publicInvoker: args.publicInvoker,
       readsSecrets: {
         "auth-token": args.authToken.secretResourceId,
         "spark-api-key": args.sparkApiKey.secretResourceId,

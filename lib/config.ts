@@ -482,6 +482,16 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
   return result;
 }
 
+/** A reader over a required object-valued project key; reports it missing or not an object. */
+function requiredObject(problems: string[], raw: RawConfig, key: string): Reader {
+  const path = projectKey(key);
+  const value = raw[path];
+  if (!isPlainObject(value)) {
+    problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
+  }
+  return new Reader(problems, path, isPlainObject(value) ? value : {});
+}
+
 /** Instance counts of a Cloud Run service: 0..100, max >= min. */
 function readScaling(r: Reader): ScalingConfig {
   const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
@@ -493,12 +503,7 @@ function readScaling(r: Reader): ScalingConfig {
 }
 
 function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
-  const path = projectKey("executor");
-  const value = raw[path];
-  const r = new Reader(problems, path, isPlainObject(value) ? value : {});
-  if (!isPlainObject(value)) {
-    problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
-  }
+  const r = requiredObject(problems, raw, "executor");
   r.onlyKeys([
     "image",
     "serviceName",
@@ -569,12 +574,7 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
 }
 
 function readControl(problems: string[], raw: RawConfig): ControlConfig {
-  const path = projectKey("control");
-  const value = raw[path];
-  const r = new Reader(problems, path, isPlainObject(value) ? value : {});
-  if (!isPlainObject(value)) {
-    problems.push(`${path}: ${value === undefined ? "is required" : `must be an object, got ${show(value)}`}`);
-  }
+  const r = requiredObject(problems, raw, "control");
   r.onlyKeys([
     "image",
     "serviceName",
