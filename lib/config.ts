@@ -492,6 +492,18 @@ function requiredObject(problems: string[], raw: RawConfig, key: string): Reader
   return new Reader(problems, path, isPlainObject(value) ? value : {});
 }
 
+/** A service's pinned image and its own account id (default derived from its name). */
+function readImageAndAccount(r: Reader, serviceName: string): { image: string; serviceAccountId: string } {
+  return {
+    image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
+    serviceAccountId: r.string("serviceAccountId", {
+      default: defaultServiceAccountId(serviceName),
+      pattern: ACCOUNT_ID_PATTERN,
+      allowed: ACCOUNT_ID_ALLOWED,
+    }),
+  };
+}
+
 /** Instance counts of a Cloud Run service: 0..100, max >= min. */
 function readScaling(r: Reader): ScalingConfig {
   const minInstances = r.integer("minInstances", { min: 0, max: 100, default: 1 });
@@ -547,13 +559,8 @@ function readExecutor(problems: string[], raw: RawConfig): ExecutorConfig {
   }
   const { minInstances, maxInstances } = readScaling(r);
   return {
-    image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
+    ...readImageAndAccount(r, serviceName),
     serviceName,
-    serviceAccountId: r.string("serviceAccountId", {
-      default: defaultServiceAccountId(serviceName),
-      pattern: ACCOUNT_ID_PATTERN,
-      allowed: ACCOUNT_ID_ALLOWED,
-    }),
     walletId: r.string("walletId", {
       pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
       allowed: "letters, digits, '.', '_' and '-', at most 63 characters",
@@ -604,13 +611,8 @@ function readControl(problems: string[], raw: RawConfig): ControlConfig {
   }
   const { minInstances, maxInstances } = readScaling(r);
   return {
-    image: r.string("image", { pattern: IMAGE_PATTERN, allowed: IMAGE_ALLOWED }),
+    ...readImageAndAccount(r, serviceName),
     serviceName,
-    serviceAccountId: r.string("serviceAccountId", {
-      default: defaultServiceAccountId(serviceName),
-      pattern: ACCOUNT_ID_PATTERN,
-      allowed: ACCOUNT_ID_ALLOWED,
-    }),
     port: r.integer("port", { min: 1, max: 65535, default: 8080 }),
     timeoutMs: r.integer("timeoutMs", { min: 100, max: 600_000, default: 12_000 }),
     envNames,
