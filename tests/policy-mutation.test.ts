@@ -31,123 +31,32 @@ import {
   secretVersionsRecoverable,
   servicesShareTokenVersion,
   tokenEntropy,
-  POLICY_PACK_NAME,
 } from "../policy/policies";
 import { controlTokenEnvNames } from "../policy/secret-references";
 import { entropyOf } from "../policy/token";
 import { isExecutor, readWorkload, secretRefsOf } from "../policy/workloads";
-import { AnalyzerResourceView, Violation, checkResource, checkStack, resourceView } from "../tools/policy-harness";
+import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
+import {
+  Env,
+  RotationOptions,
+  T,
+  U,
+  accountNode,
+  cloudRun,
+  messages,
+  plainEnv,
+  rotationStack,
+  secretEnv,
+  secretNode,
+  skipNote,
+  versionNode,
+} from "./support/policy-builders";
 
 afterAll(() => pulumi.runtime.disconnect());
 
-const PACK_VERSION = (require("../policy/package.json") as { version: string }).version;
-
-const T = {
-  secret: "gcp:secretmanager/secret:Secret",
-  secretVersion: "gcp:secretmanager/secretVersion:SecretVersion",
-  secretIamMember: "gcp:secretmanager/secretIamMember:SecretIamMember",
-  secretIamBinding: "gcp:secretmanager/secretIamBinding:SecretIamBinding",
-  secretIamPolicy: "gcp:secretmanager/secretIamPolicy:SecretIamPolicy",
-  cloudRunService: "gcp:cloudrunv2/service:Service",
-  cloudRunJob: "gcp:cloudrunv2/job:Job",
-  cloudRunV1Service: "gcp:cloudrun/service:Service",
-  serviceIamMember: "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-  serviceIamPolicy: "gcp:cloudrunv2/serviceIamPolicy:ServiceIamPolicy",
-  v1IamMember: "gcp:cloudrun/iamMember:IamMember",
-  account: "gcp:serviceaccount/account:Account",
-  projectIamMember: "gcp:projects/iAMMember:IAMMember",
-  projectIamBinding: "gcp:projects/iAMBinding:IAMBinding",
-  folderIamMember: "gcp:folder/iAMMember:IAMMember",
-  organizationIamMember: "gcp:organizations/iAMMember:IAMMember",
-  verification: "pulumi-nodejs:dynamic/rotation:Verification",
-  publishedRevocation: "pulumi-nodejs:dynamic/rotation:PublishedVersionRevocation",
-  randomPassword: "random:index/randomPassword:RandomPassword",
-  randomString: "random:index/randomString:RandomString",
-  randomBytes: "random:index/randomBytes:RandomBytes",
-  randomId: "random:index/randomId:RandomId",
-  randomUuid4: "random:index/randomUuid4:RandomUuid4",
-  randomUuid7: "random:index/randomUuid7:RandomUuid7",
-} as const;
-
 /** The advisory note the pack adds when a check met a value unknown during preview. */
-const skipNote = (policy: string, checks: string[]): string =>
-  `advisory: can't run policy '${policy}' from policy pack '${POLICY_PACK_NAME}@v${PACK_VERSION}' during preview: ` +
-  `${checks.length === 1 ? "1 check" : `${checks.length} checks`} skipped because a value is unknown until apply ` +
-  `(no violation assumed; the check runs again when the value is known): ${checks.join("; ")}`;
-
-const messages = (violations: readonly Violation[]): string[] => violations.map((v) => `${v.enforcementLevel}: ${v.message}`);
-
-type Env = Record<string, unknown>;
-const secretEnv = (name: string, secret: unknown, version?: unknown): Env => ({
-  name,
-  valueSource: { secretKeyRef: { secret, ...(version === undefined ? {} : { version }) } },
-});
-const plainEnv = (name: string, value: unknown): Env => ({ name, value });
-
-const U = (type: string, name: string): string => `urn:pulumi:s::wallet-executor::${type}::${name}`;
-
-function cloudRun(
-  name: string,
-  envs: Env[] | typeof UNKNOWN,
-  extra: {
-    urn?: string;
-    serviceAccount?: unknown;
-    volumes?: unknown;
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
-    props?: Record<string, unknown>;
-  } = {},
-): AnalyzerResourceView {
-  return resourceView({
-    type: T.cloudRunService,
-    name,
-    urn: extra.urn ?? U(T.cloudRunService, name),
-    props: {
-      name,
-      location: "us-central1",
-      project: "p",
-      template: { serviceAccount: extra.serviceAccount, containers: [{ image: "i@sha256:00", envs }], volumes: extra.volumes },
-      ...extra.props,
-    },
-    dependencies: extra.dependencies,
-    propertyDependencies: extra.propertyDependencies,
-  });
-}
-
-function secretNode(id: string, credential: string, extra: Record<string, unknown> = {}): AnalyzerResourceView {
-  return resourceView({
-    type: T.secret,
-    name: `${credential}-secret`,
-    urn: U(T.secret, `${credential}-secret`),
-    props: { secretId: id, project: "p", labels: { credential }, ...extra },
-  });
-}
-
-function versionNode(
-  secret: AnalyzerResourceView,
-  name: string,
-  props: Record<string, unknown>,
-  dependencies: string[] = [],
-): AnalyzerResourceView {
-  return resourceView({
-    type: T.secretVersion,
-    name,
-    urn: U(T.secretVersion, name),
-    props: { secret: `projects/p/secrets/${String(secret.props.secretId)}`, deletionPolicy: "DISABLE", enabled: true, ...props },
-    dependencies: [secret.urn, ...dependencies],
-    propertyDependencies: { secret: [secret.urn] },
-  });
-}
-
-function accountNode(name: string, accountId: string, props: Record<string, unknown> = {}): AnalyzerResourceView {
-  return resourceView({
-    type: T.account,
-    name,
-    urn: U(T.account, name),
-    props: { accountId, project: "p", email: `${accountId}@p.iam.gserviceaccount.com`, ...props },
-  });
-}
+const advisorySkip = (policy: string, checks: string[]): string => `advisory: ${skipNote(policy, checks)}`;
 
 // ------------------------------------------------------------------------------------------------
 // policy/graph.ts
@@ -334,12 +243,12 @@ describe("secret-versions-recoverable, edges", () => {
   });
 
   test("unknown TTL, label or id are notes; a known non-mnemonic secret needs nothing", async () => {
-    expect(messages(await ttl(UNKNOWN))).toEqual([skipNote("secret-versions-recoverable", ["seed: its versionDestroyTtl"])]);
+    expect(messages(await ttl(UNKNOWN))).toEqual([advisorySkip("secret-versions-recoverable", ["seed: its versionDestroyTtl"])]);
     expect(messages(await check(T.secret, "s", { secretId: "token", labels: { credential: UNKNOWN } }))).toEqual([
-      skipNote("secret-versions-recoverable", ["s: whether it holds the mnemonic"]),
+      advisorySkip("secret-versions-recoverable", ["s: whether it holds the mnemonic"]),
     ]);
     expect(messages(await check(T.secret, "s", { secretId: UNKNOWN, labels: { credential: "auth-token" } }))).toEqual([
-      skipNote("secret-versions-recoverable", ["s: whether it holds the mnemonic"]),
+      advisorySkip("secret-versions-recoverable", ["s: whether it holds the mnemonic"]),
     ]);
     // A known label suffices even when the id is unknown.
     expect(
@@ -463,7 +372,7 @@ describe("secret-references-pinned, edges", () => {
     expect(await mnemonic("abandon abandon ability")).toEqual([]);
     expect(await mnemonic("x/projects/p/secrets/m/versions/latest")).toEqual([]);
     expect(messages(await mnemonic(UNKNOWN))).toEqual([
-      skipNote("secret-references-pinned", [
+      advisorySkip("secret-references-pinned", [
         "svc container 0 env OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION: the mnemonic's version path",
       ]),
     ]);
@@ -485,7 +394,7 @@ describe("secret-references-pinned, edges", () => {
       { secret: { secret: "s6" } },
     ];
     expect(messages(await check([], { volumes }))).toEqual([
-      skipNote("secret-references-pinned", ["svc volume u: items", "svc volume i item 0: version"]),
+      advisorySkip("secret-references-pinned", ["svc volume u: items", "svc volume i item 0: version"]),
       "mandatory: svc volume (name unknown) mounts s6 without items, i.e. its latest version; list an item with a version number.",
       "mandatory: svc volume e mounts a secret without items, i.e. its latest version; list an item with a version number.",
       "mandatory: svc volume n item 0 mounts s4 at no version (Cloud Run then reads the latest version); pin a version number.",
@@ -496,16 +405,16 @@ describe("secret-references-pinned, edges", () => {
     const service = (template: Record<string, unknown>) =>
       checkResource(secretReferencesPinned, resourceView({ type: T.cloudRunService, name: "svc", props: { template } }));
     expect(messages(await service({ containers: UNKNOWN, volumes: UNKNOWN }))).toEqual([
-      skipNote("secret-references-pinned", [
+      advisorySkip("secret-references-pinned", [
         "svc: template.containers (its secret references cannot be listed)",
         "svc: template.volumes (its secret references cannot be listed)",
       ]),
     ]);
     expect(messages(await service({ containers: [{ envs: [] }, { envs: UNKNOWN }] }))).toEqual([
-      skipNote("secret-references-pinned", ["svc: template.containers[1].envs (its secret references cannot be listed)"]),
+      advisorySkip("secret-references-pinned", ["svc: template.containers[1].envs (its secret references cannot be listed)"]),
     ]);
     expect(messages(await service({ containers: [{ envs: [UNKNOWN, secretEnv("A", "a", "latest")] }] }))).toEqual([
-      skipNote("secret-references-pinned", ["svc: template.containers[0].envs[] (its secret references cannot be listed)"]),
+      advisorySkip("secret-references-pinned", ["svc: template.containers[0].envs[] (its secret references cannot be listed)"]),
       'mandatory: svc container 0 env A reads a at "latest"; pin a version number.',
     ]);
   });
@@ -513,7 +422,7 @@ describe("secret-references-pinned, edges", () => {
   test("jobs and v1 services: their own template paths, v1 volume keys; other types are not read", async () => {
     const job = resourceView({ type: T.cloudRunJob, name: "job", props: { template: { template: UNKNOWN } } });
     expect(messages(await checkResource(secretReferencesPinned, job))).toEqual([
-      skipNote("secret-references-pinned", ["job: template.template (its secret references cannot be listed)"]),
+      advisorySkip("secret-references-pinned", ["job: template.template (its secret references cannot be listed)"]),
     ]);
     const v1 = resourceView({
       type: T.cloudRunV1Service,
@@ -532,7 +441,7 @@ describe("secret-references-pinned, edges", () => {
     ]);
     const v1Unknown = resourceView({ type: T.cloudRunV1Service, name: "v1", props: { template: { spec: UNKNOWN } } });
     expect(messages(await checkResource(secretReferencesPinned, v1Unknown))).toEqual([
-      skipNote("secret-references-pinned", ["v1: template.spec (its secret references cannot be listed)"]),
+      advisorySkip("secret-references-pinned", ["v1: template.spec (its secret references cannot be listed)"]),
     ]);
     const other = resourceView({ type: T.secret, name: "s", props: { template: { containers: [{ envs: [secretEnv("A", "a")] }] } } });
     expect(await checkResource(secretReferencesPinned, other)).toEqual([]);
@@ -540,7 +449,7 @@ describe("secret-references-pinned, edges", () => {
 
   test("a whole unknown secretKeyRef leaves its version unknown", async () => {
     expect(messages(await check([{ name: "A", valueSource: { secretKeyRef: UNKNOWN } }]))).toEqual([
-      skipNote("secret-references-pinned", ["svc container 0 env A: secretKeyRef version"]),
+      advisorySkip("secret-references-pinned", ["svc container 0 env A: secretKeyRef version"]),
     ]);
   });
 });
@@ -597,16 +506,16 @@ describe("credentials-from-secret-manager, edges", () => {
 
   test("unknown names, unknown parts and unknown values are notes", async () => {
     expect(messages(await check([{ name: UNKNOWN, value: "x" }, plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER", UNKNOWN)]))).toEqual([
-      skipNote("credentials-from-secret-manager", [
+      advisorySkip("credentials-from-secret-manager", [
         "svc container 0 env (name unknown): its name",
         "svc container 0 env OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER: its value",
       ]),
     ]);
     expect(messages(await check(UNKNOWN))).toEqual([
-      skipNote("credentials-from-secret-manager", ["svc: template.containers[0].envs (its env vars cannot be listed)"]),
+      advisorySkip("credentials-from-secret-manager", ["svc: template.containers[0].envs (its env vars cannot be listed)"]),
     ]);
     expect(messages(await check([plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", UNKNOWN)]))).toEqual([
-      skipNote("credentials-from-secret-manager", ["svc container 0 env OA_LIGHTNING_WALLET_EXECUTOR_MODE: its value"]),
+      advisorySkip("credentials-from-secret-manager", ["svc container 0 env OA_LIGHTNING_WALLET_EXECUTOR_MODE: its value"]),
     ]);
   });
 
@@ -631,7 +540,7 @@ describe("credentials-from-secret-manager, edges", () => {
     // The mnemonic itself from a secretKeyRef is not a literal.
     expect(await check([secretEnv("OA_LIGHTNING_WALLET_MNEMONIC", "m", "1")])).toEqual([]);
     expect(messages(await check([plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", UNKNOWN)]))).toEqual([
-      skipNote("credentials-from-secret-manager", ["svc container 0 env OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION: its value"]),
+      advisorySkip("credentials-from-secret-manager", ["svc container 0 env OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION: its value"]),
     ]);
     expect(
       messages(await check([plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", "projects/p/secrets/m/versions/3/extra")])),
@@ -809,13 +718,13 @@ describe("executor-exposure, edges", () => {
       exposed("allUsers through public", "empty"),
     ]);
     expect(messages(await run([plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", UNKNOWN)]))).toEqual([
-      skipNote("executor-exposure", ["executor-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: whether it is empty"]),
+      advisorySkip("executor-exposure", ["executor-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: whether it is empty"]),
     ]);
     const partlyUnknown = cloudRun("executor-service", [plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "mock")], {
       props: { template: { containers: [{ envs: [plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "mock")] }, { envs: UNKNOWN }] } },
     });
     expect(messages(await checkStack(executorExposure, [partlyUnknown, publicGrant]))).toEqual([
-      skipNote("executor-exposure", ["executor-service: template.containers[1].envs"]),
+      advisorySkip("executor-exposure", ["executor-service: template.containers[1].envs"]),
     ]);
   });
 
@@ -829,7 +738,7 @@ describe("executor-exposure, edges", () => {
       grant("gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding", { members: UNKNOWN }, "g5"),
     ]);
     expect(messages(found)).toEqual([
-      skipNote("executor-exposure", [
+      advisorySkip("executor-exposure", [
         "g1: its role or members",
         "g2: its role or members",
         "g3: which service it is on",
@@ -940,7 +849,7 @@ describe("least-privilege-secret-access, edges", () => {
       secretGrant(T.secretIamMember, "g4", { role: ACCESSOR, member: UNKNOWN }),
     );
     expect(messages(found)).toEqual([
-      skipNote("least-privilege-secret-access", [
+      advisorySkip("least-privilege-secret-access", [
         "g1: its policy data",
         "g2: its role",
         "g3: its members",
@@ -950,7 +859,7 @@ describe("least-privilege-secret-access, edges", () => {
     const unknownAccount = cloudRun("worker", [], { serviceAccount: UNKNOWN });
     const stranger = secretGrant(T.secretIamMember, "stranger", { role: ACCESSOR, member: "serviceAccount:ci@p.iam.gserviceaccount.com" });
     expect(messages(await checkStack(leastPrivilegeSecretAccess, [...base, unknownAccount, stranger]))).toEqual([
-      skipNote("least-privilege-secret-access", ["stranger: which service runs as serviceAccount:ci@p.iam.gserviceaccount.com"]),
+      advisorySkip("least-privilege-secret-access", ["stranger: which service runs as serviceAccount:ci@p.iam.gserviceaccount.com"]),
     ]);
     // A service on Cloud Run's default account runs as no account of ours.
     const defaultAccount = cloudRun("worker", []);
@@ -1000,7 +909,7 @@ describe("least-privilege-secret-access, edges", () => {
       resourceView({ type: "gcp:projects/iAMPolicy:IAMPolicy", name: "s4", props: { project: "p", policyData: UNKNOWN } }),
     );
     expect(messages(found)).toEqual([
-      skipNote("least-privilege-secret-access", [
+      advisorySkip("least-privilege-secret-access", [
         "s1: its role",
         "s2: its members",
         "s3: who it grants roles/editor to",
@@ -1009,72 +918,6 @@ describe("least-privilege-secret-access, edges", () => {
     ]);
   });
 });
-
-interface RotationOptions {
-  readonly verificationDeps?: string[];
-  readonly generations?: Record<string, unknown>;
-  readonly revoking?: unknown;
-  readonly revokedDeps?: string[];
-  readonly executorTokenVersion?: unknown;
-  readonly executorTokenSecret?: unknown;
-  readonly controlTokenVersion?: unknown;
-  readonly controlTokenSecret?: unknown;
-  readonly controlEnvName?: string;
-  readonly g3Enabled?: unknown;
-}
-
-/** Token generation 4 current, 3 revoked after verification; both services pinned to version 14 (as in policy.test.ts). */
-function rotationStack(options: RotationOptions = {}): AnalyzerResourceView[] {
-  const token = secretNode("tok", "auth-token");
-  const g4 = versionNode(token, "auth-token-g4", { version: "14" });
-  const executorSa = accountNode("executor-sa", "exec");
-  const controlSa = accountNode("control-sa", "ctl");
-  const executor = cloudRun(
-    "executor-service",
-    [
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "spark"),
-      secretEnv(
-        "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
-        options.executorTokenSecret ?? "projects/p/secrets/tok",
-        options.executorTokenVersion ?? "14",
-      ),
-    ],
-    {
-      serviceAccount: "exec@p.iam.gserviceaccount.com",
-      dependencies: [g4.urn, executorSa.urn],
-      propertyDependencies: { template: [token.urn, g4.urn, executorSa.urn] },
-    },
-  );
-  const control = cloudRun(
-    "control-service",
-    [
-      secretEnv(
-        options.controlEnvName ?? "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
-        options.controlTokenSecret ?? "projects/p/secrets/tok",
-        options.controlTokenVersion ?? "14",
-      ),
-    ],
-    {
-      serviceAccount: "ctl@p.iam.gserviceaccount.com",
-      dependencies: [executor.urn, g4.urn, controlSa.urn],
-      propertyDependencies: { template: [token.urn, g4.urn, controlSa.urn] },
-    },
-  );
-  const verification = resourceView({
-    type: T.verification,
-    name: "verification",
-    urn: U(T.verification, "verification"),
-    props: { generations: options.generations ?? { authToken: 4 }, revoking: options.revoking ?? ["auth-token-g3"] },
-    dependencies: options.verificationDeps ?? [control.urn, executor.urn],
-  });
-  const g3 = versionNode(
-    token,
-    "auth-token-g3",
-    { version: "13", enabled: options.g3Enabled ?? false },
-    options.revokedDeps ?? [verification.urn],
-  );
-  return [token, g4, g3, executorSa, controlSa, executor, control, verification];
-}
 
 const replace = (stack: AnalyzerResourceView[], name: string, by: AnalyzerResourceView): AnalyzerResourceView[] =>
   stack.map((r) => (r.name === name ? by : r));
@@ -1104,7 +947,7 @@ describe("services-share-token-version, edges", () => {
     expect(await checkStack(servicesShareTokenVersion, literal)).toEqual([]);
     expect(await check({ executorTokenSecret: "projects/p/secrets/a/b", controlTokenVersion: "13" })).toEqual([]);
     expect(messages(await check({ executorTokenSecret: UNKNOWN, controlTokenVersion: "13" }))).toEqual([
-      skipNote("services-share-token-version", ["executor-service: which secret its token is"]),
+      advisorySkip("services-share-token-version", ["executor-service: which secret its token is"]),
     ]);
   });
 
@@ -1115,7 +958,7 @@ describe("services-share-token-version, edges", () => {
     expect(
       messages(await control([plainEnv("SPARK_EXECUTOR_BASE_URL", "https://x"), secretEnv("SPARK_EXECUTOR_AUTH_TOKEN", UNKNOWN, "1")])),
     ).toEqual([
-      skipNote("services-share-token-version", ["control-service container 0 env SPARK_EXECUTOR_AUTH_TOKEN: which secret it reads"]),
+      advisorySkip("services-share-token-version", ["control-service container 0 env SPARK_EXECUTOR_AUTH_TOKEN: which secret it reads"]),
     ]);
     expect(
       messages(await control([plainEnv("SPARK_EXECUTOR_BASE_URL", "https://x"), secretEnv("SPARK_EXECUTOR_AUTH_TOKEN", 5, "1")])),
@@ -1134,10 +977,10 @@ describe("services-share-token-version, edges", () => {
       props: { template: { containers: [{ envs: [plainEnv("SPARK_EXECUTOR_BASE_URL", "https://x")] }, { envs: UNKNOWN }] } },
     });
     expect(messages(await checkStack(servicesShareTokenVersion, replace(rotationStack(), "control-service", partly)))).toEqual([
-      skipNote("services-share-token-version", ["control-service: which env var carries its outbound token"]),
+      advisorySkip("services-share-token-version", ["control-service: which env var carries its outbound token"]),
     ]);
     expect(messages(await control([plainEnv("SPARK_EXECUTOR_BASE_URL", "https://x"), secretEnv("X", UNKNOWN, "1")]))).toEqual([
-      skipNote("services-share-token-version", ["control-service: which env var carries its outbound token"]),
+      advisorySkip("services-share-token-version", ["control-service: which env var carries its outbound token"]),
     ]);
   });
 
@@ -1186,10 +1029,10 @@ describe("revocation-requires-verification, edges", () => {
         "verification with generations.authToken = 4.",
     ]);
     expect(messages(await check(rotationStack({ generations: { authToken: UNKNOWN } })))).toEqual([
-      skipNote("revocation-requires-verification", ["verification: the generation of auth-token it verifies"]),
+      advisorySkip("revocation-requires-verification", ["verification: the generation of auth-token it verifies"]),
     ]);
     expect(messages(await check(rotationStack({ revoking: UNKNOWN })))).toEqual([
-      skipNote("revocation-requires-verification", ["verification: its revoking list"]),
+      advisorySkip("revocation-requires-verification", ["verification: its revoking list"]),
     ]);
   });
 
@@ -1204,7 +1047,7 @@ describe("revocation-requires-verification, edges", () => {
     const undated = versionNode(token, "auth-token-old", { version: UNKNOWN, enabled: false });
     const enabledUnknown = versionNode(token, "auth-token-g9", { version: "19", enabled: UNKNOWN });
     expect(messages(await check([token, foreign, unplaced, undated, enabledUnknown]))).toEqual([
-      skipNote("revocation-requires-verification", [
+      advisorySkip("revocation-requires-verification", [
         "y-g1: which secret it belongs to",
         "auth-token-old: its generation (no -g<N> name suffix, version number unknown)",
         "auth-token-g9: whether it is enabled",
@@ -1217,7 +1060,7 @@ describe("revocation-requires-verification, edges", () => {
     const g5 = versionNode(stack[0], "auth-token-g5", { version: "15", enabled: UNKNOWN });
     expect(messages(await check([...stack, g5]))).toEqual([
       // Met twice (as a revocation candidate and as a current candidate), noted once.
-      skipNote("revocation-requires-verification", ["auth-token-g5: whether it is enabled"]),
+      advisorySkip("revocation-requires-verification", ["auth-token-g5: whether it is enabled"]),
     ]);
   });
 
@@ -1258,7 +1101,7 @@ describe("revocation-requires-verification, edges", () => {
       props: { versionName: "projects/p/secrets/tok/versions/1" },
     });
     expect(messages(await check([token, published, undated]))).toEqual([
-      skipNote("revocation-requires-verification", [
+      advisorySkip("revocation-requires-verification", [
         "api-key-g1-revocation: which secret and generation it revokes",
         "api-key-revocation: which secret and generation it revokes",
       ]),
@@ -1320,7 +1163,7 @@ describe("the stack graph, through the stack policies", () => {
       }),
     );
     expect(messages(await checkStack(revocationRequiresVerification, both))).toEqual([
-      skipNote("revocation-requires-verification", [
+      advisorySkip("revocation-requires-verification", [
         "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
       ]),
     ]);

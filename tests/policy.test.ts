@@ -19,7 +19,6 @@ import {
   servicesShareTokenVersion,
   tokenEntropy,
   ALL_POLICIES,
-  POLICY_PACK_NAME,
   WalletPolicy,
 } from "../policy/policies";
 import { defineStack } from "../program";
@@ -36,39 +35,23 @@ import {
   runPolicies,
 } from "../tools/policy-harness";
 import { MockOptions, RecordedResource, UNKNOWN, stackMocks } from "../tools/recording-monitor";
+import {
+  Env,
+  RotationOptions,
+  T,
+  U,
+  cloudRun,
+  messages,
+  plainEnv,
+  rotationStack,
+  secretEnv,
+  secretNode,
+  versionNode,
+  skipNote,
+} from "./support/policy-builders";
 import { ROOT, stackConfig } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());
-
-const PACK_VERSION = (require("../policy/package.json") as { version: string }).version;
-
-const T = {
-  secret: "gcp:secretmanager/secret:Secret",
-  secretVersion: "gcp:secretmanager/secretVersion:SecretVersion",
-  regionalSecretVersion: "gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion",
-  secretIamMember: "gcp:secretmanager/secretIamMember:SecretIamMember",
-  cloudRunService: "gcp:cloudrunv2/service:Service",
-  cloudRunJob: "gcp:cloudrunv2/job:Job",
-  cloudRunV1Service: "gcp:cloudrun/service:Service",
-  serviceIamMember: "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-  serviceIamBinding: "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
-  account: "gcp:serviceaccount/account:Account",
-  projectIamMember: "gcp:projects/iAMMember:IAMMember",
-  projectIamBinding: "gcp:projects/iAMBinding:IAMBinding",
-  projectIamPolicy: "gcp:projects/iAMPolicy:IAMPolicy",
-  verification: "pulumi-nodejs:dynamic/rotation:Verification",
-  publishedRevocation: "pulumi-nodejs:dynamic/rotation:PublishedVersionRevocation",
-  randomPassword: "random:index/randomPassword:RandomPassword",
-  randomBytes: "random:index/randomBytes:RandomBytes",
-  randomId: "random:index/randomId:RandomId",
-  randomUuid: "random:index/randomUuid:RandomUuid",
-} as const;
-
-/** The advisory note the pack adds when a check met a value unknown during preview. */
-const skipNote = (policy: string, checks: string[]): string =>
-  `can't run policy '${policy}' from policy pack '${POLICY_PACK_NAME}@v${PACK_VERSION}' during preview: ` +
-  `${checks.length === 1 ? "1 check" : `${checks.length} checks`} skipped because a value is unknown until apply ` +
-  `(no violation assumed; the check runs again when the value is known): ${checks.join("; ")}`;
 
 const resourceName = (urn: string | undefined): string | undefined => urn?.split("::").pop();
 
@@ -232,33 +215,21 @@ describe("the shipped stacks", () => {
 
 describe("each fixture program breaks exactly one rule", () => {
   const FIXTURES = path.join(ROOT, "tests", "fixtures", "policy");
-  const results = new Map<string, PolicyEvaluation>();
-  // Under Jest a module runs once per test file: each fixture is evaluated once, here.
-  beforeAll(async () => {
+  // Each test evaluates the fixtures it reads (at most two), in the test itself: coverage taken in a
+  // beforeAll belongs to no test, which would hide from mutation testing what these tests check.
+  const evaluateFixture = async (fixture: string): Promise<PolicyEvaluation> => {
     const { config, secretKeys } = stackConfig("staging");
-    for (const fixture of [
-      "revocation-without-verification",
-      "revocation-control-pins-previous",
-      "revocation-services-pin-previous",
-      "latest-secret-reference",
-      "literal-token-env",
-      "delete-deletion-policy",
-      "project-wide-accessor",
-      "short-token",
-      "public-executor-without-auth",
-    ]) {
-      const result = await evaluateWithPolicies({
-        program: path.join(FIXTURES, `${fixture}.ts`),
-        project: PROJECT,
-        stack: "staging",
-        config,
-        secretKeys,
-      });
-      if (result.evaluation.error) fail(result.evaluation.error);
-      results.set(fixture, result);
-    }
-  });
-  const violationsOf = (fixture: string): Violation[] => (results.get(fixture) as PolicyEvaluation).violations;
+    const result = await evaluateWithPolicies({
+      program: path.join(FIXTURES, `${fixture}.ts`),
+      project: PROJECT,
+      stack: "staging",
+      config,
+      secretKeys,
+    });
+    if (result.evaluation.error) fail(result.evaluation.error);
+    return result;
+  };
+  const violationsOf = async (fixture: string): Promise<Violation[]> => (await evaluateFixture(fixture)).violations;
 
   test.each([
     [
@@ -304,12 +275,12 @@ describe("each fixture program breaks exactly one rule", () => {
       "auth-token-g1-value yields 95.3 bits of entropy (16 characters from a 62-character alphabet); a bearer token needs at least 256 bits " +
         "(32 bytes): set length to at least 43 with the same character classes.",
     ],
-  ])("%s: exactly one violation, of %s, on %s", (fixture, policy, resource, message) => {
-    expect(violationsOf(fixture)).toEqual([{ policy, enforcementLevel: "mandatory", urn: urnNamed(resource), message }]);
+  ])("%s: exactly one violation, of %s, on %s", async (fixture, policy, resource, message) => {
+    expect(await violationsOf(fixture)).toEqual([{ policy, enforcementLevel: "mandatory", urn: urnNamed(resource), message }]);
   });
 
-  test("public-executor-without-auth: exactly the advisory executor-exposure finding, no mandatory one", () => {
-    expect(violationsOf("public-executor-without-auth")).toEqual([
+  test("public-executor-without-auth: exactly the advisory executor-exposure finding, no mandatory one", async () => {
+    expect(await violationsOf("public-executor-without-auth")).toEqual([
       {
         policy: "executor-exposure",
         enforcementLevel: "advisory",
@@ -322,25 +293,26 @@ describe("each fixture program breaks exactly one rule", () => {
     ]);
   });
 
-  test("revocation-services-pin-previous: one revocation violation per service still pinning the revoked version", () => {
+  test("revocation-services-pin-previous: one revocation violation per service still pinning the revoked version", async () => {
     const pinMessage = (service: string): string =>
       `${service} container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3, the version being revoked, not the current ` +
       `auth-token-g4 (generation 4): revoking auth-token-g3 would cut off a service that has not rolled to the new generation. ` +
       `Missing pin: ${service} -> auth-token-g4.`;
     expect(
-      violationsOf("revocation-services-pin-previous").map((v) => [v.policy, v.enforcementLevel, resourceName(v.urn), v.message]),
+      (await violationsOf("revocation-services-pin-previous")).map((v) => [v.policy, v.enforcementLevel, resourceName(v.urn), v.message]),
     ).toEqual([
       ["revocation-requires-verification", "mandatory", "control-service", pinMessage("control-service")],
       ["revocation-requires-verification", "mandatory", "executor-service", pinMessage("executor-service")],
     ]);
   });
 
-  test("revocation-control-pins-previous: the missing pin, and (inherent to the change) the executor/control mismatch", () => {
-    expect(summary(violationsOf("revocation-control-pins-previous"))).toEqual([
+  test("revocation-control-pins-previous: the missing pin, and (inherent to the change) the executor/control mismatch", async () => {
+    const violations = await violationsOf("revocation-control-pins-previous");
+    expect(summary(violations)).toEqual([
       ["revocation-requires-verification", "mandatory", "control-service"],
       ["services-share-token-version", "mandatory", "control-service"],
     ]);
-    const [pin, share] = violationsOf("revocation-control-pins-previous");
+    const [pin, share] = violations;
     expect(pin.message).toContain(
       "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3, the version being revoked",
     );
@@ -353,7 +325,7 @@ describe("each fixture program breaks exactly one rule", () => {
   });
 
   test("an enforcement override from the pack config changes the level, and `disabled` silences the policy", async () => {
-    const resources = (results.get("latest-secret-reference") as PolicyEvaluation).evaluation.resources;
+    const resources = (await evaluateFixture("latest-secret-reference")).evaluation.resources;
     expect(summary(await runPolicies(resources, { policyConfig: { "secret-references-pinned": "advisory" } }))).toEqual([
       ["secret-references-pinned", "advisory", "executor-service"],
     ]);
@@ -361,7 +333,7 @@ describe("each fixture program breaks exactly one rule", () => {
     // `remediate` validates as mandatory; `all` sets every policy that has no level of its own.
     expect(summary(await runPolicies(resources, { policyConfig: { "secret-references-pinned": "remediate" } }))[0][1]).toBe("mandatory");
     expect(summary(await runPolicies(resources, { policyConfig: { all: "advisory" } }))[0][1]).toBe("advisory");
-    const exposure = (results.get("public-executor-without-auth") as PolicyEvaluation).evaluation.resources;
+    const exposure = (await evaluateFixture("public-executor-without-auth")).evaluation.resources;
     expect(summary(await runPolicies(exposure, { policyConfig: { "executor-exposure": "mandatory" } }))).toEqual([
       ["executor-exposure", "mandatory", "executor-service"],
     ]);
@@ -427,43 +399,6 @@ describe("cutting the revocation -> verification edge fails the pack", () => {
 // ------------------------------------------------------------------------------------------------
 // Direct unit tests, with hand-built resources
 // ------------------------------------------------------------------------------------------------
-
-type Env = Record<string, unknown>;
-const secretEnv = (name: string, secret: unknown, version?: unknown): Env => ({
-  name,
-  valueSource: { secretKeyRef: { secret, ...(version === undefined ? {} : { version }) } },
-});
-const plainEnv = (name: string, value: unknown): Env => ({ name, value });
-
-function cloudRun(
-  name: string,
-  envs: Env[],
-  extra: {
-    urn?: string;
-    serviceAccount?: unknown;
-    volumes?: unknown[];
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
-    props?: Record<string, unknown>;
-  } = {},
-): AnalyzerResourceView {
-  return resourceView({
-    type: T.cloudRunService,
-    name,
-    urn: extra.urn,
-    props: {
-      name,
-      location: "us-central1",
-      project: "p",
-      template: { serviceAccount: extra.serviceAccount, containers: [{ image: "i@sha256:00", envs }], volumes: extra.volumes },
-      ...extra.props,
-    },
-    dependencies: extra.dependencies,
-    propertyDependencies: extra.propertyDependencies,
-  });
-}
-
-const messages = (violations: readonly Violation[]): string[] => violations.map((v) => `${v.enforcementLevel}: ${v.message}`);
 
 describe("secret-references-pinned", () => {
   const check = (envs: Env[], extra?: Parameters<typeof cloudRun>[2]) =>
@@ -731,129 +666,6 @@ describe("secret-versions-recoverable", () => {
     ).toEqual([]);
   });
 });
-
-// A small stack: secrets, versions, two services with their accounts, grants and a verification.
-const U = (type: string, name: string): string => `urn:pulumi:s::wallet-executor::${type}::${name}`;
-
-function secretNode(id: string, credential: string): AnalyzerResourceView {
-  return resourceView({
-    type: T.secret,
-    name: `${credential}-secret`,
-    urn: U(T.secret, `${credential}-secret`),
-    props: { secretId: id, project: "p", labels: { credential } },
-  });
-}
-
-function versionNode(
-  secret: AnalyzerResourceView,
-  name: string,
-  props: Record<string, unknown>,
-  dependencies: string[] = [],
-): AnalyzerResourceView {
-  return resourceView({
-    type: T.secretVersion,
-    name,
-    urn: U(T.secretVersion, name),
-    props: { secret: `projects/p/secrets/${String(secret.props.secretId)}`, deletionPolicy: "DISABLE", enabled: true, ...props },
-    dependencies: [secret.urn, ...dependencies],
-    propertyDependencies: { secret: [secret.urn] },
-  });
-}
-
-function accountNode(name: string, accountId: string): AnalyzerResourceView {
-  return resourceView({
-    type: T.account,
-    name,
-    urn: U(T.account, name),
-    props: { accountId, project: "p", email: `${accountId}@p.iam.gserviceaccount.com` },
-  });
-}
-
-interface RotationOptions {
-  readonly verificationDeps?: string[];
-  readonly generations?: Record<string, unknown>;
-  readonly revoking?: unknown;
-  readonly revokedDeps?: string[];
-  readonly executorTokenVersion?: unknown;
-  readonly controlTokenVersion?: unknown;
-  readonly controlTokenSecret?: string;
-  readonly controlEnvName?: string;
-  readonly g3Enabled?: unknown;
-}
-
-/** Token generation 4 current, 3 revoked after verification; both services pinned to version 14. */
-function rotationStack(options: RotationOptions = {}): AnalyzerResourceView[] {
-  const token = secretNode("tok", "auth-token");
-  const g4 = versionNode(token, "auth-token-g4", { version: "14" });
-  const executorSa = accountNode("executor-sa", "exec");
-  const controlSa = accountNode("control-sa", "ctl");
-  const executor = cloudRun(
-    "executor-service",
-    [
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "spark"),
-      secretEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "projects/p/secrets/tok", options.executorTokenVersion ?? "14"),
-    ],
-    {
-      urn: U(T.cloudRunService, "executor-service"),
-      serviceAccount: "exec@p.iam.gserviceaccount.com",
-      dependencies: [g4.urn, executorSa.urn],
-      propertyDependencies: { template: [token.urn, g4.urn, executorSa.urn] },
-    },
-  );
-  const control = cloudRun(
-    "control-service",
-    [
-      secretEnv(
-        options.controlEnvName ?? "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
-        options.controlTokenSecret ?? "projects/p/secrets/tok",
-        options.controlTokenVersion ?? "14",
-      ),
-    ],
-    {
-      urn: U(T.cloudRunService, "control-service"),
-      serviceAccount: "ctl@p.iam.gserviceaccount.com",
-      dependencies: [executor.urn, g4.urn, controlSa.urn],
-      propertyDependencies: { template: [token.urn, g4.urn, controlSa.urn] },
-    },
-  );
-  const verification = resourceView({
-    type: T.verification,
-    name: "verification",
-    urn: U(T.verification, "verification"),
-    props: { generations: options.generations ?? { authToken: 4 }, revoking: options.revoking ?? ["auth-token-g3"] },
-    dependencies: options.verificationDeps ?? [control.urn, executor.urn],
-  });
-  const g3 = versionNode(
-    token,
-    "auth-token-g3",
-    { version: "13", enabled: options.g3Enabled ?? false },
-    options.revokedDeps ?? [verification.urn],
-  );
-  const grant = (name: string, sa: AnalyzerResourceView): AnalyzerResourceView =>
-    resourceView({
-      type: T.secretIamMember,
-      name,
-      urn: U(T.secretIamMember, name),
-      props: {
-        secretId: "projects/p/secrets/tok",
-        role: "roles/secretmanager.secretAccessor",
-        member: `serviceAccount:${String(sa.props.email)}`,
-      },
-      propertyDependencies: { secretId: [token.urn], member: [sa.urn] },
-    });
-  return [
-    token,
-    g4,
-    g3,
-    executorSa,
-    controlSa,
-    executor,
-    control,
-    verification,
-    grant("executor-token-access", executorSa),
-    grant("control-token-access", controlSa),
-  ];
-}
 
 describe("revocation-requires-verification, by hand", () => {
   const check = (options: RotationOptions) => checkStack(revocationRequiresVerification, rotationStack(options));
@@ -1139,7 +951,7 @@ describe("the harness itself", () => {
       },
     };
     await expect(checkResource(broken, cloudRun("svc", []))).rejects.toThrow(
-      "Error validating resource urn:pulumi:test::test::gcp:cloudrunv2/service:Service::svc with policy 'broken'",
+      "Error validating resource urn:pulumi:s::wallet-executor::gcp:cloudrunv2/service:Service::svc with policy 'broken'",
     );
   });
 

@@ -325,7 +325,8 @@ export interface EvaluateOptions {
   /**
    * The program: the path of its entry module (a Pulumi TypeScript/JavaScript program), or a
    * function that registers its resources and returns its outputs (how tests run `defineStack`:
-   * under Jest a module cannot be re-executed by clearing `require.cache`).
+   * under Jest a module cannot be re-executed by clearing `require.cache`, so the policy fixtures
+   * export a function too).
    */
   readonly program: string | (() => unknown);
   readonly project: string;
@@ -337,6 +338,11 @@ export interface EvaluateOptions {
   readonly preview?: boolean;
   readonly mocks?: pulumi.runtime.Mocks;
 }
+
+/** How long registrations of a program that threw may still take to settle (see evaluateProgram). */
+const FAILED_PROGRAM_GRACE_MS = 250;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SECRET_MARK = "[secret]";
 const UNKNOWN_OUTPUT = "[unknown]";
@@ -405,7 +411,11 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     }
   }
   try {
-    await settings.waitForRPCs();
+    const settled = settings.waitForRPCs();
+    // A program that threw may leave registrations waiting forever on a promise it never settled
+    // (a revocation gate it did not release); the language host exits all the same, once only such
+    // promises remain. Registrations already under way settle within this grace.
+    await (error === undefined ? settled : Promise.race([settled, delay(FAILED_PROGRAM_GRACE_MS)]));
   } catch (err) {
     error ??= err;
   }
