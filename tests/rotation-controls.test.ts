@@ -10,15 +10,23 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { publishedRevocationProvider, setVersionState } from "../components/published-version-revocation";
-import { verificationProvider } from "../components/verification";
-import { ConfigError } from "../lib/config";
+import * as random from "@pulumi/random";
+import { ControlService } from "../components/control-service";
+import {
+  PublishedVersionRevocation,
+  SECRET_MANAGER_API,
+  publishedRevocationProvider,
+  setVersionState,
+} from "../components/published-version-revocation";
+import { RotatingSecret, RotatingSecretArgs } from "../components/rotating-secret";
+import { Verification, verificationProvider } from "../components/verification";
+import { ConfigError, PROJECT } from "../lib/config";
 import { TYPES } from "../lib/phases";
 import { GateInputs, GateOutputs, fingerprint } from "../lib/verification-gate";
 import { runPolicies } from "../tools/policy-harness";
-import { MOCK_SECRET_PREFIX, RecordedResource } from "../tools/recording-monitor";
+import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
-import { ROOT, runStack } from "./support/stack";
+import { ROOT, runStack, throwIfFailed } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -57,6 +65,21 @@ describe("the verification resource's provider", () => {
     const executor = await start({});
     const result = await verificationProvider.create(gateInputs(executor));
     const outs = result.outs as GateOutputs;
+    expect(result.id).toMatch(/^verification-g4-\d{13}$/);
+    // Nothing changed: no update; and never a replacement, which would take the revocation with it.
+    expect(await verificationProvider.diff?.(result.id, outs, gateInputs(executor))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await verificationProvider.diff?.(result.id, outs, gateInputs(executor, { controlRevision: "wallet-control-00010-xyz" })),
+    ).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    await expect(verificationProvider.delete?.(result.id, outs)).resolves.toBeUndefined();
     expect(outs).toMatchObject({
       baseUrl: executor.url,
       expectTokenVersion: 4,
@@ -195,17 +218,29 @@ describe("the verification resource's provider", () => {
 describe("revoking a published (not stack-owned) version", () => {
   let server: http.Server;
   let apiBase: string;
-  const calls: { path: string; auth: string | undefined }[] = [];
+  const calls: { method?: string; path: string; auth: string | undefined; contentType?: string; body: string }[] = [];
   let answer = 200;
+  let answerBody: string | undefined;
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      calls.push({ path: req.url ?? "", auth: req.headers.authorization });
-      res.writeHead(answer, { "content-type": "application/json" });
-      res.end(
-        answer === 200
-          ? JSON.stringify({ name: "x", state: "DISABLED" })
-          : JSON.stringify({ error: { code: answer, message: "Permission denied on resource" } }),
-      );
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        calls.push({
+          method: req.method,
+          path: req.url ?? "",
+          auth: req.headers.authorization,
+          contentType: req.headers["content-type"],
+          body,
+        });
+        res.writeHead(answer, { "content-type": "application/json" });
+        res.end(
+          answerBody ??
+            (answer === 200
+              ? JSON.stringify({ name: "x", state: "DISABLED" })
+              : JSON.stringify({ error: { code: answer, message: "Permission denied on resource" } })),
+        );
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
@@ -220,7 +255,15 @@ describe("revoking a published (not stack-owned) version", () => {
       accessToken: "ya29.deployer",
       apiBase,
     });
-    expect(calls).toEqual([{ path: "/v1/projects/p/secrets/s/versions/7:disable", auth: "Bearer ya29.deployer" }]);
+    expect(calls).toEqual([
+      {
+        method: "POST",
+        path: "/v1/projects/p/secrets/s/versions/7:disable",
+        auth: "Bearer ya29.deployer",
+        contentType: "application/json",
+        body: "{}",
+      },
+    ]);
     expect(result.outs).toEqual({ versionName: "projects/p/secrets/s/versions/7", apiBase, state: "DISABLED" });
   });
 
@@ -232,6 +275,160 @@ describe("revoking a published (not stack-owned) version", () => {
     ).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/^Secret Manager refused to disable projects\/p\/secrets\/s\/versions\/7: HTTP 403 /);
     expect((error as Error).message).not.toContain("ya29.deployer");
+  });
+
+  test("a refusal that echoes the token shows it redacted, and at most 300 characters of the answer", async () => {
+    answer = 401;
+    answerBody = `token ya29.deployer is expired; ya29.deployer ${"x".repeat(400)}`;
+    try {
+      const error = await setVersionState(
+        { versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase },
+        "enable",
+      ).catch((e: Error) => e);
+      expect((error as Error).message).toBe(
+        "Secret Manager refused to enable projects/p/secrets/s/versions/7: HTTP 401 " +
+          `token [redacted] is expired; [redacted] ${"x".repeat(300 - "token [redacted] is expired; [redacted] ".length)}`,
+      );
+    } finally {
+      answerBody = undefined;
+    }
+  });
+
+  test("an answer without a state is reported as UNKNOWN, not as a state", async () => {
+    answer = 200;
+    answerBody = "{}";
+    try {
+      const inputs = { versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer", apiBase };
+      expect(await setVersionState(inputs, "disable")).toBe("UNKNOWN");
+    } finally {
+      answerBody = undefined;
+    }
+  });
+
+  test("diff: a new token alone changes nothing; another version is a replacement; delete calls nothing", async () => {
+    calls.length = 0;
+    const olds = { versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.old", apiBase };
+    expect(await publishedRevocationProvider.diff?.("id", olds, { ...olds, accessToken: "ya29.new" })).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(await publishedRevocationProvider.diff?.("id", olds, { ...olds, versionName: "projects/p/secrets/s/versions/8" })).toEqual({
+      changes: true,
+      replaces: ["versionName"],
+      deleteBeforeReplace: false,
+    });
+    await expect(publishedRevocationProvider.delete?.("id", olds)).resolves.toBeUndefined();
+    expect(calls).toEqual([]);
+  });
+});
+
+describe("components on their own", () => {
+  const BASE: RotatingSecretArgs = {
+    secretId: "wallet-executor-auth-token",
+    project: "p",
+    region: "us-central1",
+    labels: {},
+    current: 2,
+    revokePrevious: false,
+    values: { kind: "random-token" },
+    destroyTtlDays: 30,
+  };
+  const evaluate = (program: () => unknown): Promise<Evaluation> =>
+    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
+
+  test.each<[string, (gate: pulumi.Resource) => Partial<RotatingSecretArgs>, string]>([
+    ["revoking without a previous generation", () => ({ revokePrevious: true }), "auth-token: revokePrevious needs a previous generation"],
+    [
+      "revoking without a gate",
+      () => ({ previous: 1, revokePrevious: true }),
+      "auth-token: revokePrevious needs a revocation gate (the verification of generation 2)",
+    ],
+    [
+      "a provided generation without its value",
+      () => ({ values: { kind: "provided", values: { 1: "v1" } } }),
+      "auth-token: no value for generation 2",
+    ],
+    [
+      "revoking a published version without an access token",
+      (gate) => ({
+        previous: 1,
+        revokePrevious: true,
+        revocationGate: gate,
+        values: { kind: "provided", values: { 2: "v2" }, published: { 1: 7 } },
+      }),
+      "auth-token-g1: revoking a published version needs revocationAccessToken",
+    ],
+  ])("RotatingSecret refuses %s, with that message", async (_label, args, message) => {
+    const run = await evaluate(() => {
+      const gate = new random.RandomId("gate", { byteLength: 4 });
+      new RotatingSecret("auth-token", { ...BASE, ...args(gate) });
+    });
+    expect(run.error).toBeInstanceOf(Error);
+    expect((run.error as Error).message).toBe(message);
+  });
+
+  test("a published revocation defaults to the public API and keeps the access token secret, in and out", async () => {
+    const run = await evaluate(() => {
+      new PublishedVersionRevocation("revocation", { versionName: "projects/p/secrets/s/versions/7", accessToken: "ya29.deployer" }, {});
+    });
+    throwIfFailed(run);
+    const [revocation] = run.resources.filter((r) => r.name === "revocation");
+    expect(revocation.inputs.apiBase).toBe(SECRET_MANAGER_API);
+    expect(revocation.secretPaths).toContain("accessToken");
+    expect(revocation.additionalSecretOutputs).toEqual(["accessToken"]);
+  });
+
+  test("a verification without a previous token or payment carries only the token as secret; outputs never show any", async () => {
+    const run = await evaluate(() => {
+      new Verification(
+        "verification",
+        {
+          baseUrl: "https://x.example",
+          expectTokenVersion: 2,
+          generations: { authToken: 2, sparkApiKey: 1, mnemonic: 1 },
+          executorRevision: "e-1",
+          controlRevision: "c-1",
+          revoking: [],
+          expectMode: "mock",
+          deadlineMs: 1000,
+          token: "t".repeat(48),
+        },
+        {},
+      );
+    });
+    throwIfFailed(run);
+    const [verification] = run.resources.filter((r) => r.name === "verification");
+    expect(verification.secretPaths).toEqual(["token"]);
+    expect(verification.inputs.previousToken).toBeUndefined();
+    expect(verification.inputs.payment).toBeUndefined();
+    expect(verification.additionalSecretOutputs).toEqual(["token", "previousToken", "payment"]);
+  });
+
+  test("the control rollout waits for the executor service it is given, even when its URL is a literal", async () => {
+    const run = await evaluate(() => {
+      const executor = new random.RandomId("executor-stand-in", { byteLength: 4 });
+      new ControlService("control", {
+        project: "p",
+        location: "us-central1",
+        serviceName: "wallet-control",
+        serviceAccountId: "wallet-control-run",
+        image: "i@sha256:00",
+        minInstances: 0,
+        maxInstances: 1,
+        ingress: "internal",
+        publicInvoker: false,
+        port: 8080,
+        envNames: { baseUrl: "B", authToken: "T", timeoutMs: "M" },
+        executorUrl: "https://executor.example",
+        executorTimeoutMs: 1000,
+        authToken: { secretResourceId: "projects/p/secrets/tok", versionNumber: "3" },
+        executorService: executor,
+      });
+    });
+    throwIfFailed(run);
+    const executor = run.resources.find((r) => r.name === "executor-stand-in") as RecordedResource;
+    expect(run.resources.find((r) => r.name === "control-service")?.dependencies).toContain(executor.urn);
   });
 });
 

@@ -81,7 +81,11 @@ describe("the staging stack", () => {
       location: "us-central1",
       ingress: "INGRESS_TRAFFIC_ALL",
       deletionProtection: true,
+      // All traffic on the newest ready revision: a rollout is what carries a new token version.
+      traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
     });
+    expect(run.byName("executor-sa").inputs.displayName).toBe("Wallet executor (wallet-executor)");
+    expect(run.byName("control-sa").inputs.displayName).toBe("Wallet control service (wallet-control)");
     expect(run.byName("executor-public-invoker").inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers" });
     expect(run.maybeByName("control-public-invoker")).toBeUndefined();
   });
@@ -184,6 +188,7 @@ describe("the staging stack", () => {
     for (const version of versions) expect(version.inputs.deletionPolicy).toBe("DISABLE");
     for (const secret of run.ofType(TYPES.secret)) {
       expect(secret.inputs.versionDestroyTtl).toBe("2592000s");
+      expect(secret.inputs.deletionProtection).toBe(true);
       expect(secret.inputs.replication).toEqual({ userManaged: { replicas: [{ location: "us-central1" }] } });
     }
     expect(run.byName("mnemonic-secret").protect).toBe(true);
