@@ -22,7 +22,8 @@ import { RotatingSecret, RotatingSecretArgs } from "../components/rotating-secre
 import { Verification, verificationProvider } from "../components/verification";
 import { ConfigError, PROJECT } from "../lib/config";
 import { TYPES } from "../lib/phases";
-import { GateInputs, GateOutputs, fingerprint } from "../lib/verification-gate";
+import { GateInputs, GateOutputs, changedTriggers, failureMessage, fingerprint, gateOutputs } from "../lib/verification-gate";
+import { VerifyReport } from "../lib/verify";
 import { runPolicies } from "../tools/policy-harness";
 import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
@@ -673,5 +674,84 @@ describe("the policy pack checks the mnemonic's recoverability again", () => {
       ["secret-versions-recoverable", "mandatory", "mnemonic-secret"],
     ]);
     expect(unprotected[0].message).toMatch(/protect/);
+  });
+});
+
+describe("the gate's own logic (lib/verification-gate)", () => {
+  const INPUTS: GateInputs = {
+    baseUrl: "https://wallet-executor.example",
+    expectTokenVersion: 4,
+    generations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 },
+    executorRevision: "wallet-executor-00004-abc",
+    controlRevision: "wallet-control-00009-def",
+    revoking: ["auth-token-g3"],
+    expectMode: "mock",
+    deadlineMs: 2000,
+    token: TOKEN,
+  };
+  const NOW = new Date("2026-11-27T10:00:00.000Z");
+  const report = (checks: VerifyReport["checks"], status?: VerifyReport["status"]): VerifyReport => ({
+    ok: checks.every((c) => c.ok),
+    checks,
+    status,
+    totalMs: 5,
+  });
+
+  test("a fingerprint is the first 16 hex digits of the value's SHA-256", () => {
+    expect(fingerprint("abc")).toBe("ba7816bf8f01cfea");
+  });
+
+  test("outputs from before fingerprints and identities were recorded: every trigger and the token count as changed", () => {
+    expect(changedTriggers({}, INPUTS)).toEqual([
+      "baseUrl",
+      "expectTokenVersion",
+      "generations",
+      "executorRevision",
+      "controlRevision",
+      "revoking",
+      "expectMode",
+      "token",
+      "previousToken",
+      "payment",
+    ]);
+  });
+
+  test("an identity to expect counts as a change only when it differs, absent and null being the same", () => {
+    const olds = gateOutputs(INPUTS, report([]), NOW);
+    expect(changedTriggers(olds, INPUTS)).toEqual([]);
+    expect(changedTriggers({ ...olds, expectIdentity: undefined }, INPUTS)).toEqual([]);
+    expect(changedTriggers(olds, { ...INPUTS, expectIdentity: OTHER_IDENTITY })).toEqual(["expectIdentity"]);
+  });
+
+  test("the failure message: failing checks only, what stays enabled, secrets redacted", () => {
+    const failed = report([
+      { name: "status", ok: false, detail: `saw ${TOKEN} in the answer`, ms: 1 },
+      { name: "auth-missing-token", ok: true, detail: "fine", ms: 1 },
+      { name: "no-secret-echo", ok: false, detail: "secret echoed: the current token", ms: 1 },
+    ]);
+    expect(failureMessage(INPUTS, failed)).toBe(
+      "verification of https://wallet-executor.example (token generation 4) failed 2 of 3 checks; NOT revoked, still enabled: auth-token-g3:\n" +
+        "  - status: saw [redacted] in the answer\n" +
+        "  - no-secret-echo: secret echoed: the current token",
+    );
+    expect(failureMessage({ ...INPUTS, revoking: [] }, failed).split("\n")[0]).toBe(
+      "verification of https://wallet-executor.example (token generation 4) failed 2 of 3 checks:",
+    );
+  });
+
+  test("outputs without a /status summary record nulls; a mnemonic cutover records what it can", () => {
+    const first = gateOutputs(INPUTS, report([{ name: "status", ok: true, detail: "ok", ms: 3 }]), NOW);
+    expect(first).toMatchObject({ expectIdentity: null, walletId: null, identityPubkey: null, balanceSats: null, mnemonicCutover: null });
+    expect(first.checks).toEqual([{ name: "status", ok: true, ms: 3 }]);
+    const rotated = { ...INPUTS, generations: { ...INPUTS.generations, mnemonic: 2 } };
+    expect(gateOutputs(rotated, report([]), NOW, first).mnemonicCutover).toEqual({
+      fromGeneration: 1,
+      toGeneration: 2,
+      previousIdentityPubkey: null,
+      previousBalanceSats: null,
+      previousSeenAt: "2026-11-27T10:00:00.000Z",
+      newIdentityPubkey: null,
+      cutoverAt: "2026-11-27T10:00:00.000Z",
+    });
   });
 });
