@@ -216,6 +216,35 @@ describe("the staging stack", () => {
     }
   });
 
+  test("components register what they are as outputs: generations, pinned versions, URLs, accounts", () => {
+    const outputsOf = (name: string): unknown =>
+      run.registeredOutputs[(run.resources.find((r) => r.name === name && !r.custom) as RecordedResource).urn];
+    expect(outputsOf("auth-token")).toEqual({
+      secretResourceId: "projects/oa-wallet-staging/secrets/wallet-executor-auth-token",
+      currentGeneration: 4,
+      currentVersion: "14",
+      previousGeneration: 3,
+      previousVersion: "13",
+      previousEnabled: false,
+    });
+    // No previous generation: no previous keys at all.
+    expect(outputsOf("spark-api-key")).toEqual({
+      secretResourceId: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key",
+      currentGeneration: 2,
+      currentVersion: "12",
+    });
+    expect(outputsOf("executor")).toEqual({
+      uri: "https://wallet-executor-mock-uc.a.run.app",
+      latestReadyRevision: "wallet-executor-00001-mck",
+      serviceAccountEmail: "wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com",
+    });
+    expect(outputsOf("control")).toEqual({
+      uri: "https://wallet-control-mock-uc.a.run.app",
+      latestReadyRevision: "wallet-control-00001-mck",
+      serviceAccountEmail: "wallet-control-run@oa-wallet-staging.iam.gserviceaccount.com",
+    });
+  });
+
   test("components parent their children, with names derived from the component's", () => {
     for (const resource of run.resources.filter((r) => r.custom && r.type !== TYPES.verification)) {
       expect(resource.parent).toBeDefined();
@@ -246,6 +275,8 @@ describe("the prod stack", () => {
     expect(previous.dependencies).not.toContain(run.byName("verification").urn);
     expect(run.ofType(TYPES.secretVersion).filter((v) => v.inputs.enabled === false)).toEqual([]);
     expect(run.byName("verification").inputs.revoking).toEqual([]);
+    const authToken = run.resources.find((r) => r.name === "auth-token" && !r.custom) as RecordedResource;
+    expect(run.registeredOutputs[authToken.urn]).toMatchObject({ previousGeneration: 2, previousEnabled: true });
   });
 
   test("the payment probe is off in prod, but verification still runs after the control rollout", () => {

@@ -62,7 +62,12 @@ interface ReadResourceRequestLike {
   getProvider(): string;
   getAdditionalsecretoutputsList(): string[];
 }
+interface RegisterResourceOutputsRequestLike {
+  getUrn(): string;
+  getOutputs(): ProtoStruct | undefined;
+}
 interface MockMonitorInstance {
+  registerResourceOutputs(req: RegisterResourceOutputsRequestLike, callback: (err: unknown, res?: unknown) => void): void;
   registerResource(req: RegisterResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
   readResource(req: ReadResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
   newUrn(parent: string, type: string, name: string): string;
@@ -137,6 +142,13 @@ export function engineUrn(stack: string, project: string, parent: string, type: 
 function recordingMonitorClass() {
   return class RecordingMonitor extends mocksModule.MockMonitor {
     readonly records: RecordedResource[] = [];
+    /** What each component registered as its outputs (`registerOutputs`), by URN; secrets unwrapped. */
+    readonly registeredOutputs: Record<string, Record<string, unknown>> = {};
+
+    registerResourceOutputs(req: RegisterResourceOutputsRequestLike, callback: (err: unknown, res?: unknown) => void): void {
+      this.registeredOutputs[req.getUrn()] = decodeWireValue(req.getOutputs()?.toJavaScript() ?? {}, "", []) as Record<string, unknown>;
+      super.registerResourceOutputs(req, callback);
+    }
 
     newUrn(parent: string, type: string, name: string): string {
       return engineUrn(pulumi.getStack(), pulumi.getProject(), parent, type, name);
@@ -317,6 +329,8 @@ export interface Evaluation {
   readonly resources: readonly RecordedResource[];
   /** The program's stack outputs, resolved; secret ones are "[secret]". Empty when it failed. */
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** What each component registered as its outputs, by URN (secrets unwrapped, unknowns as UNKNOWN). */
+  readonly registeredOutputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** What the program threw (a config error, say), if it failed. */
   readonly error?: unknown;
 }
@@ -419,5 +433,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   } catch (err) {
     error ??= err;
   }
-  return { resources: [...monitor.records], outputs: error === undefined ? outputs : {}, error };
+  return {
+    resources: [...monitor.records],
+    outputs: error === undefined ? outputs : {},
+    registeredOutputs: { ...monitor.registeredOutputs },
+    error,
+  };
 }
