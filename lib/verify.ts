@@ -115,13 +115,32 @@ const MIN_ATTEMPT_BUDGET_MS = 100;
 const MAX_BODY_BYTES = 1 << 20;
 const REDACTED = "[redacted]";
 
-/** Replaces every occurrence of every non-empty secret in `text` by "[redacted]". */
+/** A secret's start cut off by `clip` is redacted from this many characters on. */
+const MIN_CLIPPED_FRAGMENT = 6;
+
+/**
+ * Replaces every occurrence of every non-empty secret in `text` by "[redacted]", and the start of
+ * one that a quoted value cut off (text ending in "…"): details quote server text bounded first.
+ */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   // Longest first, so a secret that contains another is removed whole.
   const present = secrets.filter((s): s is string => typeof s === "string" && s !== "").sort((a, b) => b.length - a.length);
   let out = text;
   for (const secret of present) out = out.split(secret).join(REDACTED);
+  for (const secret of present)
+    out = out
+      .split(CLIP_MARK)
+      .map((part, i, parts) => (i < parts.length - 1 ? redactClippedStart(part, secret) : part))
+      .join(CLIP_MARK);
   return out;
+}
+
+/** `text` without its end when that end is the start of `secret` (at least MIN_CLIPPED_FRAGMENT long). */
+function redactClippedStart(text: string, secret: string): string {
+  for (let length = Math.min(secret.length - 1, text.length); length >= MIN_CLIPPED_FRAGMENT; length--) {
+    if (text.endsWith(secret.slice(0, length))) return text.slice(0, text.length - length) + REDACTED;
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,8 +270,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Server text quoted for a detail: bounded, and still run through `redact` later. */
 function quote(value: unknown): string {
   if (value === undefined) return "(absent)";
-  // JSON.stringify gives undefined only for functions and symbols, which JSON bodies never hold.
-  return clip(JSON.stringify(value) ?? "(unrepresentable)", 80);
+  // Values come from JSON bodies and options: never functions or symbols, so always JSON text.
+  return clip(JSON.stringify(value), 80);
 }
 
 /** Like `quote`, without JSON escaping, for values that are already known to agree with each other. */
@@ -260,8 +279,10 @@ function plain(value: unknown): string {
   return typeof value === "string" ? clip(value, 80) : quote(value);
 }
 
+const CLIP_MARK = "…";
+
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return text.length <= max ? text : `${text.slice(0, max - 1)}${CLIP_MARK}`;
 }
 
 /** A short, safe token for enum-like server fields (lifecycle, lastErrorCode, error.code). */
