@@ -6,7 +6,6 @@
  * (tests/support/raw-http-server.ts), no mocked fetch; each test names the behaviour a surviving
  * mutant would change, and asserts exact details.
  */
-import { createHash } from "node:crypto";
 import {
   EXPECTED_UNAUTHORIZED_CODE,
   EXPECTED_UNAUTHORIZED_MESSAGE,
@@ -18,15 +17,11 @@ import {
   type VerifyReport,
 } from "../lib/verify";
 import { sendJson, startRawServer, type RawServer } from "./support/raw-http-server";
+import { HOST, INVOICE, PREVIOUS_TOKEN, TOKEN, sha256 } from "./support/verify-secrets";
 
-const TOKEN = "CURRENTTOKEN_" + "c0ffee".repeat(9);
-const PREVIOUS_TOKEN = "PREVIOUSTOKEN_" + "dec0de".repeat(9);
-const INVOICE = "lnbcrt10u1INVOICETEXT" + "q".repeat(180);
-const HOST = "sats.example.com";
 const WALLET_ID = "wallet-under-test";
 const IDENTITY = "02" + "ab".repeat(32);
 const OTHER_IDENTITY = "03" + "cd".repeat(32);
-const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 const PREIMAGE = sha256("scripted preimage");
 const PAYMENT = { invoice: INVOICE, host: HOST, maxAmountMsats: 5000 };
 const PASSING_PROBE = `401 ${EXPECTED_UNAUTHORIZED_CODE}, ${EXPECTED_WWW_AUTHENTICATE}, requestId echoed`;

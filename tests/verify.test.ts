@@ -27,14 +27,8 @@ import {
   type StandInExecutor,
   type StandInOptions,
 } from "./support/stand-in-executor";
+import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sha256 } from "./support/verify-secrets";
 
-// Distinctive values, so a leak is unmistakable in any output.
-const TOKEN = "CURRENTTOKEN_" + "c0ffee".repeat(9);
-const PREVIOUS_TOKEN = "PREVIOUSTOKEN_" + "dec0de".repeat(9);
-const SPARK_KEY = "SPARKAPIKEY_" + "5ba4c0".repeat(6);
-const INVOICE = "lnbcrt10u1INVOICETEXT" + "q".repeat(180);
-const HOST = "sats.example.com";
-const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 /** The stand-in's fake preimage for INVOICE (see stand-in-executor.ts). */
 const PREIMAGE = sha256(`stand-in preimage:${INVOICE}`);
 const SECRETS = [TOKEN, PREVIOUS_TOKEN, SPARK_KEY, INVOICE, PREIMAGE];

@@ -1,0 +1,16 @@
+/**
+ * Distinctive secret values for the verification tests (tests/verify*.test.ts), so that a leak is
+ * unmistakable in any output, and the hash the receipt checks use, written out independently of
+ * lib/receipt.ts.
+ */
+import { createHash } from "node:crypto";
+
+export const TOKEN = "CURRENTTOKEN_" + "c0ffee".repeat(9);
+export const PREVIOUS_TOKEN = "PREVIOUSTOKEN_" + "dec0de".repeat(9);
+export const SPARK_KEY = "SPARKAPIKEY_" + "5ba4c0".repeat(6);
+/** Longer than any quoted value (80 characters): a leak would be cut, not absent. */
+export const INVOICE = "lnbcrt10u1INVOICETEXT" + "q".repeat(180);
+export const HOST = "sats.example.com";
+
+/** SHA-256 of UTF-8 text, lowercase hex. */
+export const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
