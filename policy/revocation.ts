@@ -176,11 +176,9 @@ export const revocationRequiresVerification: StackValidationPolicy = {
           if (isUnknown(verified)) {
             gaps.skip(`${verification.name}: the generation of ${credential.label} it verifies`);
             undecided = true;
-          } else if (
-            currentGeneration !== undefined
-              ? verified === currentGeneration
-              : typeof verified === "number" && verified > revocation.generation
-          ) {
+          } else if (currentGeneration !== undefined && verified === currentGeneration) {
+            // Only the current generation counts; with none known, no verification names one above the
+            // revoked generation (the search for the current one above would have found it).
             verifying.push(verification);
           } else {
             otherGenerations.push(

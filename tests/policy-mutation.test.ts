@@ -1255,3 +1255,398 @@ describe("config schemas, as the CLI validates them", () => {
     ).toHaveLength(1);
   });
 });
+
+describe("least-privilege-secret-access, survivors", () => {
+  const ACCESSOR = "roles/secretmanager.secretAccessor";
+  const base = accessStack();
+  const run = (...extra: AnalyzerResourceView[]) => checkStack(leastPrivilegeSecretAccess, [...base, ...extra]);
+  const secretGrant = (type: string, name: string, props: Record<string, unknown>, propertyDependencies?: Record<string, string[]>) =>
+    resourceView({ type, name, props: { secretId: "projects/p/secrets/tok", ...props }, propertyDependencies });
+  const noService = (grant: string, secret: string, member: string): string =>
+    `mandatory: ${grant} grants ${ACCESSOR} on ${secret} to ${member}, which runs no Cloud Run service of this stack: remove the grant, ` +
+    "or grant it to the account of the service that reads the secret.";
+  const notRead = (grant: string, secret: string, member: string, readers: string): string =>
+    `mandatory: ${grant} grants ${ACCESSOR} on ${secret} to ${member}, the account of ${readers}, which does not read that secret: ` +
+    "remove the grant.";
+
+  test("an account's email: its email output first, else accountId@project, else the resource's name", async () => {
+    const both = accountNode("both-sa", "both", { email: undefined });
+    const noProject = accountNode("no-project-sa", "np", { email: undefined, project: undefined });
+    const noId = accountNode("no-id-sa", "ignored", { email: undefined, accountId: undefined });
+    const custom = accountNode("custom-sa", "cid", { email: "custom@q.iam.gserviceaccount.com" });
+    const grants = [both, noProject, noId, custom].map((account) =>
+      secretGrant(T.secretIamMember, `${account.name}-grant`, { role: ACCESSOR, member: UNKNOWN }, { member: [account.urn] }),
+    );
+    expect(messages(await run(both, noProject, noId, custom, ...grants))).toEqual([
+      noService("both-sa-grant", "projects/p/secrets/tok", "serviceAccount:both@p.iam.gserviceaccount.com"),
+      noService("custom-sa-grant", "projects/p/secrets/tok", "serviceAccount:custom@q.iam.gserviceaccount.com"),
+      noService("no-id-sa-grant", "projects/p/secrets/tok", "serviceAccount:no-id-sa"),
+      noService("no-project-sa-grant", "projects/p/secrets/tok", "serviceAccount:no-project-sa"),
+    ]);
+  });
+
+  test("the same account resource matches whatever its email; an account found by its email output, not accountId@project", async () => {
+    // The account has no email at all: the worker (through its template) and the grant (through its member) share the resource.
+    const nameless = accountNode("nameless-sa", "nl", { email: undefined, project: undefined });
+    const worker = cloudRun("worker", [], { serviceAccount: UNKNOWN, propertyDependencies: { template: [nameless.urn] } });
+    const byNode = secretGrant(T.secretIamMember, "by-node", { role: ACCESSOR, member: UNKNOWN }, { member: [nameless.urn] });
+    // The account's email output differs from accountId@project: a member naming that email is the account.
+    const custom = accountNode("custom-sa", "cid", { email: "custom@q.iam.gserviceaccount.com" });
+    const runner = cloudRun("runner", [], { serviceAccount: UNKNOWN, propertyDependencies: { template: [custom.urn] } });
+    const byEmail = secretGrant(T.secretIamMember, "by-email", {
+      role: ACCESSOR,
+      member: "serviceAccount:custom@q.iam.gserviceaccount.com",
+    });
+    // The control's account (no email output) is found by accountId@project: the worker built from it runs as ctl.
+    const ctlWorker = cloudRun("ctl-worker", [], {
+      serviceAccount: UNKNOWN,
+      propertyDependencies: { template: [U(T.account, "control-sa")] },
+    });
+    const ctl = secretGrant(T.secretIamMember, "ctl", {
+      secretId: "projects/p/secrets/spark",
+      role: ACCESSOR,
+      member: "serviceAccount:ctl@p.iam.gserviceaccount.com",
+    });
+    expect(messages(await run(nameless, worker, byNode, custom, runner, byEmail, ctlWorker, ctl))).toEqual([
+      notRead("by-email", "projects/p/secrets/tok", "serviceAccount:custom@q.iam.gserviceaccount.com", "runner"),
+      notRead("by-node", "projects/p/secrets/tok", "serviceAccount:nameless-sa", "worker"),
+      notRead("ctl", "projects/p/secrets/spark", "serviceAccount:ctl@p.iam.gserviceaccount.com", "control-service, ctl-worker"),
+    ]);
+  });
+
+  test("accounts with no resource match by equal email only; a service on the default account runs as none", async () => {
+    const ghost = cloudRun("ghost-service", [], { serviceAccount: "ghost@p.iam.gserviceaccount.com" });
+    // Built from the executor's account, but with no serviceAccount set: Cloud Run's default account, not exec.
+    const defaulted = cloudRun("default-service", [], { propertyDependencies: { template: [U(T.account, "executor-sa")] } });
+    const toGhost = secretGrant(T.secretIamMember, "to-ghost", {
+      role: ACCESSOR,
+      member: "serviceAccount:ghost@p.iam.gserviceaccount.com",
+    });
+    const toCi = secretGrant(T.secretIamMember, "to-ci", { role: ACCESSOR, member: "serviceAccount:ci@p.iam.gserviceaccount.com" });
+    const toExec = secretGrant(T.secretIamMember, "to-exec", {
+      secretId: "projects/p/secrets/spark",
+      role: ACCESSOR,
+      member: "serviceAccount:exec@p.iam.gserviceaccount.com",
+    });
+    expect(messages(await run(ghost, defaulted, toGhost, toCi, toExec))).toEqual([
+      noService("to-ci", "projects/p/secrets/tok", "serviceAccount:ci@p.iam.gserviceaccount.com"),
+      notRead("to-exec", "projects/p/secrets/spark", "serviceAccount:exec@p.iam.gserviceaccount.com", "executor-service"),
+      notRead("to-ghost", "projects/p/secrets/tok", "serviceAccount:ghost@p.iam.gserviceaccount.com", "ghost-service"),
+    ]);
+  });
+
+  test("a member is a service account only when the whole member is serviceAccount:EMAIL", async () => {
+    const deleted = secretGrant(T.secretIamMember, "deleted", {
+      role: ACCESSOR,
+      member: "deleted:serviceAccount:ctl@p.iam.gserviceaccount.com",
+    });
+    const trailing = secretGrant(T.secretIamMember, "trailing", {
+      role: ACCESSOR,
+      member: "serviceAccount:ctl@p.iam.gserviceaccount.com\nx",
+    });
+    const other = (grant: string, member: string): string =>
+      `mandatory: ${grant} grants ${ACCESSOR} on projects/p/secrets/tok to ${member}, which is not the service account of a service that ` +
+      "reads it: grant secret access only to the reading service's own account.";
+    expect(messages(await run(deleted, trailing))).toEqual([
+      other("deleted", "deleted:serviceAccount:ctl@p.iam.gserviceaccount.com"),
+      other("trailing", "serviceAccount:ctl@p.iam.gserviceaccount.com\nx"),
+    ]);
+  });
+
+  test("a member known only through a dependency: on a binding's members, and on a policy's policy data", async () => {
+    const loose = accountNode("loose-sa", "loose");
+    const binding = secretGrant(T.secretIamBinding, "binding", { role: ACCESSOR, members: [UNKNOWN] }, { members: [loose.urn] });
+    const policy = secretGrant(
+      T.secretIamPolicy,
+      "policy",
+      { policyData: JSON.stringify({ bindings: [{ role: ACCESSOR, members: [null] }] }) },
+      { policyData: [loose.urn] },
+    );
+    expect(messages(await run(loose, binding, policy))).toEqual([
+      noService("binding", "projects/p/secrets/tok", "serviceAccount:loose@p.iam.gserviceaccount.com"),
+      noService("policy", "projects/p/secrets/tok", "serviceAccount:loose@p.iam.gserviceaccount.com"),
+    ]);
+  });
+
+  test("policy data that is not an object with a list of bindings, or lists non-objects, grants nothing", async () => {
+    const grants = ["null", '"text"', JSON.stringify({ bindings: {} }), JSON.stringify({ bindings: [null, 7] })].map((policyData, i) =>
+      secretGrant(T.secretIamPolicy, `p${i}`, { policyData }),
+    );
+    const scope = resourceView({ type: T.projectIamPolicy, name: "scope", props: { project: "p", policyData: "null" } });
+    expect(await run(...grants, scope)).toEqual([]);
+  });
+
+  test("the secret: only a Secret among the secretId's dependencies; an unknown id names no secret", async () => {
+    const other = resourceView({ type: T.randomString, name: "suffix", props: { result: "x" } });
+    const ok = secretGrant(
+      T.secretIamMember,
+      "ok",
+      { secretId: "tok", role: ACCESSOR, member: "serviceAccount:ctl@p.iam.gserviceaccount.com" },
+      { secretId: [other.urn] },
+    );
+    const unknownId = secretGrant(T.secretIamMember, "unknown-id", {
+      secretId: UNKNOWN,
+      role: ACCESSOR,
+      member: "serviceAccount:ci@p.iam.gserviceaccount.com",
+    });
+    expect(messages(await run(other, ok, unknownId))).toEqual([
+      noService("unknown-id", "its secret", "serviceAccount:ci@p.iam.gserviceaccount.com"),
+    ]);
+  });
+
+  test("by name, references that name no secret (unknown, or not a secret name) do not read it", async () => {
+    const odd = cloudRun("odd-service", [secretEnv("A", UNKNOWN), secretEnv("B", "tok!")], {
+      serviceAccount: "odd@p.iam.gserviceaccount.com",
+    });
+    const grant = secretGrant(T.secretIamMember, "odd-grant", {
+      secretId: "spark",
+      role: ACCESSOR,
+      member: "serviceAccount:odd@p.iam.gserviceaccount.com",
+    });
+    expect(messages(await run(odd, grant))).toEqual([
+      notRead("odd-grant", "spark", "serviceAccount:odd@p.iam.gserviceaccount.com", "odd-service"),
+    ]);
+  });
+
+  test("a reading role on a scope to an account no service runs as names no account of a service", async () => {
+    const scope = resourceView({
+      type: T.projectIamMember,
+      name: "ci-access",
+      props: { project: "p", role: ACCESSOR, member: "serviceAccount:ci@p.iam.gserviceaccount.com" },
+    });
+    expect(messages(await run(scope))).toEqual([
+      `mandatory: ci-access grants ${ACCESSOR} on the whole project p to serviceAccount:ci@p.iam.gserviceaccount.com: every secret of ` +
+        "the project becomes readable. Grant roles/secretmanager.secretAccessor per secret (SecretIamMember) instead.",
+    ]);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// policy/revocation.ts: the survivors of the mutation run
+// ------------------------------------------------------------------------------------------------
+
+describe("revocation-requires-verification, survivors", () => {
+  const check = (stack: AnalyzerResourceView[]) => checkStack(revocationRequiresVerification, stack);
+  const POLICY = "revocation-requires-verification";
+  const ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
+  const verificationNode = (name: string, generations: Record<string, unknown>, dependencies: string[]): AnalyzerResourceView =>
+    resourceView({
+      type: T.verification,
+      name,
+      urn: U(T.verification, name),
+      props: { generations, revoking: ["auth-token-g3"] },
+      dependencies,
+    });
+
+  interface PublishedOptions {
+    readonly generations?: Record<string, unknown>;
+    readonly pin?: unknown;
+    readonly name?: string;
+    readonly versionName?: unknown;
+    readonly versionNameFrom?: (stack: { token: string; verification: string; svc: string }) => string[];
+    readonly gated?: boolean;
+    readonly verificationDeps?: boolean;
+  }
+
+  /** Token generation 4 published out of band (no version resource of the stack); published g3 (version 13) revoked. */
+  function publishedStack(options: PublishedOptions = {}): AnalyzerResourceView[] {
+    const token = secretNode("tok", "auth-token");
+    const svc = cloudRun("svc", [secretEnv(ENV, "projects/p/secrets/tok", options.pin ?? "14")], {
+      propertyDependencies: { template: [token.urn] },
+    });
+    const verification = verificationNode(
+      "verification",
+      options.generations ?? { authToken: 4 },
+      options.verificationDeps === false ? [] : [svc.urn],
+    );
+    const name = options.name ?? "auth-token-g3-revocation";
+    const revocation = resourceView({
+      type: T.publishedRevocation,
+      name,
+      urn: U(T.publishedRevocation, name),
+      props: { versionName: options.versionName ?? "projects/p/secrets/tok/versions/13" },
+      dependencies: options.gated === false ? [] : [verification.urn],
+      propertyDependencies: options.versionNameFrom
+        ? { versionName: options.versionNameFrom({ token: token.urn, verification: verification.urn, svc: svc.urn }) }
+        : {},
+    });
+    return [token, svc, verification, revocation];
+  }
+
+  test("published current generation: a pin on another number passes, a pin on the revoked number is named exactly", async () => {
+    expect(await check(publishedStack())).toEqual([]);
+    const found = await check(publishedStack({ pin: "13" }));
+    expect(messages(found)).toEqual([
+      `mandatory: svc container 0 env ${ENV} pins auth-token-g3 (version 13), the version being revoked, not the current generation 4: ` +
+        "revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: svc -> generation 4.",
+    ]);
+    expect(found[0].urn).toBe(U(T.cloudRunService, "svc"));
+  });
+
+  test("published current generation: a pin unknown in preview is a note, not a violation", async () => {
+    expect(messages(await check(publishedStack({ pin: UNKNOWN })))).toEqual([
+      advisorySkip(POLICY, [`svc container 0 env ${ENV}: which version of auth-token it pins`]),
+    ]);
+  });
+
+  test("no verification names a generation above the revoked one: the upstream verification's generation is reported", async () => {
+    const expected = (verifies: string): string[] => [
+      `mandatory: auth-token-g3-revocation revokes the published auth-token-g3 (version 13) after verification (which verifies ${verifies}), ` +
+        "not after a verification of a newer generation: nothing verifies the current auth-token before the revocation. Missing edge: " +
+        "auth-token-g3-revocation -> a verification with generations.authToken = a generation above 3.",
+    ];
+    // Equal to the revoked generation, below it, a numeric string, and none at all: none of them is newer.
+    expect(messages(await check(publishedStack({ generations: { authToken: 3 } })))).toEqual(expected("generation 3"));
+    expect(messages(await check(publishedStack({ generations: { authToken: 2 } })))).toEqual(expected("generation 2"));
+    expect(messages(await check(publishedStack({ generations: { authToken: "5" } })))).toEqual(expected('generation "5"'));
+    expect(messages(await check(publishedStack({ generations: {} })))).toEqual(expected("no authToken generation"));
+  });
+
+  test("several upstream verifications of other generations are all listed, comma-separated", async () => {
+    const stack = publishedStack({ generations: { authToken: 2 } });
+    const second = verificationNode("second-verification", { authToken: 3 }, [U(T.cloudRunService, "svc")]);
+    const revocation = stack[3];
+    const gated = resourceView({ ...revocation, dependencies: [U(T.verification, "verification"), second.urn] });
+    expect(messages(await check([...replace(stack, revocation.name, gated), second]))).toEqual([
+      "mandatory: auth-token-g3-revocation revokes the published auth-token-g3 (version 13) after verification (which verifies generation 2), " +
+        "second-verification (which verifies generation 3), not after a verification of a newer generation: nothing verifies the current " +
+        "auth-token before the revocation. Missing edge: auth-token-g3-revocation -> a verification with generations.authToken = a generation above 3.",
+    ]);
+  });
+
+  test("the published current generation is the highest any verification names, whatever their order", async () => {
+    const stack = publishedStack();
+    const newer = verificationNode("newer-verification", { authToken: 5 }, []);
+    expect(messages(await check([newer, ...stack]))).toEqual([
+      "mandatory: auth-token-g3-revocation revokes the published auth-token-g3 (version 13) after verification (which verifies generation 4), " +
+        "not after a verification of generation 5: nothing verifies the current auth-token before the revocation. Missing edge: " +
+        "auth-token-g3-revocation -> a verification with generations.authToken = 5.",
+    ]);
+  });
+
+  test("a version resource of a newer generation is current even when a verification names a higher one", async () => {
+    expect(messages(await check(rotationStack({ generations: { authToken: 5 } })))).toEqual([
+      "mandatory: auth-token-g3 is disabled (revoked) after verification (which verifies generation 5), not after a verification of " +
+        "auth-token-g4 (generation 4): nothing verifies the current auth-token before the revocation. Missing edge: auth-token-g3 -> a " +
+        "verification with generations.authToken = 4.",
+    ]);
+  });
+
+  test("the current version is the first enabled version strictly newer than any before it", async () => {
+    const stack = rotationStack();
+    const token = stack[0];
+    // Disabled (itself a revocation with nothing newer), older, or of the same generation: none replaces auth-token-g4.
+    expect(await check([...stack, versionNode(token, "auth-token-g5", { version: "15", enabled: false })])).toEqual([]);
+    expect(await check([...stack, versionNode(token, "auth-token-g2", { version: "12" })])).toEqual([]);
+    expect(await check([...stack, versionNode(token, "auth-token-alt", { version: "4" })])).toEqual([]);
+    // Whereas a newer enabled version does, and the services' pins on auth-token-g4 are then stale.
+    const found = await check([...stack, versionNode(token, "auth-token-g5", { version: "15" })]);
+    expect(found.map((v) => v.urn).sort()).toEqual([
+      U(T.cloudRunService, "control-service"),
+      U(T.cloudRunService, "executor-service"),
+      U(T.secretVersion, "auth-token-g3"),
+    ]);
+    expect(messages(found)).toContain(
+      "mandatory: auth-token-g3 is disabled (revoked) after verification (which verifies generation 4), not after a verification of " +
+        "auth-token-g5 (generation 5): nothing verifies the current auth-token before the revocation. Missing edge: auth-token-g3 -> a " +
+        "verification with generations.authToken = 5.",
+    );
+  });
+
+  test("a disabled version resource whose newer generation is published: its pins by dependency are notes, by number named", async () => {
+    const build = (pin: unknown): AnalyzerResourceView[] => {
+      const token = secretNode("tok", "auth-token");
+      const g3Urn = U(T.secretVersion, "auth-token-g3");
+      const svc = cloudRun("svc", [secretEnv(ENV, "projects/p/secrets/tok", pin)], {
+        propertyDependencies: { template: [token.urn, g3Urn] },
+      });
+      const verification = verificationNode("verification", { authToken: 4 }, [svc.urn]);
+      const g3 = versionNode(token, "auth-token-g3", { version: "13", enabled: false }, [verification.urn]);
+      return [token, g3, svc, verification];
+    };
+    expect(messages(await check(build(UNKNOWN)))).toEqual([
+      advisorySkip(POLICY, [`svc container 0 env ${ENV}: which version of auth-token it pins`]),
+    ]);
+    expect(messages(await check(build("13")))).toEqual([
+      `mandatory: svc container 0 env ${ENV} pins auth-token-g3, the version being revoked, not the current generation 4: ` +
+        "revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: svc -> generation 4.",
+    ]);
+    expect(await check(build("14"))).toEqual([]);
+  });
+
+  test("a pin known only by the template's dependency on the revoked version is a note, not a violation", async () => {
+    const stack = rotationStack({ controlTokenVersion: UNKNOWN });
+    const control = stack.find((r) => r.name === "control-service") as AnalyzerResourceView;
+    const onG3 = resourceView({
+      ...control,
+      propertyDependencies: {
+        template: [U(T.secret, "auth-token-secret"), U(T.secretVersion, "auth-token-g3"), U(T.account, "control-sa")],
+      },
+    });
+    expect(messages(await check(replace(stack, "control-service", onG3)))).toEqual([
+      advisorySkip(POLICY, [`control-service container 0 env ${ENV}: which version of auth-token it pins`]),
+    ]);
+  });
+
+  test("a version pinned by a number that is no generation is shown with generation ?", async () => {
+    const stack = rotationStack({ controlTokenVersion: "abc" });
+    const odd = versionNode(stack[0], "auth-token-odd", { version: "abc" });
+    expect(messages(await check([...stack, odd]))).toEqual([
+      `mandatory: control-service container 0 env ${ENV} pins auth-token-odd (generation ?), not the current auth-token-g4 (generation 4): ` +
+        "revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: control-service -> auth-token-g4.",
+    ]);
+  });
+
+  test("a service that does not read the secret is not a rollout the verification must wait for", async () => {
+    expect(await check([...rotationStack(), cloudRun("unrelated", [plainEnv("MODE", "x")])])).toEqual([]);
+  });
+
+  test("the credential is the secret's label, else the version name without its last -g<N>", async () => {
+    const labelled = secretNode("tok", "auth-token");
+    expect(
+      messages(
+        await check([
+          labelled,
+          versionNode(labelled, "token-g4", { version: "14" }),
+          versionNode(labelled, "token-g3", { version: "13", enabled: false }),
+        ]),
+      ),
+    ).toEqual([
+      "mandatory: token-g3 is disabled (revoked) while token-g4 (generation 4) is current, but it depends on no verification: the old " +
+        "auth-token could be revoked before the new generation is verified on the services. Missing edge: token-g3 -> the verification " +
+        "(dependsOn, e.g. RotatingSecret's revocationGate).",
+    ]);
+    const bare = resourceView({ type: T.secret, name: "s", urn: U(T.secret, "s"), props: { secretId: "tok", project: "p" } });
+    expect(
+      messages(
+        await check([
+          bare,
+          versionNode(bare, "svc-g2-key-g11", { version: "11" }),
+          versionNode(bare, "svc-g2-key-g10", { version: "10", enabled: false }),
+        ]),
+      ),
+    ).toEqual([
+      "mandatory: svc-g2-key-g10 is disabled (revoked) while svc-g2-key-g11 (generation 11) is current, but it depends on no verification: " +
+        "the old svc-g2-key could be revoked before the new generation is verified on the services. Missing edge: svc-g2-key-g10 -> the " +
+        "verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+    ]);
+  });
+
+  test("a published revocation placed by its versionName's dependency on the Secret (no number), and named up to -revocation", async () => {
+    const fromSecret = { versionName: UNKNOWN, versionNameFrom: (s: { token: string; verification: string }) => [s.verification, s.token] };
+    expect(messages(await check(publishedStack({ ...fromSecret, gated: false })))).toEqual([
+      "mandatory: auth-token-g3-revocation revokes the published auth-token-g3 while generation 4 is current, but it depends on no " +
+        "verification: the old auth-token could be revoked before the new generation is verified on the services. Missing edge: " +
+        "auth-token-g3-revocation -> verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+    ]);
+    expect(messages(await check(publishedStack({ ...fromSecret, verificationDeps: false })))).toEqual([
+      "mandatory: verification verifies auth-token generation 4 but does not depend on svc, which reads that secret: it could pass before " +
+        "that rollout finished, and auth-token-g3 would be revoked under it. Missing edge: verification -> svc.",
+    ]);
+    expect(messages(await check(publishedStack({ name: "old-revocation-auth-token-g3-revocation", gated: false })))[0]).toBe(
+      "mandatory: old-revocation-auth-token-g3-revocation revokes the published old-revocation-auth-token-g3 (version 13) while generation 4 " +
+        "is current, but it depends on no verification: the old auth-token could be revoked before the new generation is verified on the " +
+        "services. Missing edge: old-revocation-auth-token-g3-revocation -> verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+    );
+  });
+});
