@@ -17,7 +17,7 @@ import {
   type VerifyReport,
 } from "../lib/verify";
 import { sendJson, startRawServer, type RawServer } from "./support/raw-http-server";
-import { HOST, INVOICE, PREVIOUS_TOKEN, TOKEN, sha256 } from "./support/verify-secrets";
+import { HOST, INVOICE, PREVIOUS_TOKEN, TOKEN, sealedReceipt, sha256 } from "./support/verify-secrets";
 
 const WALLET_ID = "wallet-under-test";
 const IDENTITY = "02" + "ab".repeat(32);
@@ -129,8 +129,7 @@ function paid(
     rail: "lightning",
     assetId: "BTC_LN",
   };
-  const canonicalJsonSha256 = sha256(JSON.stringify(fields));
-  const receipt = { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
+  const receipt = sealedReceipt(fields);
   receipts.push(receipt);
   return {
     status: 200,

@@ -27,7 +27,7 @@ import {
   type StandInExecutor,
   type StandInOptions,
 } from "./support/stand-in-executor";
-import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sha256 } from "./support/verify-secrets";
+import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sealedReceipt, sha256 } from "./support/verify-secrets";
 
 /** The stand-in's fake preimage for INVOICE (see stand-in-executor.ts). */
 const PREIMAGE = sha256(`stand-in preimage:${INVOICE}`);
@@ -98,8 +98,7 @@ describe("lib/receipt", () => {
       rail: "lightning",
       assetId: "BTC_LN",
     };
-    const canonicalJsonSha256 = sha256(JSON.stringify(fields));
-    return { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
+    return sealedReceipt(fields);
   }
   const expectation = {
     invoice: INVOICE,

@@ -14,3 +14,9 @@ export const HOST = "sats.example.com";
 
 /** SHA-256 of UTF-8 text, lowercase hex. */
 export const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** A receipt per the contract: its fields, their canonical hash (compact JSON, contract order) and the id derived from it. */
+export function sealedReceipt<Fields extends object>(fields: Fields): Fields & { receiptId: string; canonicalJsonSha256: string } {
+  const canonicalJsonSha256 = sha256(JSON.stringify(fields));
+  return { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
+}
