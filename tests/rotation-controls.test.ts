@@ -35,7 +35,8 @@ const TOKEN = "currentTokenValue0123456789abcdefghijklmnopqrstuvwxyzABCD";
 const PREVIOUS = "previousTokenValue0123456789abcdefghijklmnopqrstuvwxyzAB";
 const OTHER_IDENTITY = "03" + "cd".repeat(32);
 
-function gateInputs(executor: StandInExecutor, overrides: Partial<GateInputs> = {}): GateInputs {
+/** The gate's inputs for a rotation to token generation 4, verified at `executor`'s URL. */
+function gateInputs(executor: Pick<StandInExecutor, "url">, overrides: Partial<GateInputs> = {}): GateInputs {
   return {
     baseUrl: executor.url,
     expectTokenVersion: 4,
@@ -678,17 +679,7 @@ describe("the policy pack checks the mnemonic's recoverability again", () => {
 });
 
 describe("the gate's own logic (lib/verification-gate)", () => {
-  const INPUTS: GateInputs = {
-    baseUrl: "https://wallet-executor.example",
-    expectTokenVersion: 4,
-    generations: { authToken: 4, sparkApiKey: 2, mnemonic: 1 },
-    executorRevision: "wallet-executor-00004-abc",
-    controlRevision: "wallet-control-00009-def",
-    revoking: ["auth-token-g3"],
-    expectMode: "mock",
-    deadlineMs: 2000,
-    token: TOKEN,
-  };
+  const INPUTS = gateInputs({ url: "https://wallet-executor.example" });
   const NOW = new Date("2026-11-27T10:00:00.000Z");
   const report = (checks: VerifyReport["checks"], status?: VerifyReport["status"]): VerifyReport => ({
     ok: checks.every((c) => c.ok),

@@ -34,6 +34,7 @@ import {
   type RawRequest,
   type RawServer,
 } from "./support/raw-http-server";
+import { contractStatus } from "./support/verify-fixtures";
 
 // Short enough that a quoted one (JSON, clipped at 80 characters) is still whole, so redaction can match it.
 const TOKEN = "CURRENT-TOKEN-" + "c0ffee".repeat(4);
@@ -49,20 +50,7 @@ const OK_STATUS_DETAIL = "ready; authMode bearer_static, enforced; authTokenVers
 const requestIdOf = (req: RawRequest): string => String(req.headers["x-request-id"]);
 
 function statusFields(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    walletId: "wallet-1",
-    mode: "mock",
-    authMode: "bearer_static",
-    authEnforced: true,
-    authTokenVersion: 4,
-    lifecycle: "connected",
-    ready: true,
-    identityPubkey: "02" + "ab".repeat(32),
-    balanceSats: 21000,
-    apiKeyConfigured: true,
-    lastErrorCode: null,
-    ...overrides,
-  };
+  return contractStatus({ balanceSats: 21000, lastErrorCode: null, ...overrides });
 }
 
 /** A 200 `/status` body for `req`; `omit` drops fields of the status object. */

@@ -17,10 +17,9 @@ import {
   type VerifyReport,
 } from "../lib/verify";
 import { sendJson, startRawServer, type RawServer } from "./support/raw-http-server";
-import { HOST, INVOICE, PREVIOUS_TOKEN, TOKEN, sealedReceipt, sha256 } from "./support/verify-secrets";
+import { HOST, IDENTITY_PUBKEY, INVOICE, PREVIOUS_TOKEN, TOKEN, contractStatus, sealedReceipt, sha256 } from "./support/verify-fixtures";
 
 const WALLET_ID = "wallet-under-test";
-const IDENTITY = "02" + "ab".repeat(32);
 const OTHER_IDENTITY = "03" + "cd".repeat(32);
 const PREIMAGE = sha256("scripted preimage");
 const PAYMENT = { invoice: INVOICE, host: HOST, maxAmountMsats: 5000 };
@@ -87,18 +86,7 @@ function statusOk(req: ScriptedRequest, fields: Record<string, unknown> = {}): S
     json: {
       ok: true,
       requestId: req.requestId,
-      status: {
-        walletId: WALLET_ID,
-        mode: "mock",
-        authMode: "bearer_static",
-        authEnforced: true,
-        authTokenVersion: 4,
-        lifecycle: "connected",
-        ready: true,
-        identityPubkey: IDENTITY,
-        apiKeyConfigured: true,
-        ...fields,
-      },
+      status: contractStatus({ walletId: WALLET_ID, ...fields }),
     },
   };
 }
@@ -585,7 +573,7 @@ describe("payment smoke", () => {
 describe("identity", () => {
   test("not checked when /status did not succeed", async () => {
     const server = await scripted({ status: (req) => unauthorized(req) });
-    const report = await run(server, { expectIdentity: IDENTITY });
+    const report = await run(server, { expectIdentity: IDENTITY_PUBKEY });
     expect(check(report, "status").ok).toBe(false);
     expect(check(report, "identity")).toEqual({ name: "identity", ok: false, detail: "not checked: /status did not succeed" });
   });
@@ -596,37 +584,37 @@ describe("identity", () => {
     ["a number", { identityPubkey: 7 }],
   ])("an identityPubkey that is %s is missing", async (_, fields) => {
     const server = await scripted({ status: (req) => statusOk(req, fields) });
-    const report = await run(server, { expectIdentity: IDENTITY });
+    const report = await run(server, { expectIdentity: IDENTITY_PUBKEY });
     expect(check(report, "status").ok).toBe(true);
     expect(check(report, "identity")).toEqual({ name: "identity", ok: false, detail: "status.identityPubkey is missing" });
   });
 
   test("a passing identity names exactly what was checked: expected, differs from the rejected one, or both", async () => {
     const server = await scripted();
-    const expected = await run(server, { expectIdentity: IDENTITY });
-    expect(check(expected, "identity")).toEqual({ name: "identity", ok: true, detail: `identityPubkey "${IDENTITY}" as expected` });
+    const expected = await run(server, { expectIdentity: IDENTITY_PUBKEY });
+    expect(check(expected, "identity")).toEqual({ name: "identity", ok: true, detail: `identityPubkey "${IDENTITY_PUBKEY}" as expected` });
     const rejected = await run(server, { rejectIdentity: OTHER_IDENTITY });
     expect(check(rejected, "identity")).toEqual({
       name: "identity",
       ok: true,
-      detail: `identityPubkey "${IDENTITY}" differs from the rejected identity`,
+      detail: `identityPubkey "${IDENTITY_PUBKEY}" differs from the rejected identity`,
     });
-    const both = await run(server, { expectIdentity: IDENTITY, rejectIdentity: OTHER_IDENTITY });
+    const both = await run(server, { expectIdentity: IDENTITY_PUBKEY, rejectIdentity: OTHER_IDENTITY });
     expect(check(both, "identity")).toEqual({
       name: "identity",
       ok: true,
-      detail: `identityPubkey "${IDENTITY}" as expected, differs from the rejected identity`,
+      detail: `identityPubkey "${IDENTITY_PUBKEY}" as expected, differs from the rejected identity`,
     });
   });
 
   test("an identity that is both unexpected and the rejected one lists both problems", async () => {
-    const report = await run(await scripted(), { expectIdentity: OTHER_IDENTITY, rejectIdentity: IDENTITY });
+    const report = await run(await scripted(), { expectIdentity: OTHER_IDENTITY, rejectIdentity: IDENTITY_PUBKEY });
     expect(check(report, "identity")).toEqual({
       name: "identity",
       ok: false,
       detail:
-        `identityPubkey "${IDENTITY}" is not the expected "${OTHER_IDENTITY}"; ` +
-        `identityPubkey is unchanged ("${IDENTITY}"): a mnemonic rotation must change the wallet identity`,
+        `identityPubkey "${IDENTITY_PUBKEY}" is not the expected "${OTHER_IDENTITY}"; ` +
+        `identityPubkey is unchanged ("${IDENTITY_PUBKEY}"): a mnemonic rotation must change the wallet identity`,
     });
   });
 });

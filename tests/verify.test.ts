@@ -27,7 +27,7 @@ import {
   type StandInExecutor,
   type StandInOptions,
 } from "./support/stand-in-executor";
-import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sealedReceipt, sha256 } from "./support/verify-secrets";
+import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sealedReceipt, sha256 } from "./support/verify-fixtures";
 
 /** The stand-in's fake preimage for INVOICE (see stand-in-executor.ts). */
 const PREIMAGE = sha256(`stand-in preimage:${INVOICE}`);

@@ -1,7 +1,7 @@
 /**
- * Distinctive secret values for the verification tests (tests/verify*.test.ts), so that a leak is
- * unmistakable in any output, and the hash the receipt checks use, written out independently of
- * lib/receipt.ts.
+ * Shared values of the verification tests (tests/verify*.test.ts): distinctive secrets, so that a
+ * leak is unmistakable in any output; a contract `/status` object; and the receipt math, written
+ * out independently of lib/receipt.ts.
  */
 import { createHash } from "node:crypto";
 
@@ -19,4 +19,23 @@ export const sha256 = (text: string): string => createHash("sha256").update(text
 export function sealedReceipt<Fields extends object>(fields: Fields): Fields & { receiptId: string; canonicalJsonSha256: string } {
   const canonicalJsonSha256 = sha256(JSON.stringify(fields));
   return { ...fields, receiptId: `lwr_${canonicalJsonSha256.slice(0, 24)}`, canonicalJsonSha256 };
+}
+
+/** The identity a healthy executor reports (a compressed-pubkey-looking value). */
+export const IDENTITY_PUBKEY = "02" + "ab".repeat(32);
+
+/** A healthy, ready `/status.status` object (token generation 4, mock mode), with fields replaced. */
+export function contractStatus(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    walletId: "wallet-1",
+    mode: "mock",
+    authMode: "bearer_static",
+    authEnforced: true,
+    authTokenVersion: 4,
+    lifecycle: "connected",
+    ready: true,
+    identityPubkey: IDENTITY_PUBKEY,
+    apiKeyConfigured: true,
+    ...fields,
+  };
 }
