@@ -10,7 +10,7 @@ import { PublishedVersionRevocation } from "./published-version-revocation";
  */
 export const TOKEN_LENGTH = 48;
 
-/** Versions are disabled, never deleted, when dropped from the program (see rotation-model.md). */
+/** Versions are disabled, never deleted, when dropped from the program (see docs/design/rotation-model.md). */
 export const VERSION_DELETION_POLICY = "DISABLE";
 
 /** How a generation's value is produced. */

@@ -19,7 +19,7 @@ export const AUTH_TOKEN_KEY = projectKey("authToken");
 /** The CLI also reads a bare key in the stack file as the project's own. */
 const BARE_AUTH_TOKEN_KEY = "authToken";
 
-/** `wallet-executor:authToken` as the design defines it (design/rotation-model.md). */
+/** `wallet-executor:authToken` as the design defines it (docs/design/rotation-model.md). */
 export interface TokenGenerations {
   /** The generation both services use (>= 1). */
   current: number;

@@ -43,7 +43,7 @@ export interface PlanViolation {
   readonly message: string;
 }
 
-/** The `--json` document; its shape is documented in the README. */
+/** The `--json` document; its shape is documented in docs/reference/cli.md. */
 export interface PlanDocument {
   readonly project: string;
   readonly stack: string;

@@ -1,6 +1,6 @@
 /**
- * The runbook's Verification Checklist (wallet-executor-key-rotation.md) as code: probes a deployed
- * wallet executor over HTTP, following /work/shared/contract/wallet-executor-http.md, and reports one
+ * The runbook's verification checklist (docs/design/verification.md) as code: probes a deployed
+ * wallet executor over HTTP, following its contract (docs/reference/executor-contract.md), and reports one
  * check per checklist item. Plain TypeScript over undici, no Pulumi, so the CLI, the Pulumi
  * verification resource and the benchmarks share it.
  *

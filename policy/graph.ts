@@ -352,7 +352,7 @@ export function versionNumberOf(version: StackNode): string | Unknown | undefine
 
 /**
  * A version's generation: the `-g<N>` suffix of its logical name (the stack's naming convention,
- * see rotation-model.md: "a stable logical name per generation"; a published version's revocation
+ * docs/design/rotation-model.md: a stable logical name per generation; a published version's revocation
  * is `<credential>-g<N>-revocation`), else its version number. Names are known during preview;
  * numbers of new versions are not.
  */

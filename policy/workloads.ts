@@ -23,7 +23,7 @@ import {
   versionNumberOf,
 } from "./graph";
 
-/** The executor's environment, from its contract (contract/wallet-executor-http.md). */
+/** The executor's environment, from its contract (docs/reference/executor-contract.md). */
 export const ENV = {
   mode: "OA_LIGHTNING_WALLET_EXECUTOR_MODE",
   token: "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",

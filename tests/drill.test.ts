@@ -411,7 +411,7 @@ secretsprovider: gcpkms://projects/wallet-staging-4821/locations/global/keyRings
 config:
   gcp:project: wallet-staging-4821 # staging project
   gcp:region: europe-west1
-  # Executor auth token generations (design/rotation-model.md).
+  # Executor auth token generations (docs/design/rotation-model.md).
   wallet-executor:authToken:
     current: 3 # bump to rotate
     previous: 2

@@ -1,6 +1,6 @@
 /**
  * A stand-in wallet executor: a real HTTP server (node:http) on 127.0.0.1 that follows
- * /work/shared/contract/wallet-executor-http.md, with switches to make it misbehave in the ways a
+ * the executor's contract (docs/reference/executor-contract.md), with switches to make it misbehave in the ways a
  * verification must catch. Tests of the verifier, of the Pulumi verification resource and the
  * benchmarks all talk to it over real sockets, never to a mocked fetch.
  *
