@@ -25,9 +25,8 @@ import {
   generationValueKey,
   parseStackConfig,
 } from "./lib/config";
-
-// The engine's own record of which keys were set with --secret (internal to the SDK, stable since 3.x).
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+// Which config keys were set with --secret: an SDK internal, fenced in lib/sdk-internals.
+import { isConfigSecret } from "./lib/sdk-internals/runtime-config";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
 export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
