@@ -601,8 +601,9 @@ function fromWire(value: unknown): unknown {
 
 /**
  * Wraps the mocks to keep each resource's state (its outputs). With `firstPreview`, every value
- * the mocks compute beyond the inputs, and the id, is withheld: the SDK then treats it as unknown,
- * as it is in a first preview, and the recorded outputs mark it `UNKNOWN`.
+ * the mocks compute beyond the inputs, and the id, is withheld for each registered resource: the
+ * SDK then treats it as unknown, as it is in a first preview, and the recorded outputs mark it
+ * `UNKNOWN`. Reads keep their state: the engine performs them during preview.
  */
 class OutputRecorder {
   private readonly queues = new Map<string, Promise<Record<string, unknown>>[]>();
@@ -613,12 +614,14 @@ class OutputRecorder {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         const shaped = Promise.resolve(base.newResource(args)).then((result) => {
           const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-          const computed = firstPreview
+          // A read (a StackReference, a `.get`: the monitor passes its id) happens in preview too: its state is known.
+          const withheld = firstPreview && !args.id;
+          const computed = withheld
             ? Object.keys(result.state).filter((key) => !(key in inputs) || !sameValue(result.state[key], inputs[key]))
             : [];
           const state: Record<string, unknown> = {};
           for (const [key, value] of Object.entries(result.state)) if (!computed.includes(key)) state[key] = value;
-          return { result: { id: firstPreview ? undefined : result.id, state }, computed };
+          return { result: { id: withheld ? undefined : result.id, state }, computed };
         });
         // Queued in call order (the order of registration), before any await.
         const key = `${args.type}\u0000${args.name}`;
