@@ -98,8 +98,14 @@ export async function defineStack() {
     );
   }
 
-  /** The gcp provider's own access token: revoking a published version calls the API with it. */
+  /**
+   * The gcp provider's own access token: revoking a published version calls the API with it. Only
+   * the apply uses it, and it is a new token on every run: in preview it stays unknown, so the update
+   * plan the gated preview saves (`pulumi preview --save-plan`) does not pin a token the apply's
+   * provider replaces (`pulumi up --plan` would stop with "violates plan: properties changed").
+   */
   function deployerAccessToken(): pulumi.Output<string> {
+    if (pulumi.runtime.isDryRun()) return pulumi.secret(pulumi.output(pulumi.unknown) as unknown as pulumi.Output<string>);
     return pulumi.secret(gcp.organizations.getClientConfigOutput().accessToken);
   }
 
