@@ -25,9 +25,8 @@ import {
   generationValueKey,
   parseStackConfig,
 } from "./lib/config";
-
-// The engine's own record of which keys were set with --secret (internal to the SDK, stable since 3.x).
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+// Which config keys were set with --secret: an SDK internal, fenced in lib/sdk-internals.
+import { isConfigSecret } from "./lib/sdk-internals/runtime-config";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
 export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
@@ -99,8 +98,14 @@ export async function defineStack() {
     );
   }
 
-  /** The gcp provider's own access token: revoking a published version calls the API with it. */
+  /**
+   * The gcp provider's own access token: revoking a published version calls the API with it. Only
+   * the apply uses it, and it is a new token on every run: in preview it stays unknown, so the update
+   * plan the gated preview saves (`pulumi preview --save-plan`) does not pin a token the apply's
+   * provider replaces (`pulumi up --plan` would stop with "violates plan: properties changed").
+   */
   function deployerAccessToken(): pulumi.Output<string> {
+    if (pulumi.runtime.isDryRun()) return pulumi.secret(pulumi.output(pulumi.unknown) as unknown as pulumi.Output<string>);
     return pulumi.secret(gcp.organizations.getClientConfigOutput().accessToken);
   }
 

@@ -13,7 +13,14 @@ import { phaseOf } from "../lib/phases";
 import { buildTimeline, parseEventLog, phaseTiming, splitRuns, RUNBOOK_PHASES, type Timeline } from "../lib/timeline";
 import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown } from "../lib/drill-report";
 import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious, StackConfigError } from "../lib/drill-config";
-import { runDrill, summarizeCommandError, type DrillWorkspace, type UpOutcome } from "../tools/drill-flow";
+import {
+  runDrill,
+  summarizeCommandError,
+  type DrillWorkspace,
+  type GateRequest,
+  type PreviewOutcome,
+  type UpOutcome,
+} from "../tools/drill-flow";
 import { main, parseArgs, UsageError } from "../tools/drill";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -497,9 +504,13 @@ class RecordedWorkspace implements DrillWorkspace {
   readonly stackConfigPath = "/project/Pulumi.staging.yaml";
   readonly calls: string[] = [];
   readonly writes: string[] = [];
+  /** What each preview and up was asked for, in order. */
+  readonly requests: Array<{ command: "preview" | "up"; request: GateRequest }> = [];
   constructor(
     public text: string,
     private readonly ups: Array<{ events: EngineEvent[]; outcome: UpOutcome } | Error>,
+    /** Answers of the gated previews, in order; a preview passes when none is left. */
+    private readonly previews: Array<PreviewOutcome | Error> = [],
   ) {}
   readStackConfig(): Promise<string> {
     this.calls.push("read config");
@@ -512,8 +523,15 @@ class RecordedWorkspace implements DrillWorkspace {
     this.text = yamlText;
     return Promise.resolve();
   }
-  up(onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+  preview(request: GateRequest): Promise<PreviewOutcome> {
+    this.calls.push("preview");
+    this.requests.push({ command: "preview", request });
+    const next = this.previews.shift() ?? { ok: true, refusals: [] };
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  }
+  up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
     this.calls.push("up");
+    this.requests.push({ command: "up", request });
     const next = this.ups.shift();
     if (next === undefined) return Promise.reject(new Error("unexpected extra up"));
     if (next instanceof Error) return Promise.reject(next);
@@ -534,9 +552,11 @@ describe("drill flow over a recorded workspace", () => {
     expect(workspace.calls).toEqual([
       "read config",
       "write config current=4 previous=3 revokePrevious=false",
+      "preview",
       "up",
       "read config",
       "write config current=4 previous=3 revokePrevious=true",
+      "preview",
       "up",
     ]);
     expect(run).toMatchObject({ ok: true, failure: null, generation: { from: 3, to: 4 } });
@@ -552,7 +572,7 @@ describe("drill flow over a recorded workspace", () => {
   test("failed verification: stops after the first up, never sets revokePrevious, says the old version is still enabled", async () => {
     const workspace = new RecordedWorkspace(STACK_FILE, [failed("failed-verification")]);
     const run = await runDrill(workspace, { compromised: false });
-    expect(workspace.calls).toEqual(["read config", "write config current=4 previous=3 revokePrevious=false", "up"]);
+    expect(workspace.calls).toEqual(["read config", "write config current=4 previous=3 revokePrevious=false", "preview", "up"]);
     expect(readTokenGenerations(workspace.text).revokePrevious).toBe(false);
     expect(run.ok).toBe(false);
     expect(run.failure).toBe("pulumi up failed: update failed; stopped, old version 3 still enabled (revokePrevious not set)");
@@ -604,7 +624,7 @@ describe("drill flow over a recorded workspace", () => {
   test("compromised: one config change with revokePrevious, one up", async () => {
     const workspace = new RecordedWorkspace(STACK_FILE, [{ events: readLog(EXAMPLE_LOG), outcome: { ok: true } }]);
     const run = await runDrill(workspace, { compromised: true });
-    expect(workspace.calls).toEqual(["read config", "write config current=4 previous=3 revokePrevious=true", "up"]);
+    expect(workspace.calls).toEqual(["read config", "write config current=4 previous=3 revokePrevious=true", "preview", "up"]);
     expect(run.ok).toBe(true);
     expect(phaseTiming(run.timeline, "revoke").status).toBe("succeeded");
   });
@@ -614,6 +634,73 @@ describe("drill flow over a recorded workspace", () => {
     const run = await runDrill(workspace, { compromised: true });
     expect(workspace.calls.filter((c) => c === "up")).toHaveLength(1);
     expect(run.failure).toBe("pulumi up failed: update failed; stopped, old version 3 still enabled");
+  });
+
+  test("every up follows a preview with the policy pack and its config, and applies the plan that preview saved", async () => {
+    const workspace = new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")]);
+    const run = await runDrill(workspace, { compromised: false });
+    expect(run.ok).toBe(true);
+    expect(workspace.requests.map((r) => r.command)).toEqual(["preview", "up", "preview", "up"]);
+    for (const { request } of workspace.requests) {
+      // The same pack and config as the PR preview and the deploy workflow.
+      expect(request.policyPacks).toEqual(["/project/policy"]);
+      expect(request.policyPackConfigs).toEqual(["/project/policy/policy-config.json"]);
+    }
+    const [firstPreview, firstUp, secondPreview, secondUp] = workspace.requests.map((r) => r.request.planFile);
+    expect(firstUp).toBe(firstPreview);
+    expect(secondUp).toBe(secondPreview);
+    expect(secondPreview).not.toBe(firstPreview);
+    // Each plan lives in a private temporary directory, gone once its update is over.
+    for (const file of [firstPreview, secondPreview]) {
+      expect(path.isAbsolute(file)).toBe(true);
+      expect(fs.existsSync(path.dirname(file))).toBe(false);
+    }
+  });
+
+  test("a preview the pack refuses stops the drill before any update: nothing applied, the old version still enabled", async () => {
+    const refusal: PreviewOutcome = {
+      ok: false,
+      error: "error: preview failed",
+      refusals: [
+        { policy: "revocation-requires-verification", resource: "auth-token-g3", message: "Missing edge: auth-token-g3 -> verification" },
+      ],
+    };
+    const workspace = new RecordedWorkspace(STACK_FILE, [], [refusal]);
+    const run = await runDrill(workspace, { compromised: true });
+    expect(workspace.calls).toEqual(["read config", "write config current=4 previous=3 revokePrevious=true", "preview"]);
+    expect(run.ok).toBe(false);
+    expect(run.failure).toBe(
+      "the policy pack refused the update at preview: revocation-requires-verification (auth-token-g3): Missing edge: auth-token-g3 -> verification; " +
+        "nothing applied; stopped, old version 3 still enabled",
+    );
+    expect(run.timeline.runs).toEqual([]);
+  });
+
+  test("a refused revocation preview leaves the rotation applied and the old version enabled", async () => {
+    const refusal: PreviewOutcome = { ok: false, refusals: [{ policy: "secret-references-pinned", message: "pin a version number." }] };
+    const workspace = new RecordedWorkspace(STACK_FILE, [ok("clean-rotation")], [{ ok: true, refusals: [] }, refusal]);
+    const run = await runDrill(workspace, { compromised: false });
+    expect(workspace.calls).toEqual([
+      "read config",
+      "write config current=4 previous=3 revokePrevious=false",
+      "preview",
+      "up",
+      "read config",
+      "write config current=4 previous=3 revokePrevious=true",
+      "preview",
+    ]);
+    expect(run.failure).toBe(
+      "the policy pack refused the update at preview: secret-references-pinned: pin a version number.; nothing applied; old version 3 still enabled",
+    );
+  });
+
+  test("a preview that fails for any other reason (or crashes) stops the drill too", async () => {
+    const workspace = new RecordedWorkspace(STACK_FILE, [], [new Error("code: 255\n stderr: error: could not load plugin gcp")]);
+    const run = await runDrill(workspace, { compromised: false });
+    expect(workspace.calls.filter((c) => c === "up")).toHaveLength(0);
+    expect(run.failure).toBe(
+      "pulumi preview failed: error: could not load plugin gcp; nothing applied; stopped, old version 3 still enabled (revokePrevious not set)",
+    );
   });
 
   test("a CLI failure is reduced to its most specific error line", () => {
@@ -705,6 +792,30 @@ describe("the command", () => {
     expect(stderr.join("")).toContain("old version 3 still enabled");
     const markdown = fs.readFileSync(path.join(out, "2026-03-13-staging.md"), "utf8");
     expect(markdown).toContain("**Outcome: failed.**");
+    expect(markdown).toContain("Stopped before revocation: old version 3 still enabled.");
+  });
+
+  test("live drill the policy pack refuses: exit 1, no update ran, the report says the pack refused it", async () => {
+    const out = tempDir();
+    const stderr: string[] = [];
+    const refusal: PreviewOutcome = {
+      ok: false,
+      refusals: [
+        { policy: "revocation-requires-verification", resource: "auth-token-g3", message: "Missing edge: auth-token-g3 -> verification" },
+      ],
+    };
+    const workspace = new RecordedWorkspace(STACK_FILE, [], [refusal]);
+    const code = await main(["--stack", "staging", "--compromised", "--out", out], {
+      stdout: () => undefined,
+      stderr: (t) => stderr.push(t),
+      now: () => Date.UTC(2026, 3, 2, 8, 0, 0),
+      openWorkspace: () => Promise.resolve(workspace),
+    });
+    expect(code).toBe(1);
+    expect(workspace.calls).not.toContain("up");
+    expect(stderr.join("")).toContain("the policy pack refused the update at preview: revocation-requires-verification (auth-token-g3)");
+    const markdown = fs.readFileSync(path.join(out, "2026-04-02-staging.md"), "utf8");
+    expect(markdown).toContain("- Drill stopped: the policy pack refused the update at preview: revocation-requires-verification");
     expect(markdown).toContain("Stopped before revocation: old version 3 still enabled.");
   });
 

@@ -20,10 +20,11 @@ import {
 } from "../lib/plan";
 import { Phase } from "../lib/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../lib/stack-file";
-import { MOCK_SECRET_PREFIX } from "../tools/recording-monitor";
+import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { defineStack } from "../program";
-import { makePlan, parsePlanArgs } from "../tools/plan";
-import { ROOT } from "./support/stack";
+import { makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../tools/plan";
+import { ROOT, stackConfig } from "./support/stack";
+import { PROJECT } from "../lib/config";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -221,7 +222,108 @@ describe("the plans of the shipped stacks", () => {
     expect(text).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
     expect(text).not.toContain(MOCK_SECRET_PREFIX);
     const versions = plans[stack].resources.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion");
-    for (const v of versions) expect(v.inputs.secretData).toBe(SECRET_MARK);
+    // A generated token is not known before apply; a value from config is known, and secret.
+    for (const v of versions) expect(v.inputs.secretData).toBe(v.name.startsWith("auth-token-") ? "[unknown until apply]" : SECRET_MARK);
+  });
+});
+
+/** String leaves of a value (numbers as their text: a version number travels as a string). */
+function leaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (typeof value === "number") out.push(String(value));
+  else if (Array.isArray(value)) for (const item of value) leaves(item, out);
+  else if (value !== null && typeof value === "object") for (const item of Object.values(value)) leaves(item, out);
+  return out;
+}
+
+/**
+ * Every value the mocks invent for a stack: ids, and each output that is not an input (URIs,
+ * revision names, version numbers, account emails, the verification's report), plus what invokes
+ * return. A value that also appears in the stack's config, or is a logical name, is not invented.
+ */
+async function mockInventions(stack: "staging" | "prod"): Promise<Set<string>> {
+  const base = stackMocks();
+  const invented: string[] = [];
+  const { config, secretKeys } = stackConfig(stack);
+  const evaluation = await evaluateProgram({
+    program: defineStack,
+    project: PROJECT,
+    stack,
+    config,
+    secretKeys,
+    mocks: {
+      newResource: (args) => {
+        const result = base.newResource(args) as { id: string; state: Record<string, unknown> };
+        const inputs = args.inputs as Record<string, unknown>;
+        invented.push(result.id);
+        for (const [key, value] of Object.entries(result.state)) {
+          if (JSON.stringify(value) !== JSON.stringify(inputs[key])) leaves(value, invented);
+        }
+        return result;
+      },
+      call: (args) => {
+        const result = base.call(args) as Record<string, unknown>;
+        leaves(result, invented);
+        return result;
+      },
+    },
+  });
+  if (evaluation.error) throw evaluation.error as Error;
+  // Known before anything is applied: the config, and names the program chose (a mock may reuse one as an id).
+  const known = new Set([
+    ...leaves(Object.values(config).map((v) => (/^[[{]/.test(v) ? (JSON.parse(v) as unknown) : v))),
+    ...evaluation.resources.map((r) => r.name),
+  ]);
+  return new Set(invented.filter((v) => v !== "" && !known.has(v)));
+}
+
+describe("no value the mocks invent is shown as real", () => {
+  test.each(["staging", "prod"] as const)(
+    "%s: the plan's JSON and text hold no mock value; they say [unknown until apply]",
+    async (stack) => {
+      const inventions = await mockInventions(stack);
+      // The mocks do invent what the cloud would: URIs, revisions, version numbers, emails.
+      const all = [...inventions];
+      expect(all.some((v) => v.includes(".a.run.app"))).toBe(true);
+      expect(all.some((v) => /^[0-9]+$/.test(v))).toBe(true);
+      expect(all.some((v) => v.endsWith(".iam.gserviceaccount.com"))).toBe(true);
+      const plan = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
+      const shown = leaves(plan);
+      expect(shown.filter((v) => inventions.has(v))).toEqual([]);
+      const long = all.filter((v) => v.length >= 8);
+      const text = renderPlan(plan);
+      expect(long.filter((v) => text.includes(v) || shown.some((s) => s.includes(v)))).toEqual([]);
+      expect(shown).toContain("[unknown until apply]");
+    },
+  );
+
+  test("a verdict quoting a made-up value shows the marker instead; short values only as whole tokens", () => {
+    const madeUp = ["projects/p/secrets/s/versions/14", "projects/p/secrets/s", "14"];
+    expect(withoutApplyOnlyValues("pins projects/p/secrets/s/versions/14, reads projects/p/secrets/s at 14", madeUp)).toBe(
+      "pins [unknown until apply], reads [unknown until apply] at [unknown until apply]",
+    );
+    expect(withoutApplyOnlyValues("length 140 of 1400 (a14b)", madeUp)).toBe("length 140 of 1400 (a14b)");
+    expect(withoutApplyOnlyValues("a.b+c", ["a.b+c"])).toBe("[unknown until apply]");
+    expect(withoutApplyOnlyValues("axb+c", ["a.b+c"])).toBe("axb+c");
+  });
+
+  test("what only the cloud knows at apply time is marked, in the inputs where it is used", async () => {
+    const plan = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
+    const byName = (name: string) => plan.resources.find((r) => r.name === name) as PlanDocument["resources"][number];
+    const control = byName("control-service").inputs as {
+      template: {
+        containers: { envs: { name: string; value?: unknown; valueSource?: { secretKeyRef: { secret: unknown; version: unknown } } }[] }[];
+      };
+    };
+    const envs = control.template.containers[0].envs;
+    // The executor's URI (its base URL) and the token's version number (created in this update).
+    expect(envs.find((e) => e.name === "OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL")?.value).toBe("[unknown until apply]");
+    expect(envs.find((e) => e.name === "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN")?.valueSource?.secretKeyRef).toEqual({
+      secret: "[unknown until apply]",
+      version: "[unknown until apply]",
+    });
+    // Config-given values stay known.
+    expect(byName("executor-service").inputs.location).toBe(stackConfig("staging").config["gcp:region"]);
   });
 });
 
@@ -266,7 +368,7 @@ describe("npm run plan, as a process", () => {
         enforcementLevel: "mandatory",
         urn: "urn:pulumi:staging::wallet-executor::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::executor-service",
         message:
-          'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key at "latest"; pin a version number.',
+          'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads [unknown until apply] at "latest"; pin a version number.',
       },
     ]);
     const human = plan(["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);

@@ -10,8 +10,6 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
-import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
-import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import {
@@ -34,6 +32,7 @@ import {
   toWireValue,
 } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
+import { analyzerGrpc, analyzerPb, policyPackRunner } from "../lib/sdk-internals/analyzer-proto";
 import { ROOT, stackConfig } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());
@@ -48,7 +47,7 @@ let packStderr = "";
 /** Starts the pack the way the CLI's analyzer plugin does and resolves with its port. */
 function startPack(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
+    const runner = policyPackRunner.get();
     const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
     pack = child;
     let stdout = "";

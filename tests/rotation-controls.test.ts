@@ -25,7 +25,7 @@ import { TYPES } from "../lib/phases";
 import { GateInputs, GateOutputs, changedTriggers, failureMessage, fingerprint, gateOutputs } from "../lib/verification-gate";
 import { VerifyReport } from "../lib/verify";
 import { runPolicies } from "../tools/policy-harness";
-import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, evaluateProgram, stackMocks } from "../tools/recording-monitor";
+import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, UNKNOWN, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
 import { ROOT, runStack, throwIfFailed } from "./support/stack";
 
@@ -624,6 +624,15 @@ describe("Spark API key sources", () => {
     expect(revocation.dependencies).toContain(run.byName("verification").urn);
     expect(revocation.secretPaths).toEqual(["accessToken"]);
     expect(JSON.stringify(run.outputs)).not.toContain(MOCK_SECRET_PREFIX);
+  });
+
+  test("in preview the deployer's token stays unknown, so a saved update plan never pins a token the apply replaces", async () => {
+    const set = { sparkApiKey: { current: 3, previous: 2, revokePrevious: true, published: { "2": 5 } }, sparkApiKeyG3: "sk_new" };
+    const preview = await runStack({ stack: "staging", set, secret: ["sparkApiKeyG3"], preview: true });
+    expect(preview.error).toBeUndefined();
+    expect(preview.byName("spark-api-key-g2-revocation").inputs.accessToken).toBe(UNKNOWN);
+    const applied = await runStack({ stack: "staging", set, secret: ["sparkApiKeyG3"] });
+    expect(applied.byName("spark-api-key-g2-revocation").inputs.accessToken).toEqual(expect.stringContaining(MOCK_SECRET_PREFIX));
   });
 
   test("published versions are only for configured generations", async () => {

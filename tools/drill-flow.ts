@@ -1,8 +1,10 @@
 /**
  * The drill's orchestration: bump the token generation in the stack file, `up`, check the
  * verification, then ask for revocation and `up` again (or all in one `up` when simulating a
- * compromise). Runs over the small `DrillWorkspace` interface so the order of calls and the failure
- * handling are testable without a Pulumi CLI; `openLocalDrillWorkspace` is the real one.
+ * compromise). Every `up` is gated (tools/deploy-gate.ts): a preview with the policy pack runs
+ * first, a refusal stops the drill before anything changes, and the update applies the plan that
+ * preview saved. Runs over the small `DrillWorkspace` interface so the order of calls and the
+ * failure handling are testable without a Pulumi CLI; `openLocalDrillWorkspace` is the real one.
  *
  * Config is changed by rewriting `Pulumi.<stack>.yaml` (lib/drill-config.ts), not with
  * `stack.setConfig`: the file is what gets committed, one rewrite is the exact diff a reviewer sees
@@ -14,23 +16,22 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bumpTokenGeneration, setRevokePrevious } from "../lib/drill-config";
 import { parseUrn } from "../lib/phases";
-import { buildTimeline, phaseTiming, sanitizeMessage, type Timeline } from "../lib/timeline";
+import { buildTimeline, phaseTiming, type Timeline } from "../lib/timeline";
+import { type GatedOutcome, type GatedStack, gatedUpdate, openLocalGatedStack, summarizeCommandError } from "./deploy-gate";
 
-/** How one `pulumi up` ended. Engine failures are results, not exceptions. */
-export interface UpOutcome {
-  ok: boolean;
-  /** One line on why it failed (no secrets: the CLI masks them, and it is sanitised again). */
-  error?: string;
-}
+export type { GateRequest, PreviewOutcome, UpOutcome } from "./deploy-gate";
+export { summarizeCommandError };
 
-/** What the drill needs from Pulumi. */
-export interface DrillWorkspace {
-  /** The stack file's path, for messages. */
+/**
+ * What the drill needs from Pulumi: the stack file, and the gated preview and update
+ * (tools/deploy-gate.ts). Every `up` of the drill runs only after a preview with the policy pack
+ * passed, constrained to the plan that preview saved.
+ */
+export interface DrillWorkspace extends GatedStack {
+  /** The stack file's path (in the project's directory, where the policy pack is too). */
   readonly stackConfigPath: string;
   readStackConfig(): Promise<string>;
   writeStackConfig(yamlText: string): Promise<void>;
-  /** Runs `pulumi up` on the stack, passing every engine event to `onEvent`. */
-  up(onEvent: (event: EngineEvent) => void): Promise<UpOutcome>;
 }
 
 export interface DrillOptions {
@@ -61,7 +62,7 @@ async function collectUp(
   workspace: DrillWorkspace,
   now: () => number,
   log: (line: string) => void,
-): Promise<{ events: EngineEvent[]; outcome: UpOutcome }> {
+): Promise<{ events: EngineEvent[]; outcome: GatedOutcome }> {
   const events: EngineEvent[] = [];
   const onEvent = (event: EngineEvent): void => {
     // A line per finished change, so a several-minute `up` shows progress (names and ops only).
@@ -80,11 +81,13 @@ async function collectUp(
           };
     events.push(complete);
   };
-  try {
-    return { events, outcome: await workspace.up(onEvent) };
-  } catch (error) {
-    return { events, outcome: { ok: false, error: summarizeCommandError(error) } };
-  }
+  const outcome = await gatedUpdate(workspace, { projectDir: path.dirname(workspace.stackConfigPath), onEvent, log });
+  return { events, outcome };
+}
+
+/** Why an update did not apply, in one phrase (`prefix` names the update when it applied and failed). */
+function notApplied(outcome: Exclude<GatedOutcome, { ok: true }>, prefix: string): string {
+  return outcome.stage === "refused" ? `${outcome.error}; nothing applied` : `${prefix}: ${outcome.error}`;
 }
 
 /**
@@ -114,7 +117,6 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
     reason: stop?.reason ?? null,
     configChanges,
   });
-  const upError = (outcome: UpOutcome): string => (outcome.error ? `: ${outcome.error}` : "");
 
   log(options.compromised ? "pulumi up: rotate, verify and revoke" : "pulumi up: rotate and verify");
   const first = await collectUp(workspace, now, log);
@@ -124,7 +126,7 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
 
   if (!first.outcome.ok || verify.status !== "succeeded") {
     const why = !first.outcome.ok
-      ? `pulumi up failed${upError(first.outcome)}`
+      ? notApplied(first.outcome, "pulumi up failed")
       : verify.status === "not-run"
         ? "the verification did not run in this update"
         : `the verification ${verify.status === "open" ? "never finished" : "failed"}`;
@@ -154,54 +156,26 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
   const runs = [first.events, second.events];
   const revoked = phaseTiming(buildTimeline([second.events]), "revoke").status === "succeeded";
   if (!second.outcome.ok || !revoked) {
-    const why = !second.outcome.ok ? `the revocation update failed${upError(second.outcome)}` : "the revocation did not run";
+    const why = !second.outcome.ok ? notApplied(second.outcome, "the revocation update failed") : "the revocation did not run";
     return result(runs, { reason: why, tail: revoked ? `old version ${from} was revoked` : stillEnabled });
   }
   return result(runs, null);
 }
 
 /**
- * One line out of an Automation API CommandError, whose message is the CLI's whole output
- * (`code: …\n stdout: …\n stderr: …\n err?: …`): the most specific `error:` line.
- */
-export function summarizeCommandError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const lines = text
-    .split("\n")
-    .map((line) => line.trim().replace(/^(stdout|stderr|err\?):\s*/, ""))
-    .filter((line) => line !== "");
-  const errors = lines.filter((line) => /^error:/.test(line)); // Pulumi diagnostics, lower case
-  const specific = errors.filter((line) => line !== "error: update failed");
-  const pick =
-    specific[specific.length - 1] ??
-    errors[errors.length - 1] ??
-    [...lines].reverse().find((line) => /error|ENOENT|not found/i.test(line)) ??
-    lines[0] ??
-    "unknown error";
-  return sanitizeMessage(pick);
-}
-
-/**
- * The real workspace: the project's own directory through the Automation API
- * (`LocalWorkspace.selectStack`, `stack.up({ onEvent })`). Needs the Pulumi CLI and the stack's
- * backend login; loaded lazily so `--from-events` and the tests never touch it.
+ * The real workspace: the project's own directory through the Automation API, previewing with the
+ * pack and updating with the saved plan (tools/deploy-gate.ts). Needs the Pulumi CLI and the
+ * stack's backend login; loaded lazily so `--from-events` and the tests never touch it.
  */
 export async function openLocalDrillWorkspace(args: { stackName: string; workDir: string }): Promise<DrillWorkspace> {
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const stack = await LocalWorkspace.selectStack({ stackName: args.stackName, workDir: args.workDir });
+  const gated = await openLocalGatedStack({ ...args, message: "wallet-executor token rotation drill" });
   // `org/project/staging` keeps its settings in Pulumi.staging.yaml.
   const stackConfigPath = path.join(args.workDir, `Pulumi.${args.stackName.split("/").pop()}.yaml`);
   return {
     stackConfigPath,
     readStackConfig: () => fs.readFile(stackConfigPath, "utf8"),
     writeStackConfig: (yamlText) => fs.writeFile(stackConfigPath, yamlText, "utf8"),
-    async up(onEvent) {
-      try {
-        const result = await stack.up({ onEvent, message: "wallet-executor token rotation drill" });
-        return result.summary.result === "succeeded" ? { ok: true } : { ok: false, error: `update ${result.summary.result}` };
-      } catch (error) {
-        return { ok: false, error: summarizeCommandError(error) };
-      }
-    },
+    preview: (request) => gated.preview(request),
+    up: (request, onEvent) => gated.up(request, onEvent),
   };
 }

@@ -4,7 +4,9 @@
  * What `pulumi up` would do for a stack, offline: the program is evaluated under the recording
  * mock monitor with the stack file's config (secure values become redacted placeholders, never
  * decrypted), the policy pack runs through the harness, and the plan shows the credentials, the
- * steps in waves, the critical path and the policy verdicts. No network is contacted.
+ * steps in waves, the critical path and the policy verdicts. No network is contacted. Values only
+ * the cloud knows at apply time (ids, URIs, revisions, version numbers) show as
+ * `[unknown until apply]`, never as the mocks' stand-ins (see makePlan).
  *
  * Exit codes: 0 clean, 1 a mandatory policy violation, 2 a usage or configuration error.
  */
@@ -13,7 +15,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError } from "../lib/config";
 import { asError } from "../lib/errors";
-import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, renderPlan } from "../lib/plan";
+import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, renderPlan } from "../lib/plan";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile } from "../lib/stack-file";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
 // a usage error answers at once.
@@ -99,55 +101,122 @@ function credentialsFrom(outputs: Readonly<Record<string, unknown>>): Credential
   }));
 }
 
+/** The marker the plan shows for a value only the cloud knows at apply time. */
+const UNKNOWN_MARK = "[unknown until apply]";
+
+/**
+ * The values known at apply time but not in the dry run, from both evaluations' recorded outputs:
+ * where the dry run's output is unknown, whatever the apply-time model holds there was made up by
+ * the mocks (an id, a URI, a revision, a version number).
+ */
+function applyOnlyValues(
+  dryRun: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  applied: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  unknown: symbol,
+): string[] {
+  const found = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (typeof value === "string" || typeof value === "number") found.add(String(value));
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (value !== null && typeof value === "object") Object.values(value).forEach(collect);
+  };
+  const walk = (dry: unknown, apply: unknown): void => {
+    if (dry === unknown) collect(apply);
+    else if (Array.isArray(dry) && Array.isArray(apply)) dry.forEach((item, i) => walk(item, apply[i]));
+    else if (dry !== null && typeof dry === "object" && apply !== null && typeof apply === "object") {
+      for (const [key, item] of Object.entries(dry)) walk(item, (apply as Record<string, unknown>)[key]);
+    }
+  };
+  for (const [urn, outputs] of dryRun) walk(outputs, applied.get(urn));
+  found.delete("");
+  // Longest first, so a version's full name goes before the number inside it.
+  return [...found].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+}
+
+/** A message with every apply-only value replaced by the marker (short values only as whole tokens). */
+export function withoutApplyOnlyValues(message: string, values: readonly string[]): string {
+  let out = message;
+  for (const value of values) {
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const pattern = value.length >= 8 ? new RegExp(escaped, "g") : new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, "g");
+    out = out.replace(pattern, UNKNOWN_MARK);
+  }
+  return out;
+}
+
 /**
  * Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2.
  * `program` overrides `options.program` with a function (tests pass `defineStack`: under Jest a
  * module cannot be re-executed by path).
+ *
+ * The program is evaluated twice. As a dry run (a first preview: every value a provider computes is
+ * unknown) for what the plan shows, so no value the mocks make up is shown as real; and with the
+ * mocks' values (the model of what the cloud returns) for the policy verdicts, so the pack decides
+ * every check it would decide at the end of `pulumi up`, not only the ones a preview can. A verdict
+ * never quotes a made-up value either: it shows the marker in its place.
  */
 export async function makePlan(options: PlanCliOptions, program?: () => unknown): Promise<PlanDocument> {
   const { evaluateWithPolicies } = require("./policy-harness") as Harness;
-  const { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
+  const { MOCK_SECRET_PREFIX, UNKNOWN, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
   const project = projectName();
   const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
-  const run = (stackOutputs: Record<string, Record<string, unknown>>) =>
+  const run = (stackOutputs: Record<string, Record<string, unknown>>, dryRun: boolean) =>
     evaluateWithPolicies({
       program: program ?? options.program,
       project,
       stack: options.stack,
       config,
       secretKeys,
+      firstPreview: dryRun,
       mocks: stackMocks({ stackOutputs }),
     });
-  let { evaluation, violations } = await run({});
+  let dryRun = await run({}, true);
   // A program that reads another stack (prod reads staging's verified generations) sees, offline,
-  // what that stack's own file would produce: staging's plan stands in for staging's last `up`.
-  const references = evaluation.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
-  if (references.length > 0) {
-    const stackOutputs: Record<string, Record<string, unknown>> = {};
-    for (const reference of references) {
-      const name = String(reference.inputs.name);
-      const shortName = name.split("/").pop() as string;
-      const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
-      if (shortName === options.stack || !fs.existsSync(file)) continue;
-      const other = readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file));
-      const referenced = await evaluateProgram({
-        program: program ?? options.program,
-        project,
-        stack: shortName,
-        ...other,
-        mocks: stackMocks(),
-      });
-      if (referenced.error === undefined) stackOutputs[name] = { ...referenced.outputs };
-    }
-    ({ evaluation, violations } = await run(stackOutputs));
+  // what that stack's own file would produce: staging's evaluation stands in for staging's last `up`.
+  const stackOutputs: Record<string, Record<string, unknown>> = {};
+  for (const reference of dryRun.evaluation.resources.filter((r) => r.type === "pulumi:pulumi:StackReference")) {
+    const name = String(reference.inputs.name);
+    const shortName = name.split("/").pop() as string;
+    const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
+    if (shortName === options.stack || !fs.existsSync(file)) continue;
+    const other = readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file));
+    const referenced = await evaluateProgram({
+      program: program ?? options.program,
+      project,
+      stack: shortName,
+      ...other,
+      mocks: stackMocks(),
+    });
+    if (referenced.error === undefined) stackOutputs[name] = { ...referenced.outputs };
   }
-  if (evaluation.error !== undefined) throw asError(evaluation.error);
+  if (Object.keys(stackOutputs).length > 0) dryRun = await run(stackOutputs, true);
+  if (dryRun.evaluation.error !== undefined) throw asError(dryRun.evaluation.error);
+  const applied = await run(stackOutputs, false);
+  if (applied.evaluation.error !== undefined) throw asError(applied.evaluation.error);
+
+  const madeUp = applyOnlyValues(dryRun.resourceOutputs, applied.resourceOutputs, UNKNOWN);
+  const verdicts = new Map<string, PlanViolation>();
+  // What the pack decides with every value known, and anything mandatory the preview refuses that it
+  // does not (a policy never reports what it cannot prove, so that is not expected, but it is shown).
+  const refusedWhenApplied = new Set(
+    applied.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policy} ${v.urn ?? ""}`),
+  );
+  const gate = dryRun.violations.filter((v) => v.enforcementLevel === "mandatory" && !refusedWhenApplied.has(`${v.policy} ${v.urn ?? ""}`));
+  for (const v of [...applied.violations, ...gate]) {
+    const shown = {
+      policy: v.policy,
+      enforcementLevel: v.enforcementLevel,
+      urn: v.urn ?? null,
+      message: withoutApplyOnlyValues(v.message, madeUp),
+    };
+    verdicts.set(`${shown.policy}\u0000${shown.urn ?? ""}\u0000${shown.message}`, shown);
+  }
   return buildPlan({
     project,
     stack: options.stack,
-    resources: evaluation.resources,
-    credentials: credentialsFrom(evaluation.outputs),
-    violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, urn: v.urn ?? null, message: v.message })),
+    resources: dryRun.evaluation.resources,
+    credentials: credentialsFrom(dryRun.evaluation.outputs),
+    violations: [...verdicts.values()],
     forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
   });
 }

@@ -26,6 +26,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { outputIsKnown, wireFormat } from "../lib/sdk-internals/mock-runtime";
+import {
+  PolicyProxy,
+  policyDeserialize,
+  policyKinds,
+  policyProxy as policyProxyInternal,
+  toWireStruct,
+} from "../lib/sdk-internals/policy-server";
 import {
   EnforcementLevel,
   PolicyConfigSchema,
@@ -39,37 +47,9 @@ import {
 import { ALL_POLICIES, PACK_ENFORCEMENT_LEVEL, POLICY_PACK_NAME, WalletPolicy } from "../policy/policies";
 import { EvaluateOptions, Evaluation, RecordedResource, UNKNOWN, evaluateProgram, stackMocks } from "./recording-monitor";
 
-// @pulumi/policy's and the SDK's own internals, so the harness deserializes and proxies exactly as
-// the pack's server does. Narrowly typed here; both packages are pinned in package.json.
-// @pulumi/policy is resolved from the pack's directory: after `npm ci --prefix policy` the policies
-// load policy/node_modules' copy, and its UnknownValueError must be the one the harness catches.
-const POLICY_DIR = path.resolve(__dirname, "../policy");
-const fromPack = (id: string): string => require.resolve(id, { paths: [POLICY_DIR] });
-const structproto = require("google-protobuf/google/protobuf/struct_pb") as {
-  Struct: { fromJavaScript(value: Record<string, unknown>): unknown };
-};
-const policyDeserialize = require(fromPack("@pulumi/policy/deserialize")) as {
-  deserializeProperties(struct: unknown, proxySecrets: boolean): Record<string, unknown>;
-};
-const policyProxy = require(fromPack("@pulumi/policy/proxy")) as {
-  unknownCheckingProxy<T extends object>(value: T): T;
-  UnknownValueError: new (...args: never[]) => Error;
-  /** The engine's marker for an unknown value (the one it sends analyzers). */
-  unknownStringValue: string;
-};
-const policyInternals = require(fromPack("@pulumi/policy/policy")) as {
-  isResourcePolicy(policy: unknown): boolean;
-  isStackPolicy(policy: unknown): boolean;
-  getPulumiType(value: unknown): string | undefined;
-};
-const rpc = require("@pulumi/pulumi/runtime/rpc") as {
-  serializeProperties(label: string, props: Record<string, unknown>): Promise<Record<string, unknown>>;
-  specialSigKey: string;
-  specialSecretSig: string;
-  specialResourceSig: string;
-  specialOutputValueSig: string;
-  unknownValue: string;
-};
+// CrossGuard's server helpers (from the pack's own @pulumi/policy) and the SDK's wire format, so the
+// harness deserializes and proxies exactly as the pack's server does: see lib/sdk-internals.
+const policyProxy = (): PolicyProxy => policyProxyInternal.get();
 
 export type { EnforcementLevel };
 
@@ -250,7 +230,7 @@ export function effectiveConfig(policies: readonly WalletPolicy[], config: Polic
 
 /** A plain value in the engine's wire form: `UNKNOWN` becomes the unknown marker, `undefined` keys go. */
 export function toWireValue(value: unknown): unknown {
-  if (value === UNKNOWN) return policyProxy.unknownStringValue;
+  if (value === UNKNOWN) return policyProxy().unknownStringValue;
   if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : toWireValue(item)));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
@@ -264,8 +244,8 @@ export function toWireValue(value: unknown): unknown {
 
 /** Props as the server hands them to a policy: wire struct -> deserializeProperties -> proxy. */
 function policyProps(props: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const struct = structproto.Struct.fromJavaScript(toWireValue(props) as Record<string, unknown>);
-  return policyProxy.unknownCheckingProxy(policyDeserialize.deserializeProperties(struct, false));
+  const struct = toWireStruct(toWireValue(props) as Record<string, unknown>);
+  return policyProxy().unknownCheckingProxy(policyDeserialize.get()(struct, false));
 }
 
 /** `urn:pulumi:<stack>::<project>::...` -> stack and project. */
@@ -412,7 +392,7 @@ function policyOptions(options: AnalyzerOptionsView): PolicyResourceOptions {
 
 /** The server's type test: a class's `__pulumiType`, else its `isInstance`. */
 function isTypeOf(type: string, resourceClass: unknown): boolean {
-  const pulumiType = policyInternals.getPulumiType(resourceClass);
+  const pulumiType = policyKinds.get().getPulumiType(resourceClass);
   if (pulumiType) return type === pulumiType;
   const isInstance = (resourceClass as { isInstance?: unknown }).isInstance;
   return typeof isInstance === "function" && (isInstance as (value: unknown) => boolean)({ __pulumiType: type }) === true;
@@ -446,10 +426,10 @@ async function analyzeResource(
   config: ReadonlyMap<string, EffectiveConfig>,
 ): Promise<Violation[]> {
   const level = runningLevel(policy, config);
-  if (level === undefined || !policyInternals.isResourcePolicy(policy) || !("validateResource" in policy) || !policy.validateResource)
+  if (level === undefined || !policyKinds.get().isResourcePolicy(policy) || !("validateResource" in policy) || !policy.validateResource)
     return [];
   const validations: ResourceValidation[] = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-  const pulumiType = validations.length === 1 ? policyInternals.getPulumiType(validations[0]) : undefined;
+  const pulumiType = validations.length === 1 ? policyKinds.get().getPulumiType(validations[0]) : undefined;
   if (pulumiType && pulumiType !== resource.type) return [];
   const found: Violation[] = [];
   const reportViolation: ReportViolation = (message: string, urn?: string) => {
@@ -482,7 +462,7 @@ async function analyzeResource(
     try {
       await validation(args, reportViolation);
     } catch (err) {
-      if (err instanceof policyProxy.UnknownValueError) {
+      if (err instanceof policyProxy().UnknownValueError) {
         found.push({ policy: policy.name, enforcementLevel: "advisory", urn: resource.urn, message: skippedNote(policy, err) });
       } else if (!(err instanceof NotApplicable)) {
         throw failure(policy, err, `resource ${resource.urn}`);
@@ -498,8 +478,8 @@ async function analyzeStack(
   config: ReadonlyMap<string, EffectiveConfig>,
 ): Promise<Violation[]> {
   const level = runningLevel(policy, config);
-  if (level === undefined || !policyInternals.isStackPolicy(policy) || !("validateStack" in policy)) return [];
-  const pulumiType = policyInternals.getPulumiType(policy.validateStack);
+  if (level === undefined || !policyKinds.get().isStackPolicy(policy) || !("validateStack" in policy)) return [];
+  const pulumiType = policyKinds.get().getPulumiType(policy.validateStack);
   if (pulumiType && !resources.some((r) => r.type === pulumiType)) return [];
   const found: Violation[] = [];
   const reportViolation: ReportViolation = (message: string, urn?: string) => {
@@ -547,7 +527,7 @@ async function analyzeStack(
   try {
     await policy.validateStack(args, reportViolation);
   } catch (err) {
-    if (err instanceof policyProxy.UnknownValueError) {
+    if (err instanceof policyProxy().UnknownValueError) {
       found.push({ policy: policy.name, enforcementLevel: "advisory", message: skippedNote(policy, err) });
     } else if (!(err instanceof NotApplicable)) {
       throw failure(policy, err, "the stack");
@@ -605,6 +585,7 @@ export async function checkStack(
 
 /** Decodes a wire value: unknown marker -> UNKNOWN, secrets unwrapped, resource references -> URNs. */
 function fromWire(value: unknown): unknown {
+  const rpc = wireFormat.get();
   if (value === rpc.unknownValue) return UNKNOWN;
   if (Array.isArray(value)) return value.map(fromWire);
   if (value === null || typeof value !== "object") return value;
@@ -620,8 +601,9 @@ function fromWire(value: unknown): unknown {
 
 /**
  * Wraps the mocks to keep each resource's state (its outputs). With `firstPreview`, every value
- * the mocks compute beyond the inputs, and the id, is withheld: the SDK then treats it as unknown,
- * as it is in a first preview, and the recorded outputs mark it `UNKNOWN`.
+ * the mocks compute beyond the inputs, and the id, is withheld for each registered resource: the
+ * SDK then treats it as unknown, as it is in a first preview, and the recorded outputs mark it
+ * `UNKNOWN`. Reads keep their state: the engine performs them during preview.
  */
 class OutputRecorder {
   private readonly queues = new Map<string, Promise<Record<string, unknown>>[]>();
@@ -632,19 +614,21 @@ class OutputRecorder {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         const shaped = Promise.resolve(base.newResource(args)).then((result) => {
           const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-          const computed = firstPreview
+          // A read (a StackReference, a `.get`: the monitor passes its id) happens in preview too: its state is known.
+          const withheld = firstPreview && !args.id;
+          const computed = withheld
             ? Object.keys(result.state).filter((key) => !(key in inputs) || !sameValue(result.state[key], inputs[key]))
             : [];
           const state: Record<string, unknown> = {};
           for (const [key, value] of Object.entries(result.state)) if (!computed.includes(key)) state[key] = value;
-          return { result: { id: firstPreview ? undefined : result.id, state }, computed };
+          return { result: { id: withheld ? undefined : result.id, state }, computed };
         });
         // Queued in call order (the order of registration), before any await.
         const key = `${args.type}\u0000${args.name}`;
         const queue = this.queues.get(key) ?? [];
         queue.push(
           shaped.then(async ({ result, computed }) => {
-            const outputs = fromWire(await rpc.serializeProperties("policy-harness", result.state)) as Record<string, unknown>;
+            const outputs = fromWire(await wireFormat.get().serializeProperties("policy-harness", result.state)) as Record<string, unknown>;
             for (const name of computed) outputs[name] = UNKNOWN;
             return outputs;
           }),
@@ -682,9 +666,9 @@ function sameValue(a: unknown, b: unknown): boolean {
  */
 async function resolvePreviewOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    const output = value as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; apply<U>(f: (v: unknown) => U): unknown };
-    if (!(await output.isKnown)) return UNKNOWN;
-    if (await output.isSecret) return "[secret]";
+    const output = value;
+    if (!(await outputIsKnown(output))) return UNKNOWN;
+    if (await pulumi.isSecret(output)) return "[secret]";
     const inner = await new Promise<unknown>((resolve) => {
       output.apply((v) => {
         resolve(v);

@@ -8,70 +8,17 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { TYPES } from "../lib/phases";
 
-// Internal SDK modules: the mock monitor class, the settings that install it, and the wire
-// format's special signatures. Narrowly typed here; the SDK is pinned in package.json.
-const mocksModule = require("@pulumi/pulumi/runtime/mocks") as {
-  MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorInstance;
-};
-const settings = require("@pulumi/pulumi/runtime/settings") as {
-  setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean, organization?: string): void;
-  waitForRPCs(): Promise<void>;
-};
-const stateModule = require("@pulumi/pulumi/runtime/state") as {
-  getStore(): {
-    supportsSecrets: boolean;
-    supportsResourceReferences: boolean;
-    supportsOutputValues: boolean;
-    supportsDeletedWith: boolean;
-    supportsAliasSpecs: boolean;
-  };
-};
-const rpc = require("@pulumi/pulumi/runtime/rpc") as {
-  specialSigKey: string;
-  specialSecretSig: string;
-  specialResourceSig: string;
-  specialOutputValueSig: string;
-  unknownValue: string;
-};
-
-interface ProtoStruct {
-  toJavaScript(): Record<string, unknown>;
-}
-interface RegisterResourceRequestLike {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getObject(): ProtoStruct | undefined;
-  getProtect(): boolean | undefined;
-  getDependenciesList(): string[];
-  getProvider(): string;
-  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
-  getDeletebeforereplace(): boolean;
-  getIgnorechangesList(): string[];
-  getAdditionalsecretoutputsList(): string[];
-  getRetainondelete(): boolean | undefined;
-  getDeletedwith(): string;
-}
-interface ReadResourceRequestLike {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProperties(): ProtoStruct | undefined;
-  getDependenciesList(): string[];
-  getProvider(): string;
-  getAdditionalsecretoutputsList(): string[];
-}
-interface RegisterResourceOutputsRequestLike {
-  getUrn(): string;
-  getOutputs(): ProtoStruct | undefined;
-}
-interface MockMonitorInstance {
-  registerResourceOutputs(req: RegisterResourceOutputsRequestLike, callback: (err: unknown, res?: unknown) => void): void;
-  registerResource(req: RegisterResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
-  readResource(req: ReadResourceRequestLike, callback: (err: unknown, res?: unknown) => void): Promise<void>;
-  newUrn(parent: string, type: string, name: string): string;
-}
+import {
+  MockMonitorInstance,
+  ReadResourceRequestLike,
+  RegisterResourceOutputsRequestLike,
+  RegisterResourceRequestLike,
+  mockMonitor,
+  outputIsKnown,
+  runtimeSettings,
+  getRuntimeStore,
+  wireFormat,
+} from "../lib/sdk-internals/mock-runtime";
 
 /** An unknown value (computed during preview), as recorded in inputs. */
 export const UNKNOWN = Symbol.for("wallet-executor.unknown");
@@ -107,6 +54,7 @@ export interface RecordedResource {
 
 /** Converts a wire value: secrets unwrapped (paths noted), resource references to URNs. */
 function decodeWireValue(value: unknown, at: string, secretPaths: string[]): unknown {
+  const rpc = wireFormat.get();
   if (value === rpc.unknownValue) return UNKNOWN;
   if (Array.isArray(value)) return value.map((item, i) => decodeWireValue(item, `${at}[${i}]`, secretPaths));
   if (value === null || typeof value !== "object") return value;
@@ -140,7 +88,8 @@ export function engineUrn(stack: string, project: string, parent: string, type: 
 
 /** Builds the recording monitor class lazily (the SDK's mock module is loaded on first use). */
 function recordingMonitorClass() {
-  return class RecordingMonitor extends mocksModule.MockMonitor {
+  const MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorInstance = mockMonitor.get();
+  return class RecordingMonitor extends MockMonitor {
     readonly records: RecordedResource[] = [];
     /** What each component registered as its outputs (`registerOutputs`), by URN; secrets unwrapped. */
     readonly registeredOutputs: Record<string, Record<string, unknown>> = {};
@@ -312,9 +261,9 @@ export function installRecordingMonitor(
 ): RecordingMonitor {
   RecordingMonitorClass ??= recordingMonitorClass();
   const monitor = new RecordingMonitorClass(mocks);
-  settings.setMockOptions(monitor, project, stack, preview, organization);
+  runtimeSettings.get().setMockOptions(monitor, project, stack, preview, organization);
   // What setMocks enables: secrets and resource references travel as they do with the engine.
-  const store = stateModule.getStore();
+  const store = getRuntimeStore();
   store.supportsSecrets = true;
   store.supportsResourceReferences = true;
   store.supportsOutputValues = false;
@@ -366,7 +315,7 @@ async function resolveOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     const output = value;
     // An unknown output (preview) never runs its apply callbacks: report it instead of waiting.
-    if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) return UNKNOWN_OUTPUT;
+    if (!(await outputIsKnown(output))) return UNKNOWN_OUTPUT;
     const [inner, isSecret] = await Promise.all([
       new Promise<unknown>((resolve) =>
         output.apply((v) => {
@@ -374,7 +323,7 @@ async function resolveOutput(value: unknown): Promise<unknown> {
           return v;
         }),
       ),
-      (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+      pulumi.isSecret(output),
     ]);
     return isSecret ? SECRET_MARK : resolveOutput(inner);
   }
@@ -425,7 +374,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     }
   }
   try {
-    const settled = settings.waitForRPCs();
+    const settled = runtimeSettings.get().waitForRPCs();
     // A program that threw may leave registrations waiting forever on a promise it never settled
     // (a revocation gate it did not release); the language host exits all the same, once only such
     // promises remain. Registrations already under way settle within this grace.
