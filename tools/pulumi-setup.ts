@@ -27,7 +27,8 @@ const STAMP_FILE = path.join(BUILD_DIR, ".build-stamp");
 export function requiredVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
   const version = pkg.dependencies["@pulumi/pulumi"];
-  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) throw new Error(`package.json pins @pulumi/pulumi to ${version}; expected an exact version`);
+  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version))
+    throw new Error(`package.json pins @pulumi/pulumi to ${version}; expected an exact version`);
   return version;
 }
 
@@ -192,7 +193,11 @@ export function setupPulumiCli(log: (line: string) => void, env: NodeJS.ProcessE
   log(`building the Pulumi CLI v${version} and the Node.js language host (go ${args.join(" ")}) ...`);
   const started = process.hrtime.bigint();
   // -mod=readonly: the build uses exactly the committed go.mod and go.sum.
-  const result = spawnSync("go", args, { cwd: MODULE_DIR, stdio: ["ignore", "inherit", "inherit"], env: { ...env, GOFLAGS: "-mod=readonly" } });
+  const result = spawnSync("go", args, {
+    cwd: MODULE_DIR,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...env, GOFLAGS: "-mod=readonly" },
+  });
   if (result.status !== 0) throw new BuildError(`go build failed (exit ${result.status ?? result.signal})`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   installLaunchers();
