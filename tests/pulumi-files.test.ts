@@ -98,9 +98,9 @@ const PACKAGE_MANAGERS = ["npm", "yarn", "pnpm", "bun"];
 const EMIT_OPTIONS = ["target", "module", "moduleResolution"];
 
 function readTsconfig(file: string): Doc {
-  const { config, error } = ts.readConfigFile(file, (f) => fs.readFileSync(f, "utf8"));
-  if (error !== undefined) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
-  return config as Doc;
+  const read: { config?: unknown; error?: ts.Diagnostic } = ts.readConfigFile(file, (f) => fs.readFileSync(f, "utf8"));
+  if (read.error !== undefined) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
+  return read.config as Doc;
 }
 
 const PROJECT_RULES: Rule<ProjectFile>[] = [
@@ -191,7 +191,7 @@ const PROJECT_RULES: Rule<ProjectFile>[] = [
         else if (typeof value !== type) problems.push(`runtime.options.${option}: must be a ${type}`);
       }
       const manager = isObject(runtime.options) ? runtime.options.packagemanager : undefined;
-      if (manager !== undefined && !PACKAGE_MANAGERS.includes(String(manager))) {
+      if (manager !== undefined && !(typeof manager === "string" && PACKAGE_MANAGERS.includes(manager))) {
         problems.push(`runtime.options.packagemanager: ${JSON.stringify(manager)}; allowed: ${PACKAGE_MANAGERS.join(", ")}`);
       }
       return problems;
