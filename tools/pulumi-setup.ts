@@ -131,12 +131,12 @@ function run(command: string, args: readonly string[], cwd: string): string {
 }
 
 /** Everything the built binaries depend on: a change to any of it means a rebuild. */
-export function sourceStamp(version: string): string {
+export function sourceStamp(version: string, moduleDir: string = MODULE_DIR): string {
   const hash = crypto.createHash("sha256");
-  hash.update(run("go", ["version"], MODULE_DIR));
+  hash.update(run("go", ["version"], moduleDir));
   hash.update(JSON.stringify(goBuildArgs(version)));
-  for (const file of filesUnder(MODULE_DIR)) {
-    hash.update(path.relative(MODULE_DIR, file));
+  for (const file of filesUnder(moduleDir)) {
+    hash.update(`\0${path.relative(moduleDir, file)}\0`);
     hash.update(fs.readFileSync(file));
   }
   return hash.digest("hex");
