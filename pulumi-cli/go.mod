@@ -1,3 +1,8 @@
+// The Pulumi CLI this project runs with, built from Go modules (npm run pulumi:setup), and the
+// project's own Node.js language host (cmd/pulumi-language-nodejs). Pulumi's host module,
+// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, is not required: the module
+// proxy these machines use answers 403 "This module version is not available" for every version of
+// it. See docs/design/engine.md.
 module github.com/openagents/wallet-executor-stack/pulumi-cli
 
 go 1.25.11
