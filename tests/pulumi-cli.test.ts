@@ -116,11 +116,10 @@ describeWithCli("the real Pulumi CLI", () => {
     const text = output(result);
     expect(text).toContain("Loading policy packs...: done");
     expect(text).toContain("wallet-executor-policy@v0.1.0 (local: policy)");
-    // The program registered its components with the engine...
-    for (const component of ["wallet:rotation:RotatingSecret auth-token", "wallet:service:ExecutorService executor"]) {
-      expect(text).toContain(component);
-    }
-    // ...and stopped at the first provider this machine does not have.
+    // The program passed its config checks and registered its first component with the engine, then
+    // the engine stopped at the first provider this machine does not have (the first custom resource,
+    // inside that component, needs gcp or random): how far other steps got before the stop varies.
+    expect(text).toContain("wallet:rotation:RotatingSecret auth-token");
     expect(text).toMatch(/no resource plugin 'pulumi-resource-(gcp|random)' found/);
     expect(text).not.toContain("is required (a secret value)");
     for (const value of Object.values(SECRETS)) expect(text).not.toContain(value);
@@ -133,6 +132,7 @@ describeWithCli("the real Pulumi CLI", () => {
     fs.copyFileSync(path.join(ROOT, "tests", "fixtures", "pulumi-files", "Pulumi.issue-12.yaml"), path.join(dir, "Pulumi.yaml"));
     const result = sandbox.pulumi(["stack", "ls"], { cwd: dir });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain("Configuration key 'gcp:project' is not namespaced by the project and should not define a type");
+    // Pulumi stops at the first offending key; which one comes first is the order of a Go map.
+    expect(result.stderr).toMatch(/Configuration key 'gcp:(project|region)' is not namespaced by the project and should not define a type/);
   });
 });
