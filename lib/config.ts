@@ -766,6 +766,14 @@ export function requiredSecretKeys(config: StackConfig): string[] {
 }
 
 /**
+ * How to set a secret value: read from stdin (a file or a pipe), never given on the command line,
+ * where shell history and the process list would keep it.
+ */
+export function setSecretCommand(name: string): string {
+  return `pulumi config set --secret ${name} < <file holding the value>`;
+}
+
+/**
  * Checks that every secret value the config needs is present and was stored encrypted.
  * `secretKeys` is the engine's list of keys set with `--secret` (PULUMI_CONFIG_SECRET_KEYS).
  */
@@ -774,9 +782,9 @@ export function checkSecretKeys(config: StackConfig, present: ReadonlySet<string
   for (const key of requiredSecretKeys(config)) {
     const name = key.slice(PROJECT.length + 1);
     if (!present.has(key)) {
-      problems.push(`${key}: is required (a secret value); set it with: pulumi config set --secret ${name} <value>`);
+      problems.push(`${key}: is required (a secret value); set it with: ${setSecretCommand(name)}`);
     } else if (!secretKeys.has(key)) {
-      problems.push(`${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${name} <value>`);
+      problems.push(`${key}: is stored in plaintext; allowed: an encrypted value, set with: ${setSecretCommand(name)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

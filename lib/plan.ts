@@ -52,6 +52,8 @@ export interface PlanDocument {
   readonly waves: readonly (readonly string[])[];
   readonly criticalPath: readonly string[];
   readonly violations: readonly PlanViolation[];
+  /** Secret config keys the stack needs that are not set yet (`pulumi up` refuses until they are). */
+  readonly unsetSecrets: readonly string[];
 }
 
 export const SECRET_MARK = "[secret]";
@@ -171,6 +173,7 @@ export interface BuildPlanArgs {
   readonly violations: readonly PlanViolation[];
   /** Values that must never appear in the document (secret placeholders), whether marked or not. */
   readonly forbidden?: readonly string[];
+  readonly unsetSecrets?: readonly string[];
 }
 
 /** Builds the plan document: deterministic for the same input. */
@@ -198,6 +201,7 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
     waves: computeWaves(deps),
     criticalPath: criticalPath(deps, phaseByUrn),
     violations,
+    unsetSecrets: [...(args.unsetSecrets ?? [])].sort(),
   };
 }
 
@@ -252,7 +256,21 @@ export function renderPlan(plan: PlanDocument): string {
     );
     for (const line of v.message.split("\n")) lines.push(`        ${line}`);
   }
+  if (plan.unsetSecrets.length > 0) {
+    lines.push("");
+    lines.push("Secrets not set yet (pulumi up stops until each is set: docs/runbooks/secrets-provider.md)");
+    for (const key of plan.unsetSecrets) {
+      const name = key.slice(key.indexOf(":") + 1);
+      lines.push(`  NOT SET  ${key}: pulumi config set --secret ${name} --stack ${plan.stack} < <file holding the value>`);
+    }
+  }
   lines.push("");
-  lines.push(hasMandatoryViolation(plan) ? "Result: BLOCKED by a mandatory policy" : "Result: OK");
+  lines.push(
+    hasMandatoryViolation(plan)
+      ? "Result: BLOCKED by a mandatory policy"
+      : plan.unsetSecrets.length > 0
+        ? `Result: OK, once ${plan.unsetSecrets.length} secret value(s) are set`
+        : "Result: OK",
+  );
   return lines.join("\n");
 }

@@ -2,9 +2,13 @@
  * Reads a `Pulumi.<stack>.yaml` into the config map the engine hands a program: every key
  * namespaced, every value a string (objects as JSON text), and the list of keys that hold secure
  * values. Secure values are NEVER decrypted: each becomes a redacted placeholder.
+ *
+ * The shipped stack files hold no secure values (no key in this repository could decrypt them): an
+ * operator sets them per stack (docs/runbooks/secrets-provider.md). Offline evaluations stand in for
+ * the ones not set yet with the same placeholder, and report them (`withUnsetSecrets`).
  */
 import { parse } from "yaml";
-import { ConfigError } from "./config";
+import { ConfigError, decodeConfigMap, parseStackConfig, requiredSecretKeys } from "./config";
 
 /** Stands in for every secure value in offline evaluations; it must never appear in any output. */
 export const REDACTED_PLACEHOLDER_PREFIX = "REDACTED-SECURE-VALUE";
@@ -61,4 +65,33 @@ function containsSecure(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsSecure);
   if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecure);
   return false;
+}
+
+/**
+ * The secret config keys this stack's config needs (lib/config.ts `requiredSecretKeys`) that the
+ * file does not set. A config that does not parse needs nothing here: the program reports it.
+ */
+export function unsetSecretKeys(file: StackFileConfig): string[] {
+  const secret = new Set(file.secretKeys);
+  let required: string[];
+  try {
+    required = requiredSecretKeys(parseStackConfig(decodeConfigMap(file.config, (key) => secret.has(key)).raw));
+  } catch (err) {
+    if (err instanceof ConfigError) return [];
+    throw err;
+  }
+  return required.filter((key) => !(key in file.config));
+}
+
+export interface OfflineStackConfig extends StackFileConfig {
+  /** Secret keys the config needs and the file does not set yet: `pulumi up` refuses until they are. */
+  readonly unsetSecrets: readonly string[];
+}
+
+/** The file's config with a redacted placeholder, marked secret, for each secret not set yet. */
+export function withUnsetSecrets(file: StackFileConfig): OfflineStackConfig {
+  const unsetSecrets = unsetSecretKeys(file);
+  const config = { ...file.config };
+  for (const key of unsetSecrets) config[key] = redactedPlaceholder(key);
+  return { config, secretKeys: [...file.secretKeys, ...unsetSecrets], unsetSecrets };
 }

@@ -208,6 +208,7 @@ describe("the plans of the shipped stacks", () => {
       { name: "mnemonic", current: 1, previous: null, revokePrevious: false },
     ]);
     expect(plan.violations).toEqual([]);
+    expect(plan.unsetSecrets).toEqual(["wallet-executor:mnemonicG1", "wallet-executor:smokeInvoice", "wallet-executor:sparkApiKeyG2"]);
   });
 
   test("the same input gives the same document, byte for byte", async () => {
@@ -338,8 +339,12 @@ describe("npm run plan, as a process", () => {
       timeout: 60_000,
     });
 
+  // One process for the tests that read staging's human plan.
+  let stagingHuman: ReturnType<typeof plan> | undefined;
+  const stagingPlan = () => (stagingHuman ??= plan(["--stack", "staging"]));
+
   test("staging: exit 0, the human plan, offline", () => {
-    const result = plan(["--stack", "staging"]);
+    const result = stagingPlan();
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Plan for wallet-executor/staging (offline");
@@ -349,11 +354,49 @@ describe("npm run plan, as a process", () => {
     expect(result.stdout).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
   });
 
+  test("a fresh clone: the secrets not set yet are findings (exit 0), each with how to set it from a file", () => {
+    const result = stagingPlan();
+    expect(result.status).toBe(0);
+    const section = result.stdout.slice(result.stdout.indexOf("Secrets not set yet"));
+    expect(section.split("\n").slice(0, 4)).toEqual([
+      "Secrets not set yet (pulumi up stops until each is set: docs/runbooks/secrets-provider.md)",
+      "  NOT SET  wallet-executor:mnemonicG1: pulumi config set --secret mnemonicG1 --stack staging < <file holding the value>",
+      "  NOT SET  wallet-executor:smokeInvoice: pulumi config set --secret smokeInvoice --stack staging < <file holding the value>",
+      "  NOT SET  wallet-executor:sparkApiKeyG2: pulumi config set --secret sparkApiKeyG2 --stack staging < <file holding the value>",
+    ]);
+    expect(result.stdout).toContain("Result: OK, once 3 secret value(s) are set\n");
+  });
+
+  test("a secret set in the stack file (encrypted) is no longer a finding", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    const ciphertext = "v1:c2FsdA==:Y2lwaGVydGV4dA==";
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8") + `  wallet-executor:sparkApiKeyG2:\n    secure: ${ciphertext}\n`,
+    );
+    const result = plan(["--stack", "staging", "--json", "--config-file", file]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(result.stdout) as PlanDocument;
+    expect(doc.unsetSecrets).toEqual(["wallet-executor:mnemonicG1", "wallet-executor:smokeInvoice"]);
+    expect(result.stdout).not.toContain(ciphertext);
+  });
+
   test("--json prints the documented shape", () => {
     const result = plan(["--stack", "prod", "--json"]);
     expect(result.status).toBe(0);
     const doc = JSON.parse(result.stdout) as PlanDocument;
-    expect(Object.keys(doc)).toEqual(["project", "stack", "credentials", "resources", "waves", "criticalPath", "violations"]);
+    expect(Object.keys(doc)).toEqual([
+      "project",
+      "stack",
+      "credentials",
+      "resources",
+      "waves",
+      "criticalPath",
+      "violations",
+      "unsetSecrets",
+    ]);
     expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
     expect(doc.stack).toBe("prod");
   });

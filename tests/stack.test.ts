@@ -404,7 +404,7 @@ describe("bad configuration fails with one clear message and registers nothing",
       set: { sparkApiKeyG3: "sk_live_plaintext_value", sparkApiKey: { current: 3, previous: 2 } },
     });
     expect((plain.error as Error).message).toBe(
-      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret sparkApiKeyG3 <value>",
+      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret sparkApiKeyG3 < <file holding the value>",
     );
     expect((plain.error as Error).message).not.toContain("sk_live_plaintext_value");
     expect(plain.resources).toEqual([]);
@@ -413,7 +413,7 @@ describe("bad configuration fails with one clear message and registers nothing",
   test("a missing secret value names the key and the command that sets it", async () => {
     const run = await runStack({ stack: "staging", set: { sparkApiKey: { current: 3, previous: 2 } } });
     expect((run.error as Error).message).toBe(
-      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is required (a secret value); set it with: pulumi config set --secret sparkApiKeyG3 <value>",
+      "invalid stack configuration: wallet-executor:sparkApiKeyG3: is required (a secret value); set it with: pulumi config set --secret sparkApiKeyG3 < <file holding the value>",
     );
     expect(run.resources).toEqual([]);
   });

@@ -6,9 +6,11 @@
  * decrypted), the policy pack runs through the harness, and the plan shows the credentials, the
  * steps in waves, the critical path and the policy verdicts. No network is contacted. Values only
  * the cloud knows at apply time (ids, URIs, revisions, version numbers) show as
- * `[unknown until apply]`, never as the mocks' stand-ins (see makePlan).
+ * `[unknown until apply]`, never as the mocks' stand-ins (see makePlan). Secret values not set yet
+ * stand in as placeholders: a finding, not a failure.
  *
- * Exit codes: 0 clean, 1 a mandatory policy violation, 2 a usage or configuration error.
+ * Exit codes: 0 clean (secrets not set yet included), 1 a mandatory policy violation, 2 a usage or
+ * configuration error.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -16,7 +18,7 @@ import { parse } from "yaml";
 import { ConfigError } from "../lib/config";
 import { asError } from "../lib/errors";
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, renderPlan } from "../lib/plan";
-import { REDACTED_PLACEHOLDER_PREFIX, readStackFile } from "../lib/stack-file";
+import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "../lib/stack-file";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
 // a usage error answers at once.
 type Harness = typeof import("./policy-harness");
@@ -159,7 +161,10 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
   const { evaluateWithPolicies } = require("./policy-harness") as Harness;
   const { MOCK_SECRET_PREFIX, UNKNOWN, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
   const project = projectName();
-  const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
+  // Secrets not set yet are findings, not failures: a fresh clone's stack files hold none.
+  const { config, secretKeys, unsetSecrets } = withUnsetSecrets(
+    readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile)),
+  );
   const run = (stackOutputs: Record<string, Record<string, unknown>>, dryRun: boolean) =>
     evaluateWithPolicies({
       program: program ?? options.program,
@@ -179,12 +184,13 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
     const shortName = name.split("/").pop() as string;
     const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
     if (shortName === options.stack || !fs.existsSync(file)) continue;
-    const other = readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file));
+    const other = withUnsetSecrets(readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file)));
     const referenced = await evaluateProgram({
       program: program ?? options.program,
       project,
       stack: shortName,
-      ...other,
+      config: other.config,
+      secretKeys: other.secretKeys,
       mocks: stackMocks(),
     });
     if (referenced.error === undefined) stackOutputs[name] = { ...referenced.outputs };
@@ -218,6 +224,7 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
     credentials: credentialsFrom(dryRun.evaluation.outputs),
     violations: [...verdicts.values()],
     forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
+    unsetSecrets,
   });
 }
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT } from "../../lib/config";
 import { asError } from "../../lib/errors";
-import { readStackFile } from "../../lib/stack-file";
+import { readStackFile, withUnsetSecrets } from "../../lib/stack-file";
 import { defineStack } from "../../program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../tools/recording-monitor";
 
@@ -41,10 +41,14 @@ export interface StackRunOptions {
 
 const qualify = (key: string): string => (key.includes(":") ? key : `${PROJECT}:${key}`);
 
-/** The config map of a shipped stack file, as the engine would pass it (secure values redacted). */
+/**
+ * The config map of a shipped stack file, as the engine would pass it once the operator has set its
+ * secret values (secure values and the secrets not set yet in the file are redacted placeholders).
+ */
 export function stackConfig(stack: "staging" | "prod"): { config: Record<string, string>; secretKeys: string[] } {
   const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  return readStackFile(fs.readFileSync(file, "utf8"), PROJECT, file);
+  const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(file, "utf8"), PROJECT, file));
+  return { config, secretKeys };
 }
 
 export async function runStack(options: StackRunOptions = {}): Promise<StackRun> {
