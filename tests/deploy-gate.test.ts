@@ -214,7 +214,9 @@ describe("the deploy workflow runs the gate before any step that changes a resou
       .flatMap((job) => job.steps)
       .filter((s) => /^pulumi\/actions@/.test(s.uses ?? ""))
       .map((s) => String(s.with?.["pulumi-version"]));
-    expect(versions.length).toBe(3);
+    // Each deploy job installs the CLI once for its gate (staging also for its real-engine tests), and
+    // the PR preview once: every one at the SDK's version.
+    expect(versions.length).toBe(4);
     expect(new Set(versions)).toEqual(new Set([SDK_VERSION]));
   });
 });
