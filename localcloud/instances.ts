@@ -173,6 +173,11 @@ export class Instance extends EventEmitter {
     return this.exited?.code ?? null;
   }
 
+  /** SIGKILL to the whole group, synchronously (for a host process that is exiting). */
+  killNow(): void {
+    this.kill("SIGKILL");
+  }
+
   /** Signals the whole process group: `sh -c` may have forked the real server. */
   private kill(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;

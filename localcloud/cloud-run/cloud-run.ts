@@ -147,7 +147,13 @@ export class CloudRun {
     );
     this.reaper = setInterval(() => this.reapIdle(), Math.max(50, Math.min(1_000, settings.idleTimeoutMs / 2)));
     this.reaper.unref();
+    process.on("exit", this.killAll);
   }
+
+  /** If the host process exits without closing the local cloud, no instance outlives it. */
+  private readonly killAll = (): void => {
+    for (const service of this.services.values()) for (const revision of service.revisions.values()) for (const i of revision.instances) i.killNow();
+  };
 
   // ----------------------------------------------------------------------------------------------
   // API
@@ -279,6 +285,7 @@ export class CloudRun {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.reaper);
+    process.off("exit", this.killAll);
     const stops = [...this.services.values()].flatMap((s) => [...s.revisions.values()].flatMap((r) => r.instances.map((i) => this.stopInstance(r, i, "local cloud stopped"))));
     await Promise.all(stops);
     await this.router.close();
@@ -464,6 +471,7 @@ export class CloudRun {
 
   /** Resolves the template's env as the revision's account (secrets read NOW), then starts a process. */
   private async startInstance(revision: RevisionRecord): Promise<Instance> {
+    if (this.closed || revision.service.deleted) throw new Error("the local cloud is shutting down");
     revision.instanceCounter += 1;
     const id = `${revision.name}-i${revision.instanceCounter}`;
     const principal: Principal = { kind: "serviceAccount", email: revision.serviceAccount };
@@ -527,6 +535,11 @@ export class CloudRun {
       throw new Error(`instance ${id} could not start: ${reason}`);
     }
     this.events.record("instance-ready", { service: revision.service.name, revision: revision.name, instance: id, port, pid: instance.pid });
+    if (this.closed || revision.service.deleted) {
+      // Started while the service or the whole cloud was going away: stop it at once.
+      void this.stopInstance(revision, instance, "started during shutdown");
+      throw new Error("the local cloud is shutting down");
+    }
     return instance;
   }
 
@@ -613,6 +626,7 @@ export class CloudRun {
   private async backendFor(key: string, tag: string | undefined): Promise<Backend> {
     const service = this.services.get(key);
     if (!service || service.deleted) return { kind: "error", status: 404, message: "Page not found: this service does not exist." };
+    if (this.closed) return { kind: "error", status: 503, message: "The local cloud is shutting down." };
     const revisionName = this.pickRevision(service, tag);
     if (revisionName === undefined) {
       return tag === undefined
