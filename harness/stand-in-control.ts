@@ -34,11 +34,16 @@ export interface ControlEnv {
 export function controlEnv(env: NodeJS.ProcessEnv): ControlEnv {
   const bySuffix = (suffix: string): string => {
     const names = Object.keys(env).filter((name) => name.endsWith(suffix) && name !== LOCAL_ENV.accessToken);
-    if (names.length !== 1) throw new Error(`expected exactly one variable ending in ${suffix}, found ${names.length === 0 ? "none" : names.join(", ")}`);
+    if (names.length !== 1)
+      throw new Error(`expected exactly one variable ending in ${suffix}, found ${names.length === 0 ? "none" : names.join(", ")}`);
     return env[names[0]] ?? "";
   };
   const timeout = Number(bySuffix("_TIMEOUT_MS"));
-  return { baseUrl: bySuffix("_BASE_URL").replace(/\/+$/, ""), token: bySuffix("_AUTH_TOKEN"), timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 12_000 };
+  return {
+    baseUrl: bySuffix("_BASE_URL").replace(/\/+$/, ""),
+    token: bySuffix("_AUTH_TOKEN"),
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 12_000,
+  };
 }
 
 function failureOf(err: unknown): string {
@@ -49,7 +54,7 @@ function failureOf(err: unknown): string {
   return code || "error";
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const port = Number(process.env.PORT);
   const revision = process.env.K_REVISION ?? "unknown";
   const rate = Math.max(0.1, Number(process.env[LOCAL_ENV.controlRate] ?? "5") || 5);
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
     inFlight -= 1;
     recent.push(record);
     if (recent.length > 1_000) recent.shift();
-    const key = record.status !== undefined ? String(record.status) : record.failure ?? "error";
+    const key = record.status !== undefined ? String(record.status) : (record.failure ?? "error");
     tally.set(key, (tally.get(key) ?? 0) + 1);
     if (recordFile) appendFileSync(recordFile, `${JSON.stringify(record)}\n`);
   }
@@ -101,7 +106,8 @@ async function main(): Promise<void> {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (req.method === "GET" && path === "/status") send(200, { ok: true, control: { revision, calls: Object.fromEntries(tally), ratePerSec: rate } });
+    if (req.method === "GET" && path === "/status")
+      send(200, { ok: true, control: { revision, calls: Object.fromEntries(tally), ratePerSec: rate } });
     else if (req.method === "GET" && path === "/record") send(200, { ok: true, calls: recent });
     else send(404, { ok: false, error: { code: "not_found" } });
   });
@@ -121,4 +127,4 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
 }
 
-if (require.main === module) void main();
+if (require.main === module) main();

@@ -39,7 +39,11 @@ async function readMnemonic(): Promise<string | undefined> {
   const token = env[LOCAL_ENV.accessToken];
   if (!version || !api || !token) return undefined;
   try {
-    const response = await request(`${api}/${version}:access`, { headers: { authorization: `Bearer ${token}` }, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const response = await request(`${api}/${version}:access`, {
+      headers: { authorization: `Bearer ${token}` },
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
     const body = (await response.body.json()) as { payload?: { data?: string } };
     if (response.statusCode !== 200 || typeof body.payload?.data !== "string") return undefined;
     return Buffer.from(body.payload.data, "base64").toString("utf8");

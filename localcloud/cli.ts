@@ -36,17 +36,22 @@ export function parseArgs(argv: readonly string[]): LocalCloudOptions {
       const n = Number(value);
       const allowsFraction = flag === "--control-rate";
       if (!Number.isFinite(n) || n < 0 || (!allowsFraction && !Number.isInteger(n))) {
-        throw new Error(`${flag}: ${JSON.stringify(value)} is not allowed; allowed: a non-negative ${allowsFraction ? "number" : "integer"}`);
+        throw new Error(
+          `${flag}: ${JSON.stringify(value)} is not allowed; allowed: a non-negative ${allowsFraction ? "number" : "integer"}`,
+        );
       }
       options[NUMBERS[flag]] = n;
     } else if (flag === "--executor-command") commands.executorCommand = value;
     else if (flag === "--caller-command") commands.callerCommand = value;
     else if (flag === "--record-dir") options.recordDir = value;
     else if (flag === "--log-dir") options.logDir = value;
-    else throw new Error(`unknown flag ${flag}; allowed: ${[...Object.keys(NUMBERS), "--executor-command", "--caller-command", "--record-dir", "--log-dir"].join(", ")}`);
+    else
+      throw new Error(
+        `unknown flag ${flag}; allowed: ${[...Object.keys(NUMBERS), "--executor-command", "--caller-command", "--record-dir", "--log-dir"].join(", ")}`,
+      );
   }
   if (Object.keys(commands).length > 0) options.commands = commands;
-  return options as LocalCloudOptions;
+  return options;
 }
 
 async function main(): Promise<void> {
@@ -58,7 +63,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cloud = await startLocalCloud(options);
-  process.stdout.write(`${JSON.stringify({ url: cloud.url, token: cloud.token, secretManagerApi: cloud.secretManagerApi, env: cloud.env })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: cloud.url, token: cloud.token, secretManagerApi: cloud.secretManagerApi, env: cloud.env })}\n`,
+  );
   process.stderr.write(
     `local cloud listening on ${cloud.url}\n` +
       `for the provider plugins:\n${Object.entries(cloud.env)

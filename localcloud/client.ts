@@ -63,7 +63,11 @@ export class LocalCloudClient {
     }
     if (response.statusCode >= 400) {
       const error = (parsed as { error?: { message?: string; status?: string } }).error;
-      throw new LocalCloudApiError(response.statusCode, error?.status ?? "UNKNOWN", `${method} ${path}: HTTP ${response.statusCode} ${error?.status ?? ""}: ${error?.message ?? text.slice(0, 300)}`);
+      throw new LocalCloudApiError(
+        response.statusCode,
+        error?.status ?? "UNKNOWN",
+        `${method} ${path}: HTTP ${response.statusCode} ${error?.status ?? ""}: ${error?.message ?? text.slice(0, 300)}`,
+      );
     }
     return parsed as T;
   }
@@ -113,6 +117,12 @@ export interface ServiceState {
     readonly status: string;
     readonly failure: string | null;
     readonly kind: string;
-    readonly instances: readonly { readonly id: string; readonly pid: number | null; readonly port: number; readonly state: string; readonly inFlight: number }[];
+    readonly instances: readonly {
+      readonly id: string;
+      readonly pid: number | null;
+      readonly port: number;
+      readonly state: string;
+      readonly inFlight: number;
+    }[];
   }[];
 }

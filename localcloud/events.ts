@@ -49,7 +49,10 @@ export class EventLog {
    * Resolves with the first event (already recorded after `after`, or still to come) that matches;
    * rejects after `timeoutMs` naming what it waited for.
    */
-  waitFor(predicate: (event: LocalCloudEvent) => boolean, options: { what: string; timeoutMs?: number; after?: number }): Promise<LocalCloudEvent> {
+  waitFor(
+    predicate: (event: LocalCloudEvent) => boolean,
+    options: { what: string; timeoutMs?: number; after?: number },
+  ): Promise<LocalCloudEvent> {
     const past = this.since(options.after ?? 0).find(predicate);
     if (past) return Promise.resolve(past);
     return new Promise((resolve, reject) => {

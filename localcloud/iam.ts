@@ -96,10 +96,13 @@ export class Iam {
 
   createServiceAccount(projectId: string, accountId: string, fields: { displayName?: string; description?: string }): ServiceAccountRecord {
     if (!ACCOUNT_ID_PATTERN.test(accountId)) {
-      throw invalid(`accountId ${JSON.stringify(accountId)} must be 6-30 characters, lowercase letters, digits and hyphens, starting with a letter.`);
+      throw invalid(
+        `accountId ${JSON.stringify(accountId)} must be 6-30 characters, lowercase letters, digits and hyphens, starting with a letter.`,
+      );
     }
     const email = `${accountId}@${projectId}.iam.gserviceaccount.com`;
-    if (this.accounts.has(email)) throw new ApiError("ALREADY_EXISTS", `Service account ${accountId} already exists within project projects/${projectId}.`);
+    if (this.accounts.has(email))
+      throw new ApiError("ALREADY_EXISTS", `Service account ${accountId} already exists within project projects/${projectId}.`);
     const record: ServiceAccountRecord = {
       projectId,
       accountId,
@@ -151,16 +154,22 @@ export class Iam {
   setPolicy(resource: string, policy: { bindings?: readonly IamBinding[]; etag?: string; version?: number }): IamPolicy {
     const current = this.getPolicy(resource);
     if (policy.etag !== undefined && policy.etag !== current.etag) {
-      throw new ApiError("ABORTED", `There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.`);
+      throw new ApiError(
+        "ABORTED",
+        `There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.`,
+      );
     }
     const bindings: IamBinding[] = [];
     for (const binding of policy.bindings ?? []) {
       if (typeof binding.role !== "string" || !Array.isArray(binding.members)) throw invalid("Each binding needs a role and members.");
-      for (const member of binding.members) {
-        if (!/^(allUsers|allAuthenticatedUsers|[a-zA-Z]+:.+)$/.test(member)) throw invalid(`Invalid member ${JSON.stringify(member)}.`);
+      for (const member of binding.members as readonly unknown[]) {
+        if (typeof member !== "string" || !/^(allUsers|allAuthenticatedUsers|[a-zA-Z]+:.+)$/.test(member)) {
+          throw invalid(`Invalid member ${JSON.stringify(member)}.`);
+        }
       }
       const members = [...new Set(binding.members)].sort();
-      if (members.length > 0) bindings.push({ role: binding.role, members, ...(binding.condition ? { condition: binding.condition } : {}) });
+      if (members.length > 0)
+        bindings.push({ role: binding.role, members, ...(binding.condition ? { condition: binding.condition } : {}) });
     }
     const next: IamPolicy = { version: policy.version ?? 1, bindings, etag: Buffer.from(randomUUID()).toString("base64").slice(0, 12) };
     this.policies.set(resource, next);

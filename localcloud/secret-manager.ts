@@ -190,7 +190,10 @@ export class SecretManager {
     const record = this.secret(projectId, secretId);
     const version = this.version(record, versionRef);
     if (version.state === "DESTROYED") {
-      throw new ApiError("FAILED_PRECONDITION", `Secret Version [${this.versionPath(projectId, secretId, String(version.number))}] is in DESTROYED state.`);
+      throw new ApiError(
+        "FAILED_PRECONDITION",
+        `Secret Version [${this.versionPath(projectId, secretId, String(version.number))}] is in DESTROYED state.`,
+      );
     }
     version.state = enabled ? "ENABLED" : "DISABLED";
     version.scheduledDestroyTime = undefined;
@@ -202,7 +205,10 @@ export class SecretManager {
     const record = this.secret(projectId, secretId);
     const version = this.version(record, versionRef);
     if (version.state === "DESTROYED") {
-      throw new ApiError("FAILED_PRECONDITION", `Secret Version [${this.versionPath(projectId, secretId, String(version.number))}] is in DESTROYED state.`);
+      throw new ApiError(
+        "FAILED_PRECONDITION",
+        `Secret Version [${this.versionPath(projectId, secretId, String(version.number))}] is in DESTROYED state.`,
+      );
     }
     if (record.versionDestroyTtlSeconds !== undefined && record.versionDestroyTtlSeconds > 0) {
       if (version.scheduledDestroyTime === undefined) version.scheduledDestroyTime = this.now() + record.versionDestroyTtlSeconds * 1000;
@@ -248,7 +254,8 @@ export class SecretManager {
   }
 
   private settle(version: VersionRecord): VersionRecord {
-    if (version.scheduledDestroyTime !== undefined && this.now() >= version.scheduledDestroyTime) destroyNow(version, version.scheduledDestroyTime);
+    if (version.scheduledDestroyTime !== undefined && this.now() >= version.scheduledDestroyTime)
+      destroyNow(version, version.scheduledDestroyTime);
     return version;
   }
 
@@ -276,7 +283,10 @@ export class SecretManager {
       state: version.state,
       ...(version.destroyTime !== undefined ? { destroyTime: new Date(version.destroyTime).toISOString() } : {}),
       ...(version.scheduledDestroyTime !== undefined ? { scheduledDestroyTime: new Date(version.scheduledDestroyTime).toISOString() } : {}),
-      etag: `"${createHash("sha256").update(`${version.number}:${version.state}:${version.scheduledDestroyTime ?? ""}`).digest("hex").slice(0, 16)}"`,
+      etag: `"${createHash("sha256")
+        .update(`${version.number}:${version.state}:${version.scheduledDestroyTime ?? ""}`)
+        .digest("hex")
+        .slice(0, 16)}"`,
     };
   }
 }

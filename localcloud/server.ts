@@ -225,7 +225,9 @@ function buildRoutes(
       const list = secrets.listSecrets(project(params[0]));
       return { secrets: list, totalSize: list.length };
     }),
-    route("GET", `/v1/projects/${P}/secrets/${P}`, secretPerm("secretmanager.secrets.get"), ({ params }) => secrets.getSecret(project(params[0]), params[1])),
+    route("GET", `/v1/projects/${P}/secrets/${P}`, secretPerm("secretmanager.secrets.get"), ({ params }) =>
+      secrets.getSecret(project(params[0]), params[1]),
+    ),
     route("PATCH", `/v1/projects/${P}/secrets/${P}`, secretPerm("secretmanager.secrets.update"), ({ params, query, body }) =>
       secrets.updateSecret(project(params[0]), params[1], body, updateMask(query, body)),
     ),
@@ -264,19 +266,30 @@ function buildRoutes(
       return { name, payload: { data: payload.toString("base64") } };
     }),
     ...(["disable", "enable", "destroy"] as const).map((action) =>
-      route("POST", `/v1/projects/${P}/secrets/${P}/versions/${P}:${action}`, secretPerm(`secretmanager.versions.${action}`), ({ params }) => {
-        const p = project(params[0]);
-        const version =
-          action === "destroy" ? secrets.destroy(p, params[1], params[2]) : secrets.setEnabled(p, params[1], params[2], action === "enable");
-        events.record(`secret-version-${action}d`, { version: version.name, state: version.state, scheduledDestroyTime: version.scheduledDestroyTime });
-        return version;
-      }),
+      route(
+        "POST",
+        `/v1/projects/${P}/secrets/${P}/versions/${P}:${action}`,
+        secretPerm(`secretmanager.versions.${action}`),
+        ({ params }) => {
+          const p = project(params[0]);
+          const version =
+            action === "destroy"
+              ? secrets.destroy(p, params[1], params[2])
+              : secrets.setEnabled(p, params[1], params[2], action === "enable");
+          events.record(`secret-version-${action}d`, {
+            version: version.name,
+            state: version.state,
+            scheduledDestroyTime: version.scheduledDestroyTime,
+          });
+          return version;
+        },
+      ),
     ),
 
     // ---- IAM service accounts -------------------------------------------------------------------
     route("POST", `/v1/projects/${P}/serviceAccounts`, projectPerm("iam.serviceAccounts.create"), ({ params, body }) => {
       const fields = isObject(body.serviceAccount) ? body.serviceAccount : {};
-      const record = iam.createServiceAccount(project(params[0]), String(body.accountId ?? ""), {
+      const record = iam.createServiceAccount(project(params[0]), typeof body.accountId === "string" ? body.accountId : "", {
         displayName: typeof fields.displayName === "string" ? fields.displayName : undefined,
         description: typeof fields.description === "string" ? fields.description : undefined,
       });
@@ -290,8 +303,9 @@ function buildRoutes(
       const record = findAccount(iam, project, params);
       const fields = isObject(body.serviceAccount) ? body.serviceAccount : {};
       for (const field of updateMask(query, body)) {
-        if (field === "displayName" || field === "display_name") record.displayName = String(fields.displayName ?? "");
-        else if (field === "description") record.description = String(fields.description ?? "");
+        if (field === "displayName" || field === "display_name")
+          record.displayName = typeof fields.displayName === "string" ? fields.displayName : "";
+        else if (field === "description") record.description = typeof fields.description === "string" ? fields.description : "";
         else throw invalid(`Field ${JSON.stringify(field)} cannot be updated.`);
       }
       return accountJson(record);
@@ -334,18 +348,28 @@ function buildRoutes(
       cloudRun.getRevision(project(params[0]), params[1], params[2], params[3]),
     ),
     ...["GET", "POST"].map((method) =>
-      route(method, `/v2/projects/${P}/locations/${P}/services/${P}:getIamPolicy`, servicePerm("run.services.getIamPolicy"), ({ params }) => {
-        cloudRun.getService(project(params[0]), params[1], params[2]);
-        return iam.getPolicy(serviceResource(project(params[0]), params[1], params[2]));
-      }),
+      route(
+        method,
+        `/v2/projects/${P}/locations/${P}/services/${P}:getIamPolicy`,
+        servicePerm("run.services.getIamPolicy"),
+        ({ params }) => {
+          cloudRun.getService(project(params[0]), params[1], params[2]);
+          return iam.getPolicy(serviceResource(project(params[0]), params[1], params[2]));
+        },
+      ),
     ),
-    route("POST", `/v2/projects/${P}/locations/${P}/services/${P}:setIamPolicy`, servicePerm("run.services.setIamPolicy"), ({ params, body }) => {
-      cloudRun.getService(project(params[0]), params[1], params[2]);
-      const resource = serviceResource(project(params[0]), params[1], params[2]);
-      const policy = iam.setPolicy(resource, policyOf(body));
-      events.record("iam-policy-set", { resource, bindings: describeBindings(policy.bindings) });
-      return policy;
-    }),
+    route(
+      "POST",
+      `/v2/projects/${P}/locations/${P}/services/${P}:setIamPolicy`,
+      servicePerm("run.services.setIamPolicy"),
+      ({ params, body }) => {
+        cloudRun.getService(project(params[0]), params[1], params[2]);
+        const resource = serviceResource(project(params[0]), params[1], params[2]);
+        const policy = iam.setPolicy(resource, policyOf(body));
+        events.record("iam-policy-set", { resource, bindings: describeBindings(policy.bindings) });
+        return policy;
+      },
+    ),
     route("GET", `/v2/projects/${P}/locations/${P}/operations/${P}`, projectPerm("run.operations.get"), ({ params }) =>
       cloudRun.getOperation(`projects/${params[0]}/locations/${params[1]}/operations/${params[2]}`),
     ),
@@ -382,7 +406,7 @@ function accountJson(record: ServiceAccountRecord): Record<string, unknown> {
 
 function policyOf(body: Record<string, unknown>): { bindings?: never[]; etag?: string; version?: number } {
   if (!isObject(body.policy)) throw invalid("policy is required.");
-  return body.policy as { bindings?: never[]; etag?: string; version?: number };
+  return body.policy;
 }
 
 function describeBindings(bindings: readonly { role: string; members: readonly string[] }[]): string[] {

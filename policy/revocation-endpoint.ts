@@ -24,7 +24,8 @@ export function endpointProblem(endpoint: string, rehearsal: boolean): string | 
   } catch {
     return "is not a URL";
   }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return "carries credentials, a query or a fragment";
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "")
+    return "carries credentials, a query or a fragment";
   if (url.pathname !== "/v1" && url.pathname !== "/v1/") return `has path ${url.pathname}, expected /v1`;
   if (url.protocol === "https:" && url.port === "" && GOOGLE_HOSTS.some((host) => host.test(url.hostname))) return undefined;
   if (url.protocol === "http:" && LOOPBACK_HOSTS.includes(url.hostname)) {

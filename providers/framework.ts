@@ -4,7 +4,16 @@
  * URN, refuse properties the local cloud does not model, apply defaults in `check`, diff by the
  * replacement rules, reveal secrets on the way in and wrap them again on the way out.
  */
-import type { CheckFailure, CheckResult, CreateResult, DiffResult, InvokeResult, Provider, ReadResult, UpdateResult } from "@pulumi/pulumi/provider";
+import type {
+  CheckFailure,
+  CheckResult,
+  CreateResult,
+  DiffResult,
+  InvokeResult,
+  Provider,
+  ReadResult,
+  UpdateResult,
+} from "@pulumi/pulumi/provider";
 import { propertiesOf, ruleFor } from "../localcloud/replacement-rules";
 import { Plain, UNKNOWN, containsUnknown, protect, reveal, revealAll, sameValue } from "./wire";
 
@@ -47,7 +56,12 @@ export function typeOfUrn(urn: string): string {
   return qualified.split("$").pop() ?? "";
 }
 
-export function makeProvider(name: string, version: string, handlers: readonly ResourceHandler[], invokes: Readonly<Record<string, InvokeHandler>> = {}): Provider {
+export function makeProvider(
+  name: string,
+  version: string,
+  handlers: readonly ResourceHandler[],
+  invokes: Readonly<Record<string, InvokeHandler>> = {},
+): Provider {
   const byType = new Map(handlers.map((h) => [h.type, h]));
   const handlerOf = (urn: string): ResourceHandler => {
     const type = typeOfUrn(urn);
@@ -65,11 +79,15 @@ export function makeProvider(name: string, version: string, handlers: readonly R
       const failures: CheckFailure[] = [];
       for (const key of Object.keys(news)) {
         if (!supported.includes(key) && !key.startsWith("__")) {
-          failures.push({ property: key, reason: `the local ${name} provider does not model ${key} on ${handler.type}; supported: ${supported.join(", ")}` });
+          failures.push({
+            property: key,
+            reason: `the local ${name} provider does not model ${key} on ${handler.type}; supported: ${supported.join(", ")}`,
+          });
         }
       }
       const inputs: Plain = { ...news };
-      for (const [key, value] of Object.entries(handler.defaults ?? {})) if (inputs[key] === undefined || inputs[key] === null) inputs[key] = value;
+      for (const [key, value] of Object.entries(handler.defaults ?? {}))
+        if (inputs[key] === undefined || inputs[key] === null) inputs[key] = value;
       failures.push(...(handler.validate?.(revealAll(inputs)) ?? []));
       return Promise.resolve({ inputs, failures });
     },

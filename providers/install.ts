@@ -32,9 +32,10 @@ export const PLUGINS: readonly { name: string; version: string; entry: string }[
   { name: "random", version: RANDOM_VERSION, entry: path.join(ROOT, "providers", "random", "main.ts") },
 ];
 
-export function installPlugins(pulumiHome: string): InstalledPlugin[] {
+/** `userHome`: whose default Pulumi home (`<userHome>/.pulumi`) is refused; the user's own by default. */
+export function installPlugins(pulumiHome: string, userHome: string = homedir()): InstalledPlugin[] {
   const home = path.resolve(pulumiHome);
-  if (home === path.resolve(homedir(), ".pulumi")) {
+  if (home === path.resolve(userHome, ".pulumi")) {
     throw new Error(`--pulumi-home ${home} is the default Pulumi home: install the local plugins into a rehearsal's own home`);
   }
   return PLUGINS.map(({ name, version, entry }) => {

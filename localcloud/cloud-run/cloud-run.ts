@@ -107,7 +107,12 @@ interface ServiceRecord {
   readonly mainUrl: string;
   readonly tagUrls: Map<string, string>;
   busy?: string;
-  terminal: { state: "CONDITION_SUCCEEDED" | "CONDITION_FAILED" | "CONDITION_RECONCILING"; message?: string; reason?: string; time: number };
+  terminal: {
+    state: "CONDITION_SUCCEEDED" | "CONDITION_FAILED" | "CONDITION_RECONCILING";
+    message?: string;
+    reason?: string;
+    time: number;
+  };
   deleted: boolean;
 }
 
@@ -152,7 +157,8 @@ export class CloudRun {
 
   /** If the host process exits without closing the local cloud, no instance outlives it. */
   private readonly killAll = (): void => {
-    for (const service of this.services.values()) for (const revision of service.revisions.values()) for (const i of revision.instances) i.killNow();
+    for (const service of this.services.values())
+      for (const revision of service.revisions.values()) for (const i of revision.instances) i.killNow();
   };
 
   // ----------------------------------------------------------------------------------------------
@@ -160,7 +166,10 @@ export class CloudRun {
   // ----------------------------------------------------------------------------------------------
 
   async createService(projectId: string, location: string, name: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (!isValidServiceName(name)) throw invalid(`Service name ${JSON.stringify(name)} must be lowercase letters, digits and hyphens (at most 49), starting with a letter.`);
+    if (!isValidServiceName(name))
+      throw invalid(
+        `Service name ${JSON.stringify(name)} must be lowercase letters, digits and hyphens (at most 49), starting with a letter.`,
+      );
     const key = serviceResource(projectId, location, name);
     if (this.services.has(key)) throw new ApiError("ALREADY_EXISTS", `Resource '${name}' already exists.`);
     const spec = normalizeSpec(name, body);
@@ -198,16 +207,23 @@ export class CloudRun {
   }
 
   listServices(projectId: string, location: string): Record<string, unknown>[] {
-    return [...this.services.values()].filter((s) => s.projectId === projectId && s.location === location && !s.deleted).map((s) => this.serviceJson(s));
+    return [...this.services.values()]
+      .filter((s) => s.projectId === projectId && s.location === location && !s.deleted)
+      .map((s) => this.serviceJson(s));
   }
 
   /** Replaces the service's spec; a changed template makes a new revision. */
   updateService(projectId: string, location: string, name: string, body: Record<string, unknown>): Record<string, unknown> {
     const service = this.service(projectId, location, name);
-    if (service.busy) throw new ApiError("FAILED_PRECONDITION", `Service ${name} has an operation in progress (${service.busy}); retry once it is done.`);
+    if (service.busy)
+      throw new ApiError("FAILED_PRECONDITION", `Service ${name} has an operation in progress (${service.busy}); retry once it is done.`);
     const spec = normalizeSpec(name, body);
     const latest = service.latestCreatedRevision ? service.revisions.get(service.latestCreatedRevision) : undefined;
-    const templateChanged = !latest || !sameTemplate(latest.template, spec.template);
+    // The same template as a revision that failed is a retry: it is deployed again (under the same
+    // explicit name, or a new generated one), as re-applying a failed deployment does.
+    const retry = latest?.status === "FAILED" && sameTemplate(latest.template, spec.template);
+    if (retry && latest && spec.template.revision === latest.name) service.revisions.delete(latest.name);
+    const templateChanged = retry || !latest || !sameTemplate(latest.template, spec.template);
     if (templateChanged && spec.template.revision !== undefined && service.revisions.has(spec.template.revision)) {
       throw new ApiError("ALREADY_EXISTS", `Revision named '${spec.template.revision}' with different configuration already exists.`);
     }
@@ -222,7 +238,8 @@ export class CloudRun {
   /** Deletes the service: every instance stops (in-flight requests first), every URL closes. */
   deleteService(projectId: string, location: string, name: string): Record<string, unknown> {
     const service = this.service(projectId, location, name);
-    if (service.busy) throw new ApiError("FAILED_PRECONDITION", `Service ${name} has an operation in progress (${service.busy}); retry once it is done.`);
+    if (service.busy)
+      throw new ApiError("FAILED_PRECONDITION", `Service ${name} has an operation in progress (${service.busy}); retry once it is done.`);
     const key = serviceResource(projectId, location, name);
     service.deleted = true;
     const op = this.newOperation(key);
@@ -276,7 +293,14 @@ export class CloudRun {
         kind: r.kind,
         serviceAccount: r.serviceAccount,
         answered: Object.fromEntries(r.answered),
-        instances: r.instances.map((i) => ({ id: i.spec.id, pid: i.pid ?? null, port: i.port, state: i.state, inFlight: i.inFlight, served: i.served })),
+        instances: r.instances.map((i) => ({
+          id: i.spec.id,
+          pid: i.pid ?? null,
+          port: i.port,
+          state: i.state,
+          inFlight: i.inFlight,
+          served: i.served,
+        })),
       })),
     }));
   }
@@ -286,7 +310,9 @@ export class CloudRun {
     this.closed = true;
     clearInterval(this.reaper);
     process.off("exit", this.killAll);
-    const stops = [...this.services.values()].flatMap((s) => [...s.revisions.values()].flatMap((r) => r.instances.map((i) => this.stopInstance(r, i, "local cloud stopped"))));
+    const stops = [...this.services.values()].flatMap((s) =>
+      [...s.revisions.values()].flatMap((r) => r.instances.map((i) => this.stopInstance(r, i, "local cloud stopped"))),
+    );
     await Promise.all(stops);
     await this.router.close();
   }
@@ -308,7 +334,8 @@ export class CloudRun {
       if (target.revision === creating) continue;
       const revision = service.revisions.get(target.revision);
       if (!revision) throw invalid(`Revision named '${target.revision}' does not exist.`);
-      if (revision.status === "FAILED") throw new ApiError("FAILED_PRECONDITION", `Revision '${target.revision}' is not ready and cannot serve traffic.`);
+      if (revision.status === "FAILED")
+        throw new ApiError("FAILED_PRECONDITION", `Revision '${target.revision}' is not ready and cannot serve traffic.`);
     }
   }
 
@@ -365,12 +392,22 @@ export class CloudRun {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       service.observedGeneration = service.generation;
-      service.terminal = { state: "CONDITION_FAILED", message, reason: revision?.status === "FAILED" ? "RevisionFailed" : "RoutingFailed", time: Date.now() };
+      service.terminal = {
+        state: "CONDITION_FAILED",
+        message,
+        reason: revision?.status === "FAILED" ? "RevisionFailed" : "RoutingFailed",
+        time: Date.now(),
+      };
       op.done = true;
       op.error = { code: err instanceof ApiError ? GRPC_CODE[err.status] : GRPC_CODE.FAILED_PRECONDITION, message };
     } finally {
       service.busy = undefined;
-      this.events.record("operation-done", { operation: op.name, service: service.name, ok: op.error === undefined, message: op.error?.message });
+      this.events.record("operation-done", {
+        operation: op.name,
+        service: service.name,
+        ok: op.error === undefined,
+        message: op.error?.message,
+      });
       this.reconcileScale(service);
     }
   }
@@ -425,13 +462,20 @@ export class CloudRun {
       let revision: string | undefined;
       if (target.type === LATEST) {
         revision = service.latestReadyRevision;
-        if (!revision) throw new ApiError("FAILED_PRECONDITION", `Service ${service.name} has no ready revision to send LATEST traffic to.`);
+        if (!revision)
+          throw new ApiError("FAILED_PRECONDITION", `Service ${service.name} has no ready revision to send LATEST traffic to.`);
       } else {
         revision = target.revision;
         const record = revision === undefined ? undefined : service.revisions.get(revision);
-        if (!record || record.status !== "READY") throw new ApiError("FAILED_PRECONDITION", `Revision '${revision}' is not ready and cannot serve traffic.`);
+        if (!record || record.status !== "READY")
+          throw new ApiError("FAILED_PRECONDITION", `Revision '${revision}' is not ready and cannot serve traffic.`);
       }
-      targets.push({ type: target.type ?? LATEST, revision: revision as string, percent: target.percent ?? 0, ...(target.tag ? { tag: target.tag } : {}) });
+      targets.push({
+        type: target.type ?? LATEST,
+        revision: revision as string,
+        percent: target.percent ?? 0,
+        ...(target.tag ? { tag: target.tag } : {}),
+      });
     }
     return { targets };
   }
@@ -459,9 +503,11 @@ export class CloudRun {
     const before = tagsOf(from);
     const after = tagsOf(to);
     for (const [tag, revision] of after) {
-      if (before.get(tag) !== revision) this.events.record("tag-routed", { service: service.name, tag, revision, url: service.tagUrls.get(tag) });
+      if (before.get(tag) !== revision)
+        this.events.record("tag-routed", { service: service.name, tag, revision, url: service.tagUrls.get(tag) });
     }
-    for (const tag of before.keys()) if (!after.has(tag)) this.events.record("tag-removed", { service: service.name, tag, url: service.tagUrls.get(tag) });
+    for (const tag of before.keys())
+      if (!after.has(tag)) this.events.record("tag-removed", { service: service.name, tag, url: service.tagUrls.get(tag) });
     this.events.record("traffic-changed", { service: service.name, routing: describeRouting(to) });
   }
 
@@ -520,7 +566,12 @@ export class CloudRun {
     revision.instances.push(instance);
     revision.tokens.set(instance, token);
     instance.on("exit", (code: number | null, signal: string | null) => {
-      if (instance.state !== "failed" || instance.failure === undefined || !instance.failure.startsWith("the container exited unexpectedly")) return;
+      if (
+        instance.state !== "failed" ||
+        instance.failure === undefined ||
+        !instance.failure.startsWith("the container exited unexpectedly")
+      )
+        return;
       this.events.record("instance-crashed", { service: revision.service.name, revision: revision.name, instance: id, code, signal });
       this.forget(revision, instance);
       setTimeout(() => this.reconcileScale(revision.service), 1_000).unref();
@@ -534,7 +585,13 @@ export class CloudRun {
       this.events.record("instance-failed", { service: revision.service.name, revision: revision.name, instance: id, reason });
       throw new Error(`instance ${id} could not start: ${reason}`);
     }
-    this.events.record("instance-ready", { service: revision.service.name, revision: revision.name, instance: id, port, pid: instance.pid });
+    this.events.record("instance-ready", {
+      service: revision.service.name,
+      revision: revision.name,
+      instance: id,
+      port,
+      pid: instance.pid,
+    });
     if (this.closed || revision.service.deleted) {
       // Started while the service or the whole cloud was going away: stop it at once.
       void this.stopInstance(revision, instance, "started during shutdown");
@@ -546,7 +603,13 @@ export class CloudRun {
   private async stopInstance(revision: RevisionRecord, instance: Instance, reason: string): Promise<void> {
     if (instance.state === "stopping" || instance.state === "stopped") return;
     const inFlight = instance.inFlight;
-    this.events.record("instance-draining", { service: revision.service.name, revision: revision.name, instance: instance.spec.id, inFlight, reason });
+    this.events.record("instance-draining", {
+      service: revision.service.name,
+      revision: revision.name,
+      instance: instance.spec.id,
+      inFlight,
+      reason,
+    });
     const result = await instance.stop(revision.timeoutMs);
     this.forget(revision, instance);
     this.events.record("instance-stopped", {
@@ -592,7 +655,11 @@ export class CloudRun {
       for (let n = live; n < revision.minInstances; n += 1) {
         starts.push(
           this.startInstance(revision).catch((err: unknown) => {
-            this.events.record("scale-failed", { service: service.name, revision: revision.name, reason: err instanceof Error ? err.message : String(err) });
+            this.events.record("scale-failed", {
+              service: service.name,
+              revision: revision.name,
+              reason: err instanceof Error ? err.message : String(err),
+            });
           }),
         );
       }
@@ -652,18 +719,27 @@ export class CloudRun {
           starting.on("ready", done);
           starting.on("exit", done);
         });
-        if (starting.state === "failed") return { kind: "error", status: 503, message: `The instance of revision ${revision.name} failed to start: ${starting.failure}` };
+        if (starting.state === "failed")
+          return { kind: "error", status: 503, message: `The instance of revision ${revision.name} failed to start: ${starting.failure}` };
         continue;
       }
       if (revision.status !== "READY") return { kind: "error", status: 503, message: `Revision ${revision.name} is not ready.` };
       if (revision.instances.length >= revision.maxInstances) {
-        return { kind: "error", status: 429, message: `Revision ${revision.name} is at its maximum of ${revision.maxInstances} instances.` };
+        return {
+          kind: "error",
+          status: 429,
+          message: `Revision ${revision.name} is at its maximum of ${revision.maxInstances} instances.`,
+        };
       }
       try {
         // A cold start: the secrets are read again, now.
         await this.startInstance(revision);
       } catch (err) {
-        return { kind: "error", status: 503, message: `The request failed because revision ${revision.name} could not start an instance: ${err instanceof Error ? err.message : String(err)}` };
+        return {
+          kind: "error",
+          status: 503,
+          message: `The request failed because revision ${revision.name} could not start an instance: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
     }
   }
@@ -754,7 +830,8 @@ export class CloudRun {
   private revisionJson(revision: RevisionRecord): Record<string, unknown> {
     const service = revision.service;
     const base = serviceResource(service.projectId, service.location, service.name);
-    const state = revision.status === "READY" ? "CONDITION_SUCCEEDED" : revision.status === "FAILED" ? "CONDITION_FAILED" : "CONDITION_RECONCILING";
+    const state =
+      revision.status === "READY" ? "CONDITION_SUCCEEDED" : revision.status === "FAILED" ? "CONDITION_FAILED" : "CONDITION_RECONCILING";
     return {
       name: `${base}/revisions/${revision.name}`,
       service: base,

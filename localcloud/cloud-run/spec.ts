@@ -112,7 +112,8 @@ function normalizeTemplate(serviceName: string, value: unknown): TemplateJson {
   const scaling = isObject(value.scaling) ? value.scaling : {};
   const min = integer(scaling.minInstanceCount, "template.scaling.minInstanceCount", 0);
   const max = integer(scaling.maxInstanceCount, "template.scaling.maxInstanceCount", DEFAULT_MAX_INSTANCES);
-  if (max < 1 || min > max) throw invalid(`template.scaling: minInstanceCount ${min} must not exceed maxInstanceCount ${max} (at least 1).`);
+  if (max < 1 || min > max)
+    throw invalid(`template.scaling: minInstanceCount ${min} must not exceed maxInstanceCount ${max} (at least 1).`);
   timeoutMs(typeof value.timeout === "string" ? value.timeout : DEFAULT_TIMEOUT);
   const normalized: Record<string, unknown> = {
     ...value,
@@ -130,14 +131,16 @@ function normalizeEnv(value: unknown): EnvVarJson[] {
   const seen = new Set<string>();
   return value.map((entry: unknown, index) => {
     const where = `template.containers[0].env[${index}]`;
-    if (!isObject(entry) || typeof entry.name !== "string" || !ENV_NAME_PATTERN.test(entry.name)) throw invalid(`${where}.name must be a variable name.`);
+    if (!isObject(entry) || typeof entry.name !== "string" || !ENV_NAME_PATTERN.test(entry.name))
+      throw invalid(`${where}.name must be a variable name.`);
     if (RESERVED_ENV.includes(entry.name)) throw invalid(`${where}.name: ${entry.name} is reserved by Cloud Run.`);
     if (seen.has(entry.name)) throw invalid(`${where}.name: ${entry.name} is set twice.`);
     seen.add(entry.name);
     const ref = isObject(entry.valueSource) ? entry.valueSource.secretKeyRef : undefined;
     if (ref !== undefined) {
       if (entry.value !== undefined && entry.value !== "") throw invalid(`${where}: value and valueSource are mutually exclusive.`);
-      if (!isObject(ref) || typeof ref.secret !== "string" || ref.secret === "") throw invalid(`${where}.valueSource.secretKeyRef.secret is required.`);
+      if (!isObject(ref) || typeof ref.secret !== "string" || ref.secret === "")
+        throw invalid(`${where}.valueSource.secretKeyRef.secret is required.`);
       const version = ref.version === undefined || ref.version === "" ? "latest" : ref.version;
       if (typeof version !== "string") throw invalid(`${where}.valueSource.secretKeyRef.version must be a string.`);
       return { name: entry.name, valueSource: { secretKeyRef: { secret: ref.secret, version } } };
@@ -167,7 +170,8 @@ function normalizeTraffic(value: unknown): TrafficTargetJson[] {
     total += percent;
     const tag = typeof entry.tag === "string" && entry.tag !== "" ? entry.tag : undefined;
     if (tag !== undefined) {
-      if (!TAG_PATTERN.test(tag)) throw invalid(`${where}.tag ${JSON.stringify(tag)} must be lowercase letters, digits and hyphens, starting with a letter.`);
+      if (!TAG_PATTERN.test(tag))
+        throw invalid(`${where}.tag ${JSON.stringify(tag)} must be lowercase letters, digits and hyphens, starting with a letter.`);
       if (tags.has(tag)) throw invalid(`${where}.tag ${tag} is used twice.`);
       tags.add(tag);
     }

@@ -45,7 +45,10 @@ export function serviceBody(inputs: Plain): Record<string, unknown> {
 
 function condition(value: unknown): Record<string, string> {
   const c = record(value);
-  const field = (key: string): string => (typeof c[key] === "string" ? (c[key] as string) : "");
+  const field = (key: string): string => {
+    const value = c[key];
+    return typeof value === "string" ? value : "";
+  };
   return {
     type: field("type"),
     state: field("state"),
@@ -75,7 +78,13 @@ function serviceOutputs(inputs: Plain, project: string, live: Record<string, unk
     latestReadyRevision: live.latestReadyRevision ?? "",
     latestCreatedRevision: live.latestCreatedRevision ?? "",
     // The URL of each tag is reported here: read it, never build it.
-    trafficStatuses: statuses.map((s) => ({ type: s.type ?? "", revision: s.revision ?? "", percent: s.percent ?? 0, tag: s.tag ?? "", uri: s.uri ?? "" })),
+    trafficStatuses: statuses.map((s) => ({
+      type: s.type ?? "",
+      revision: s.revision ?? "",
+      percent: s.percent ?? 0,
+      tag: s.tag ?? "",
+      uri: s.uri ?? "",
+    })),
     terminalConditions: [condition(live.terminalCondition)],
     conditions: Array.isArray(live.conditions) ? live.conditions.map(condition) : [],
     effectiveLabels: live.labels ?? {},
@@ -114,7 +123,11 @@ export const cloudRunServiceHandler: ResourceHandler = {
 
   async create(inputs) {
     const { project, location, name, id } = serviceId(inputs);
-    const op = await cloud().call<OperationJson>("POST", `/v2/projects/${project}/locations/${location}/services?serviceId=${encodeURIComponent(name)}`, serviceBody(inputs));
+    const op = await cloud().call<OperationJson>(
+      "POST",
+      `/v2/projects/${project}/locations/${location}/services?serviceId=${encodeURIComponent(name)}`,
+      serviceBody(inputs),
+    );
     return { id, outs: await settle(id, inputs, project, op) };
   },
 

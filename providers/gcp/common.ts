@@ -23,7 +23,8 @@ export function defaultProject(env: NodeJS.ProcessEnv = process.env): string | u
 
 export function projectOf(inputs: Plain): string {
   const project = typeof inputs.project === "string" && inputs.project !== "" ? inputs.project : defaultProject();
-  if (!project) throw new Error("project is not set: set it on the resource, or GOOGLE_PROJECT (the local provider receives no provider config)");
+  if (!project)
+    throw new Error("project is not set: set it on the resource, or GOOGLE_PROJECT (the local provider receives no provider config)");
   return project;
 }
 
@@ -44,7 +45,9 @@ export function optionalText(inputs: Plain, key: string): string | undefined {
 
 /** A check failure when a required input is absent (an unknown value passes: it is known at apply). */
 export function required(inputs: Plain, ...keys: string[]): CheckFailure[] {
-  return keys.filter((key) => inputs[key] === undefined || inputs[key] === null || inputs[key] === "").map((key) => ({ property: key, reason: `${key} is required` }));
+  return keys
+    .filter((key) => inputs[key] === undefined || inputs[key] === null || inputs[key] === "")
+    .map((key) => ({ property: key, reason: `${key} is required` }));
 }
 
 export function oneOf(inputs: Plain, key: string, allowed: readonly string[]): CheckFailure[] {
@@ -56,7 +59,10 @@ export function oneOf(inputs: Plain, key: string, allowed: readonly string[]): C
 /** The string entries of a map input. */
 export function stringMap(value: unknown): Record<string, string> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === "string")) as Record<
+    string,
+    string
+  >;
 }
 
 /** `projects/P/secrets/S` (or `S` with the resource's project) -> the REST path `projects/P/secrets/S`. */

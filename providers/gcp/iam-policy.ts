@@ -26,7 +26,9 @@ export async function modifyPolicy(resource: string, modify: (bindings: Binding[
     const current = await cloud().call<Policy>("POST", `${resource}:getIamPolicy`, {});
     const bindings = modify((current.bindings ?? []).map((b) => ({ ...b, members: [...b.members] })));
     try {
-      const written = await cloud().call<Policy>("POST", `${resource}:setIamPolicy`, { policy: { version: current.version ?? 1, etag: current.etag, bindings } });
+      const written = await cloud().call<Policy>("POST", `${resource}:setIamPolicy`, {
+        policy: { version: current.version ?? 1, etag: current.etag, bindings },
+      });
       return written.etag ?? "";
     } catch (err) {
       if (!(err instanceof LocalCloudApiError && err.status === "ABORTED") || attempt >= ATTEMPTS) throw err;

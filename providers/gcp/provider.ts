@@ -5,6 +5,7 @@
 import type { Provider } from "@pulumi/pulumi/provider";
 import { LOCALCLOUD_ENV } from "../../localcloud/env";
 import { makeProvider } from "../framework";
+import { secretWire } from "../wire";
 import { cloudRunServiceHandler, cloudRunServiceIamMemberHandler } from "./cloud-run";
 import { defaultProject } from "./common";
 import { secretHandler, secretIamMemberHandler, secretVersionHandler } from "./secret-manager";
@@ -18,7 +19,14 @@ export function gcpProvider(env: NodeJS.ProcessEnv = process.env): Provider {
   return makeProvider(
     "gcp",
     GCP_VERSION,
-    [secretHandler, secretVersionHandler, secretIamMemberHandler, serviceAccountHandler, cloudRunServiceHandler, cloudRunServiceIamMemberHandler],
+    [
+      secretHandler,
+      secretVersionHandler,
+      secretIamMemberHandler,
+      serviceAccountHandler,
+      cloudRunServiceHandler,
+      cloudRunServiceIamMemberHandler,
+    ],
     {
       // The deployer's identity: its token is the local cloud's deployer token.
       [GET_CLIENT_CONFIG]: () => {
@@ -26,7 +34,15 @@ export function gcpProvider(env: NodeJS.ProcessEnv = process.env): Provider {
         if (!token) return Promise.reject(new Error(`${LOCALCLOUD_ENV.token} is not set: the local gcp provider has no identity`));
         const project = defaultProject(env) ?? "";
         const region = env.GOOGLE_REGION ?? "";
-        return Promise.resolve({ accessToken: token, project, region, zone: "", id: `projects/${project}/regions/${region}/zones/`, defaultLabels: {} });
+        // Secret, as the real provider marks it (sensitive): it never lands in plain state.
+        return Promise.resolve({
+          accessToken: secretWire(token),
+          project,
+          region,
+          zone: "",
+          id: `projects/${project}/regions/${region}/zones/`,
+          defaultLabels: {},
+        });
       },
     },
   );

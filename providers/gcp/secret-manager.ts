@@ -67,7 +67,10 @@ export const secretHandler: ResourceHandler = {
   async read(id, state) {
     try {
       const live = await cloud().call<SecretJson>("GET", `/v1/${id}`);
-      return { id, outs: { ...secretOutputs(state, projectOf(state), live), labels: live.labels ?? {}, annotations: live.annotations ?? {} } };
+      return {
+        id,
+        outs: { ...secretOutputs(state, projectOf(state), live), labels: live.labels ?? {}, annotations: live.annotations ?? {} },
+      };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -75,7 +78,12 @@ export const secretHandler: ResourceHandler = {
   },
 
   async update(id, _olds, news, changed) {
-    const fields: Record<string, string> = { labels: "labels", annotations: "annotations", versionAliases: "versionAliases", versionDestroyTtl: "versionDestroyTtl" };
+    const fields: Record<string, string> = {
+      labels: "labels",
+      annotations: "annotations",
+      versionAliases: "versionAliases",
+      versionDestroyTtl: "versionDestroyTtl",
+    };
     const mask = changed.filter((key) => fields[key] !== undefined);
     let live: SecretJson;
     if (mask.length > 0) {

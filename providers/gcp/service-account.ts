@@ -42,7 +42,10 @@ export const serviceAccountHandler: ResourceHandler = {
       });
     } catch (err) {
       if (!(inputs.createIgnoreAlreadyExists === true && err instanceof LocalCloudApiError && err.status === "ALREADY_EXISTS")) throw err;
-      live = await cloud().call<AccountJson>("GET", `/v1/projects/${project}/serviceAccounts/${accountId}@${project}.iam.gserviceaccount.com`);
+      live = await cloud().call<AccountJson>(
+        "GET",
+        `/v1/projects/${project}/serviceAccounts/${accountId}@${project}.iam.gserviceaccount.com`,
+      );
     }
     if (inputs.disabled === true) await cloud().call("POST", `/v1/${live.name}:disable`, {});
     return { id: live.name, outs: accountOutputs(inputs, project, { ...live, disabled: inputs.disabled === true }) };
@@ -51,7 +54,10 @@ export const serviceAccountHandler: ResourceHandler = {
   async read(id, state) {
     try {
       const live = await cloud().call<AccountJson>("GET", `/v1/${id}`);
-      return { id, outs: { ...accountOutputs(state, projectOf(state), live), displayName: live.displayName, description: live.description } };
+      return {
+        id,
+        outs: { ...accountOutputs(state, projectOf(state), live), displayName: live.displayName, description: live.description },
+      };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -37,7 +37,10 @@ export function generatePassword(spec: PasswordSpec, pick: (max: number) => numb
     { chars: NUMERIC, enabled: spec.numeric, min: spec.minNumeric },
     { chars: special, enabled: spec.special, min: spec.minSpecial },
   ];
-  const all = classes.filter((c) => c.enabled).map((c) => c.chars).join("");
+  const all = classes
+    .filter((c) => c.enabled)
+    .map((c) => c.chars)
+    .join("");
   if (all === "") throw new Error("at least one of upper, lower, numeric and special must be true");
   const chars: string[] = [];
   for (const c of classes) for (let i = 0; i < c.min; i += 1) chars.push(c.chars[pick(c.chars.length)]);
@@ -50,7 +53,10 @@ export function generatePassword(spec: PasswordSpec, pick: (max: number) => numb
 }
 
 function specOf(inputs: Plain): PasswordSpec {
-  const n = (key: string): number => (typeof inputs[key] === "number" ? (inputs[key] as number) : 0);
+  const n = (key: string): number => {
+    const value = inputs[key];
+    return typeof value === "number" ? value : 0;
+  };
   return {
     length: n("length"),
     upper: inputs.upper !== false,
@@ -67,13 +73,27 @@ function specOf(inputs: Plain): PasswordSpec {
 
 export const randomPasswordHandler: ResourceHandler = {
   type: TYPES.randomPassword,
-  defaults: { special: true, upper: true, lower: true, numeric: true, number: true, minUpper: 0, minLower: 0, minNumeric: 0, minSpecial: 0 },
+  defaults: {
+    special: true,
+    upper: true,
+    lower: true,
+    numeric: true,
+    number: true,
+    minUpper: 0,
+    minLower: 0,
+    minNumeric: 0,
+    minSpecial: 0,
+  },
   alwaysSecret: ["result"],
   validate(inputs): CheckFailure[] {
     const length = inputs.length;
     if (length === UNKNOWN) return [];
-    if (typeof length !== "number" || !Number.isInteger(length) || length < 1) return [{ property: "length", reason: "length must be an integer of at least 1" }];
-    const mins = ["minUpper", "minLower", "minNumeric", "minSpecial"].reduce((sum, key) => sum + (typeof inputs[key] === "number" ? (inputs[key] as number) : 0), 0);
+    if (typeof length !== "number" || !Number.isInteger(length) || length < 1)
+      return [{ property: "length", reason: "length must be an integer of at least 1" }];
+    const mins = ["minUpper", "minLower", "minNumeric", "minSpecial"].reduce((sum, key) => {
+      const value = inputs[key];
+      return sum + (typeof value === "number" ? value : 0);
+    }, 0);
     return mins > length ? [{ property: "length", reason: `length ${length} must be at least the sum of the minimums (${mins})` }] : [];
   },
   create(inputs) {

@@ -122,10 +122,18 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
   });
 
   test("a revision is named as the template says; that name with another template is ALREADY_EXISTS", async () => {
-    const named = await createService(s.env.api, "named", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "named-g1-abc" });
+    const named = await createService(s.env.api, "named", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "named-g1-abc",
+    });
     expect(short(named.latestReadyRevision)).toBe("named-g1-abc");
     const reused = s.env.api.call("PATCH", servicePath("named"), {
-      template: { revision: "named-g1-abc", serviceAccount: s.account, containers: [{ image: "other", env: executorEnv(s.secret, "2", 2) }] },
+      template: {
+        revision: "named-g1-abc",
+        serviceAccount: s.account,
+        containers: [{ image: "other", env: executorEnv(s.secret, "2", 2) }],
+      },
     });
     await expect(reused).rejects.toMatchObject({ status: "ALREADY_EXISTS" });
     const badName = s.env.api.call("PATCH", servicePath("named"), {
@@ -143,7 +151,9 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
       account: s.account,
       env: [...executorEnv(s.secret, "1", 1), fromSecret("OA_LIGHTNING_SPARK_API_KEY", ungranted, "1")],
     });
-    expect(outcome.error).toMatch(/Permission denied on secret: projects\/demo-project\/secrets\/not-granted for Revision service account executor-run@/);
+    expect(outcome.error).toMatch(
+      /Permission denied on secret: projects\/demo-project\/secrets\/not-granted for Revision service account executor-run@/,
+    );
     const after = await s.env.api.call<Record<string, unknown>>("GET", servicePath("missing-grant"));
     expect(short(after.latestReadyRevision)).toBe(r1);
     expect(short(after.latestCreatedRevision)).not.toBe(r1);
@@ -161,7 +171,10 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
     await grantAccessor(s.env.api, secret, s.account);
     const service = await createService(s.env.api, "disabled-pin", { account: s.account, env: executorEnv(secret, "1", 1) });
     await s.env.api.call("POST", `/v1/${secret}/versions/1:disable`, {});
-    const outcome = await updateService(s.env.api, "disabled-pin", { account: s.account, env: [...executorEnv(secret, "1", 1), plain("CHANGE", "1")] });
+    const outcome = await updateService(s.env.api, "disabled-pin", {
+      account: s.account,
+      env: [...executorEnv(secret, "1", 1), plain("CHANGE", "1")],
+    });
     expect(outcome.error).toMatch(/is in DISABLED state/);
     // The running instance keeps the value it read at its start: still serving.
     expect((await get(`${String(service.uri)}/status`)).status).toBe(200);
@@ -219,17 +232,26 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
   });
 
   test("after a traffic change new requests go to the new revision while an in-flight one finishes on the old instance, which then gets SIGTERM", async () => {
-    const service = await createService(s.env.api, "drain", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "drain-old" });
+    const service = await createService(s.env.api, "drain", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "drain-old",
+    });
     const uri = String(service.uri);
     const oldInstance = (await serviceState(s.env.api, "drain")).revisions.find((r) => r.name === "drain-old")?.instances[0];
     const direct = `http://127.0.0.1:${oldInstance?.port}`;
     const inFlight = get(`${uri}/hold`);
-    await eventually("the old instance to hold the request", async () => ((JSON.parse((await get(`${direct}/held`)).body) as { held: number }).held === 1 ? true : undefined));
+    await eventually("the old instance to hold the request", async () =>
+      (JSON.parse((await get(`${direct}/held`)).body) as { held: number }).held === 1 ? true : undefined,
+    );
 
     const after = s.env.cloud.events.lastSeq;
     await updateService(s.env.api, "drain", { account: s.account, env: executorEnv(s.secret, "2", 2), revision: "drain-new" });
     expect((await get(`${uri}/status`)).revision).toBe("drain-new");
-    await s.env.cloud.events.waitFor((e) => e.type === "instance-draining" && e.revision === "drain-old", { what: "drain-old to drain", after });
+    await s.env.cloud.events.waitFor((e) => e.type === "instance-draining" && e.revision === "drain-old", {
+      what: "drain-old to drain",
+      after,
+    });
     // Still holding its request: no SIGTERM yet.
     expect(eventsOf(s.env, "instance-stopped", "drain-old")).toEqual([]);
     expect((JSON.parse((await get(`${direct}/held`)).body) as { held: number }).held).toBe(1);
@@ -237,12 +259,18 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
     await get(`${direct}/release`);
     const finished = await inFlight;
     expect(finished).toMatchObject({ status: 200, revision: "drain-old" });
-    const stopped = await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "drain-old", { what: "drain-old to stop" });
+    const stopped = await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "drain-old", {
+      what: "drain-old to stop",
+    });
     expect(stopped).toMatchObject({ signal: "SIGTERM", inFlightAtSigterm: 0 });
   });
 
   test("deleting a service stops its instances and closes its URL", async () => {
-    const service = await createService(s.env.api, "deleted", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "deleted-r1" });
+    const service = await createService(s.env.api, "deleted", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "deleted-r1",
+    });
     const op = await s.env.api.call<{ name: string; done: boolean }>("DELETE", servicePath("deleted"));
     await s.env.api.waitOperation(op);
     expect(eventsOf(s.env, "instance-stopped", "deleted-r1")).toHaveLength(1);
@@ -280,19 +308,27 @@ describe("the stand-ins (the default commands)", () => {
     await grantAccessor(s.env.api, s.secret, reader);
     await grantAccessor(s.env.api, mnemonic, reader);
     const granted = await createService(s.env.api, "with-mnemonic", { account: reader, env: withMnemonic(reader) });
-    const ready = JSON.parse((await get(`${String(granted.uri)}/status`, TOKEN_V1)).body) as { status: { ready: boolean; identityPubkey: string } };
+    const ready = JSON.parse((await get(`${String(granted.uri)}/status`, TOKEN_V1)).body) as {
+      status: { ready: boolean; identityPubkey: string };
+    };
     expect(ready.status.ready).toBe(true);
     expect(ready.status.identityPubkey).toMatch(/^02[0-9a-f]{64}$/);
 
     const stranger = await createAccount(s.env.api, "no-mnemonic");
     await grantAccessor(s.env.api, s.secret, stranger);
     const denied = await createService(s.env.api, "without-mnemonic", { account: stranger, env: withMnemonic(stranger) });
-    const missing = JSON.parse((await get(`${String(denied.uri)}/status`, TOKEN_V1)).body) as { status: { ready: boolean; lastErrorCode: string } };
+    const missing = JSON.parse((await get(`${String(denied.uri)}/status`, TOKEN_V1)).body) as {
+      status: { ready: boolean; lastErrorCode: string };
+    };
     expect(missing.status).toMatchObject({ ready: false, lastErrorCode: "mnemonic_missing" });
   });
 
   test("the stand-in control calls the executor with ITS OWN env's URL and token, and records which executor revision answered", async () => {
-    const executor = await createService(s.env.api, "wallet-executor", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "wallet-executor-g1" });
+    const executor = await createService(s.env.api, "wallet-executor", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "wallet-executor-g1",
+    });
     const control = await createService(s.env.api, "wallet-control", {
       account: s.account,
       env: [
@@ -310,8 +346,14 @@ describe("the stand-ins (the default commands)", () => {
     expect(ok[0]).toMatchObject({ executorRevision: "wallet-executor-g1", controlRevision: short(control.latestReadyRevision) });
 
     // The executor moves to token 2; this control revision still sends token 1: 401s, recorded.
-    await updateService(s.env.api, "wallet-executor", { account: s.account, env: executorEnv(s.secret, "2", 2), revision: "wallet-executor-g2" });
-    const refused = await eventually("a refused call", async () => (await record()).calls.find((c) => c.status === 401 && c.executorRevision === "wallet-executor-g2"));
+    await updateService(s.env.api, "wallet-executor", {
+      account: s.account,
+      env: executorEnv(s.secret, "2", 2),
+      revision: "wallet-executor-g2",
+    });
+    const refused = await eventually("a refused call", async () =>
+      (await record()).calls.find((c) => c.status === 401 && c.executorRevision === "wallet-executor-g2"),
+    );
     expect(refused.controlRevision).toBe(short(control.latestReadyRevision));
   });
 });
@@ -326,7 +368,9 @@ describe("shutdown", () => {
   test("an instance that ignores SIGTERM is killed after the grace period", async () => {
     await createService(s.env.api, "stubborn", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "stubborn-r1" });
     await updateService(s.env.api, "stubborn", { account: s.account, env: executorEnv(s.secret, "2", 2), revision: "stubborn-r2" });
-    const stopped = await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "stubborn-r1", { what: "stubborn-r1 to stop" });
+    const stopped = await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "stubborn-r1", {
+      what: "stubborn-r1 to stop",
+    });
     expect(stopped.signal).toBe("SIGKILL");
   });
 });
@@ -340,14 +384,27 @@ describe("rollout time", () => {
   afterAll(() => s.env.cloud.close());
 
   test("traffic moves no sooner than the rollout time after the new revision is ready; until then the old one answers", async () => {
-    const service = await createService(s.env.api, "slow-rollout", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "slow-rollout-r1" });
-    const update = updateService(s.env.api, "slow-rollout", { account: s.account, env: executorEnv(s.secret, "2", 2), revision: "slow-rollout-r2" });
-    const ready = await s.env.cloud.events.waitFor((e) => e.type === "revision-ready" && e.revision === "slow-rollout-r2", { what: "slow-rollout-r2 ready" });
+    const service = await createService(s.env.api, "slow-rollout", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "slow-rollout-r1",
+    });
+    const update = updateService(s.env.api, "slow-rollout", {
+      account: s.account,
+      env: executorEnv(s.secret, "2", 2),
+      revision: "slow-rollout-r2",
+    });
+    const ready = await s.env.cloud.events.waitFor((e) => e.type === "revision-ready" && e.revision === "slow-rollout-r2", {
+      what: "slow-rollout-r2 ready",
+    });
     const meanwhile = await get(`${String(service.uri)}/status`);
     const answeredAt = Date.now();
-    const moved = await s.env.cloud.events.waitFor((e) => e.type === "traffic-changed" && e.service === "slow-rollout" && String(e.routing).includes("slow-rollout-r2"), {
-      what: "traffic to slow-rollout-r2",
-    });
+    const moved = await s.env.cloud.events.waitFor(
+      (e) => e.type === "traffic-changed" && e.service === "slow-rollout" && String(e.routing).includes("slow-rollout-r2"),
+      {
+        what: "traffic to slow-rollout-r2",
+      },
+    );
     expect(moved.atMs - ready.atMs).toBeGreaterThanOrEqual(ROLLOUT_MS);
     // A request answered before traffic moved was routed to the old revision (a stalled machine may answer it later).
     if (answeredAt < moved.atMs) expect(meanwhile.revision).toBe("slow-rollout-r1");
@@ -367,7 +424,12 @@ describe("scale to zero and cold starts", () => {
     const secret = await createSecret(s.env.api, "cold");
     await addVersion(s.env.api, secret, TOKEN_V1);
     await grantAccessor(s.env.api, secret, s.account);
-    const first = await createService(s.env.api, "cold", { account: s.account, env: executorEnv(secret, "1", 1), revision: "cold-g1", min: 1 });
+    const first = await createService(s.env.api, "cold", {
+      account: s.account,
+      env: executorEnv(secret, "1", 1),
+      revision: "cold-g1",
+      min: 1,
+    });
     const tagged = await updateService(s.env.api, "cold", {
       account: s.account,
       env: executorEnv(s.secret, "2", 2),
@@ -378,7 +440,9 @@ describe("scale to zero and cold starts", () => {
       ],
     });
     const g1 = (tagged.service?.trafficStatuses as { tag?: string; uri?: string }[]).find((t) => t.tag === "g1")?.uri;
-    await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "cold-g1" && e.reason === "idle", { what: "cold-g1 to scale to zero" });
+    await s.env.cloud.events.waitFor((e) => e.type === "instance-stopped" && e.revision === "cold-g1" && e.reason === "idle", {
+      what: "cold-g1 to scale to zero",
+    });
 
     // A cold start reads version 1 again: fine while it is enabled ...
     expect((await get(`${String(g1)}/status`)).revision).toBe("cold-g1");

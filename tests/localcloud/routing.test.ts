@@ -1,5 +1,14 @@
 /** Where requests go: weighted shares, the old/new mix during a traffic change (pure logic, no sockets). */
-import { Mixer, Routing, WeightedPicker, percentsOf, reachableRevisions, routingForRequest, sameRouting, tagsOf } from "../../localcloud/cloud-run/routing";
+import {
+  Mixer,
+  Routing,
+  WeightedPicker,
+  percentsOf,
+  reachableRevisions,
+  routingForRequest,
+  sameRouting,
+  tagsOf,
+} from "../../localcloud/cloud-run/routing";
 import { LATEST, REVISION } from "../../localcloud/cloud-run/spec";
 
 const routing = (...targets: [string, number, string?][]): Routing => ({
@@ -53,7 +62,8 @@ describe("routingForRequest", () => {
 
   test("during a transition, more and more new requests see the new routing; after it, all of them", () => {
     const transition = { from, to, startMs: 1_000, durationMs: 1_000, mixer: new Mixer() };
-    const share = (now: number): number => Array.from({ length: 100 }, () => routingForRequest(from, transition, now)).filter((r) => r === to).length;
+    const share = (now: number): number =>
+      Array.from({ length: 100 }, () => routingForRequest(from, transition, now)).filter((r) => r === to).length;
     expect(share(1_000)).toBe(0);
     expect(share(1_500)).toBe(50);
     expect(share(2_000)).toBe(100);
@@ -64,8 +74,18 @@ describe("routingForRequest", () => {
 describe("routing views", () => {
   test("percents and tags per revision, reachability, and equality regardless of order", () => {
     const r = routing(["a", 60, "blue"], ["b", 40], ["c", 0, "green"]);
-    expect(percentsOf(r)).toEqual(new Map([["a", 60], ["b", 40]]));
-    expect(tagsOf(r)).toEqual(new Map([["blue", "a"], ["green", "c"]]));
+    expect(percentsOf(r)).toEqual(
+      new Map([
+        ["a", 60],
+        ["b", 40],
+      ]),
+    );
+    expect(tagsOf(r)).toEqual(
+      new Map([
+        ["blue", "a"],
+        ["green", "c"],
+      ]),
+    );
     expect(reachableRevisions(r)).toEqual(new Set(["a", "b", "c"]));
     expect(sameRouting(r, routing(["c", 0, "green"], ["b", 40], ["a", 60, "blue"]))).toBe(true);
     expect(sameRouting(r, routing(["a", 60, "blue"], ["b", 40]))).toBe(false);

@@ -1,5 +1,12 @@
 /** What an instance runs and its env (pure logic). */
-import { commandFor, instanceEnv, shellQuote, workloadKind, STAND_IN_CONTROL_COMMAND, STAND_IN_EXECUTOR_COMMAND } from "../../localcloud/runners";
+import {
+  commandFor,
+  instanceEnv,
+  shellQuote,
+  workloadKind,
+  STAND_IN_CONTROL_COMMAND,
+  STAND_IN_EXECUTOR_COMMAND,
+} from "../../localcloud/runners";
 
 const base = { PATH: "/usr/bin", HOME: "/root" };
 
@@ -7,7 +14,12 @@ describe("instanceEnv", () => {
   test("the executor's own port and bind variables follow the instance, and it runs in mock mode", () => {
     const env = instanceEnv({
       kind: "executor",
-      templateEnv: { OA_LIGHTNING_WALLET_EXECUTOR_PORT: "8080", OA_LIGHTNING_WALLET_EXECUTOR_HOST: "0.0.0.0", OA_LIGHTNING_WALLET_EXECUTOR_MODE: "spark", X: "1" },
+      templateEnv: {
+        OA_LIGHTNING_WALLET_EXECUTOR_PORT: "8080",
+        OA_LIGHTNING_WALLET_EXECUTOR_HOST: "0.0.0.0",
+        OA_LIGHTNING_WALLET_EXECUTOR_MODE: "spark",
+        X: "1",
+      },
       port: 41234,
       service: "wallet-executor",
       revision: "wallet-executor-00001-abc",

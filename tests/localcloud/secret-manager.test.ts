@@ -90,7 +90,11 @@ describe("versions", () => {
     await addVersion(env.api, secret, "keep");
     await addVersion(env.api, secret, "lose");
     for (const n of ["1", "2"]) {
-      const scheduled = await env.api.call<{ state: string; scheduledDestroyTime?: string }>("POST", `/v1/${secret}/versions/${n}:destroy`, {});
+      const scheduled = await env.api.call<{ state: string; scheduledDestroyTime?: string }>(
+        "POST",
+        `/v1/${secret}/versions/${n}:destroy`,
+        {},
+      );
       expect(scheduled.state).toBe("DISABLED");
       expect(Date.parse(scheduled.scheduledDestroyTime ?? "")).toBe(clock + 86_400_000);
     }
@@ -108,10 +112,14 @@ describe("versions", () => {
 
   test("the destroy TTL is a field of the secret that a PATCH with an update mask changes", async () => {
     const secret = await createSecret(env.api, "ttl-update", { labels: { a: "1" } });
-    const patched = await env.api.call<{ versionDestroyTtl?: string; labels: Record<string, string> }>("PATCH", `/v1/${secret}?updateMask=versionDestroyTtl`, {
-      versionDestroyTtl: "2592000s",
-      labels: { ignored: "not in the mask" },
-    });
+    const patched = await env.api.call<{ versionDestroyTtl?: string; labels: Record<string, string> }>(
+      "PATCH",
+      `/v1/${secret}?updateMask=versionDestroyTtl`,
+      {
+        versionDestroyTtl: "2592000s",
+        labels: { ignored: "not in the mask" },
+      },
+    );
     expect(patched.versionDestroyTtl).toBe("2592000s");
     expect(patched.labels).toEqual({ a: "1" });
     expect((await failure(env.api.call("PATCH", `/v1/${secret}?updateMask=replication`, {}))).status).toBe("INVALID_ARGUMENT");
@@ -159,7 +167,10 @@ describe("the published-version revocation's REST calls, against the local endpo
     const secret = await createSecret(env.api, "published-bad-token");
     await addVersion(env.api, secret, "x");
     const leaked = "ya29.a-token-that-must-not-leak";
-    const error = await setVersionState({ versionName: `${secret}/versions/1`, accessToken: leaked, apiBase: env.cloud.secretManagerApi }, "disable").then(
+    const error = await setVersionState(
+      { versionName: `${secret}/versions/1`, accessToken: leaked, apiBase: env.cloud.secretManagerApi },
+      "disable",
+    ).then(
       () => undefined,
       (err: Error) => err,
     );
@@ -178,7 +189,11 @@ describe("service accounts", () => {
     await grantAccessor(env.api, secret, email);
     const policy = await env.api.call<{ bindings: { role: string; members: string[] }[] }>("POST", `/v1/${secret}:getIamPolicy`, {});
     expect(policy.bindings).toEqual([{ role: "roles/secretmanager.secretAccessor", members: [`serviceAccount:${email}`] }]);
-    expect((await failure(env.api.call("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, { accountId: "secret-reader" }))).status).toBe("ALREADY_EXISTS");
-    expect((await failure(env.api.call("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, { accountId: "x" }))).status).toBe("INVALID_ARGUMENT");
+    expect((await failure(env.api.call("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, { accountId: "secret-reader" }))).status).toBe(
+      "ALREADY_EXISTS",
+    );
+    expect((await failure(env.api.call("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, { accountId: "x" }))).status).toBe(
+      "INVALID_ARGUMENT",
+    );
   });
 });

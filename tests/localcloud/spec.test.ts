@@ -29,7 +29,20 @@ describe("normalizeSpec", () => {
   });
 
   test("defaults a secret reference's version to latest and keeps plain values as given", () => {
-    const spec = normalizeSpec("svc", body({}, { containers: [container([{ name: "A", value: "1" }, { name: "B", valueSource: { secretKeyRef: { secret: "s" } } }])] }));
+    const spec = normalizeSpec(
+      "svc",
+      body(
+        {},
+        {
+          containers: [
+            container([
+              { name: "A", value: "1" },
+              { name: "B", valueSource: { secretKeyRef: { secret: "s" } } },
+            ]),
+          ],
+        },
+      ),
+    );
     expect(spec.template.containers[0].env).toEqual([
       { name: "A", value: "1" },
       { name: "B", valueSource: { secretKeyRef: { secret: "s", version: "latest" } } },
@@ -40,15 +53,64 @@ describe("normalizeSpec", () => {
     ["no template", {}, /template is required/],
     ["two containers", { template: { containers: [container(), container()] } }, /exactly one container/],
     ["no image", { template: { containers: [{}] } }, /image is required/],
-    ["a revision not prefixed by the service", { template: { containers: [container()], revision: "other-1" } }, /must start with the service name/],
+    [
+      "a revision not prefixed by the service",
+      { template: { containers: [container()], revision: "other-1" } },
+      /must start with the service name/,
+    ],
     ["PORT set by the template", { template: { containers: [container([{ name: "PORT", value: "1" }])] } }, /reserved by Cloud Run/],
-    ["a variable set twice", { template: { containers: [container([{ name: "A", value: "1" }, { name: "A", value: "2" }])] } }, /set twice/],
-    ["a value and a secret", { template: { containers: [container([{ name: "A", value: "1", valueSource: { secretKeyRef: { secret: "s" } } }])] } }, /mutually exclusive/],
-    ["min above max", { template: { containers: [container()], scaling: { minInstanceCount: 3, maxInstanceCount: 2 } } }, /must not exceed/],
+    [
+      "a variable set twice",
+      {
+        template: {
+          containers: [
+            container([
+              { name: "A", value: "1" },
+              { name: "A", value: "2" },
+            ]),
+          ],
+        },
+      },
+      /set twice/,
+    ],
+    [
+      "a value and a secret",
+      { template: { containers: [container([{ name: "A", value: "1", valueSource: { secretKeyRef: { secret: "s" } } }])] } },
+      /mutually exclusive/,
+    ],
+    [
+      "min above max",
+      { template: { containers: [container()], scaling: { minInstanceCount: 3, maxInstanceCount: 2 } } },
+      /must not exceed/,
+    ],
     ["percents not adding up", { ...body(), traffic: [{ type: LATEST, percent: 90 }] }, /add up to 100, got 90/],
-    ["a tag used twice", { ...body(), traffic: [{ type: LATEST, percent: 100, tag: "a" }, { revision: "svc-1", percent: 0, tag: "a" }] }, /used twice/],
-    ["a 0% target without a tag", { ...body(), traffic: [{ type: LATEST, percent: 100 }, { revision: "svc-1", percent: 0 }] }, /needs a tag/],
-    ["a REVISION target without a revision", { ...body(), traffic: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", percent: 100 }] }, /needs a revision/],
+    [
+      "a tag used twice",
+      {
+        ...body(),
+        traffic: [
+          { type: LATEST, percent: 100, tag: "a" },
+          { revision: "svc-1", percent: 0, tag: "a" },
+        ],
+      },
+      /used twice/,
+    ],
+    [
+      "a 0% target without a tag",
+      {
+        ...body(),
+        traffic: [
+          { type: LATEST, percent: 100 },
+          { revision: "svc-1", percent: 0 },
+        ],
+      },
+      /needs a tag/,
+    ],
+    [
+      "a REVISION target without a revision",
+      { ...body(), traffic: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", percent: 100 }] },
+      /needs a revision/,
+    ],
     ["an unknown ingress", { ...body(), ingress: "PUBLIC" }, /ingress must be one of/],
   ])("refuses %s", (_what, input, message) => {
     expect(invalid(() => normalizeSpec("svc", input))).toMatch(message);

@@ -29,17 +29,26 @@ export async function createSecret(api: LocalCloudClient, secretId: string, body
 
 /** Adds a version; returns its number. */
 export async function addVersion(api: LocalCloudClient, secret: string, value: string): Promise<string> {
-  const version = await api.call<{ name: string }>("POST", `/v1/${secret}:addVersion`, { payload: { data: Buffer.from(value).toString("base64") } });
+  const version = await api.call<{ name: string }>("POST", `/v1/${secret}:addVersion`, {
+    payload: { data: Buffer.from(value).toString("base64") },
+  });
   return version.name.split("/").pop() as string;
 }
 
 export async function createAccount(api: LocalCloudClient, accountId: string): Promise<string> {
-  const account = await api.call<{ email: string }>("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, { accountId, serviceAccount: {} });
+  const account = await api.call<{ email: string }>("POST", `/v1/projects/${PROJECT_ID}/serviceAccounts`, {
+    accountId,
+    serviceAccount: {},
+  });
   return account.email;
 }
 
 export async function grantAccessor(api: LocalCloudClient, secret: string, email: string): Promise<void> {
-  const policy = await api.call<{ etag: string; bindings: { role: string; members: string[] }[] }>("POST", `/v1/${secret}:getIamPolicy`, {});
+  const policy = await api.call<{ etag: string; bindings: { role: string; members: string[] }[] }>(
+    "POST",
+    `/v1/${secret}:getIamPolicy`,
+    {},
+  );
   const bindings = [...policy.bindings, { role: "roles/secretmanager.secretAccessor", members: [`serviceAccount:${email}`] }];
   await api.call("POST", `/v1/${secret}:setIamPolicy`, { policy: { etag: policy.etag, bindings } });
 }
@@ -47,7 +56,10 @@ export async function grantAccessor(api: LocalCloudClient, secret: string, email
 export type EnvVar = { name: string; value: string } | { name: string; valueSource: { secretKeyRef: { secret: string; version: string } } };
 
 export const plain = (name: string, value: string): EnvVar => ({ name, value });
-export const fromSecret = (name: string, secret: string, version: string): EnvVar => ({ name, valueSource: { secretKeyRef: { secret, version } } });
+export const fromSecret = (name: string, secret: string, version: string): EnvVar => ({
+  name,
+  valueSource: { secretKeyRef: { secret, version } },
+});
 
 /** The executor's env: the contract's mode variable marks it as the executor. */
 export function executorEnv(secret: string, version: string, generation: number): EnvVar[] {
@@ -91,12 +103,20 @@ export function servicePath(name: string): string {
 
 /** Creates a service and waits for its operation; returns the service JSON. */
 export async function createService(api: LocalCloudClient, name: string, spec: ServiceSpecInput): Promise<Record<string, unknown>> {
-  const op = await api.call<{ name: string; done: boolean }>("POST", `/v2/projects/${PROJECT_ID}/locations/${REGION}/services?serviceId=${name}`, serviceBody(spec));
+  const op = await api.call<{ name: string; done: boolean }>(
+    "POST",
+    `/v2/projects/${PROJECT_ID}/locations/${REGION}/services?serviceId=${name}`,
+    serviceBody(spec),
+  );
   return api.waitOperation(op, 120_000);
 }
 
 /** Replaces a service's spec; resolves with the operation's outcome (error message or service). */
-export async function updateService(api: LocalCloudClient, name: string, spec: ServiceSpecInput): Promise<{ service?: Record<string, unknown>; error?: string }> {
+export async function updateService(
+  api: LocalCloudClient,
+  name: string,
+  spec: ServiceSpecInput,
+): Promise<{ service?: Record<string, unknown>; error?: string }> {
   const op = await api.call<{ name: string; done: boolean }>("PATCH", servicePath(name), serviceBody(spec));
   try {
     return { service: await api.waitOperation(op, 120_000) };
@@ -114,7 +134,11 @@ export async function serviceState(api: LocalCloudClient, name: string): Promise
 
 /** A GET through a service or tag URL: status, the revision that answered, and the body. */
 export async function get(url: string, token?: string): Promise<{ status: number; revision?: string; body: string }> {
-  const response = await request(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const response = await request(url, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+  });
   const revision = response.headers["x-localcloud-revision"];
   return { status: response.statusCode, revision: typeof revision === "string" ? revision : undefined, body: await response.body.text() };
 }

@@ -51,12 +51,13 @@ export class ProviderProcess {
     return new ProviderProcess(child, client, () => stderr);
   }
 
-  private unary<Req, Res>(method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, request: Req): Promise<Res> {
-    return new Promise((resolve, reject) => method.call(this.client, request, (err, res) => (err ? reject(err) : resolve(res))));
+  /** One unary call, as a promise (the stub's callback style wrapped). */
+  private call<Res>(invoke: (callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
+    return new Promise((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res))));
   }
 
   async pluginVersion(): Promise<string> {
-    const info = await this.unary<Empty, pluginPb.PluginInfo>(this.client.getPluginInfo, new Empty());
+    const info = await this.call<pluginPb.PluginInfo>((cb) => this.client.getPluginInfo(new Empty(), cb));
     return info.getVersion();
   }
 
@@ -65,7 +66,7 @@ export class ProviderProcess {
     const request = new providerPb.ConfigureRequest();
     request.setAcceptsecrets(true);
     request.setAcceptresources(true);
-    const response = await this.unary<providerPb.ConfigureRequest, providerPb.ConfigureResponse>(this.client.configure, request);
+    const response = await this.call<providerPb.ConfigureResponse>((cb) => this.client.configure(request, cb));
     return { acceptSecrets: response.getAcceptsecrets() };
   }
 
@@ -74,9 +75,9 @@ export class ProviderProcess {
     request.setUrn(urn);
     request.setOlds(Struct.fromJavaScript(olds as never));
     request.setNews(Struct.fromJavaScript(news as never));
-    const response = await this.unary<providerPb.CheckRequest, providerPb.CheckResponse>(this.client.check, request);
+    const response = await this.call<providerPb.CheckResponse>((cb) => this.client.check(request, cb));
     return {
-      inputs: (response.getInputs()?.toJavaScript() ?? {}) as Props,
+      inputs: response.getInputs()?.toJavaScript() ?? {},
       failures: response.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
     };
   }
@@ -87,10 +88,15 @@ export class ProviderProcess {
     request.setId(id);
     request.setOlds(Struct.fromJavaScript(olds as never));
     request.setNews(Struct.fromJavaScript(news as never));
-    const response = await this.unary<providerPb.DiffRequest, providerPb.DiffResponse>(this.client.diff, request);
+    const response = await this.call<providerPb.DiffResponse>((cb) => this.client.diff(request, cb));
     const changes = response.getChanges();
     return {
-      changes: changes === providerPb.DiffResponse.DiffChanges.DIFF_NONE ? "none" : changes === providerPb.DiffResponse.DiffChanges.DIFF_SOME ? "some" : "unknown",
+      changes:
+        changes === providerPb.DiffResponse.DiffChanges.DIFF_NONE
+          ? "none"
+          : changes === providerPb.DiffResponse.DiffChanges.DIFF_SOME
+            ? "some"
+            : "unknown",
       replaces: response.getReplacesList(),
       deleteBeforeReplace: response.getDeletebeforereplace(),
     };
@@ -100,8 +106,8 @@ export class ProviderProcess {
     const request = new providerPb.CreateRequest();
     request.setUrn(urn);
     request.setProperties(Struct.fromJavaScript(properties as never));
-    const response = await this.unary<providerPb.CreateRequest, providerPb.CreateResponse>(this.client.create, request);
-    return { id: response.getId(), properties: (response.getProperties()?.toJavaScript() ?? {}) as Props };
+    const response = await this.call<providerPb.CreateResponse>((cb) => this.client.create(request, cb));
+    return { id: response.getId(), properties: response.getProperties()?.toJavaScript() ?? {} };
   }
 
   async read(urn: string, id: string, properties: Props): Promise<{ id: string; properties: Props }> {
@@ -109,8 +115,8 @@ export class ProviderProcess {
     request.setUrn(urn);
     request.setId(id);
     request.setProperties(Struct.fromJavaScript(properties as never));
-    const response = await this.unary<providerPb.ReadRequest, providerPb.ReadResponse>(this.client.read, request);
-    return { id: response.getId(), properties: (response.getProperties()?.toJavaScript() ?? {}) as Props };
+    const response = await this.call<providerPb.ReadResponse>((cb) => this.client.read(request, cb));
+    return { id: response.getId(), properties: response.getProperties()?.toJavaScript() ?? {} };
   }
 
   async update(urn: string, id: string, olds: Props, news: Props): Promise<Props> {
@@ -119,8 +125,8 @@ export class ProviderProcess {
     request.setId(id);
     request.setOlds(Struct.fromJavaScript(olds as never));
     request.setNews(Struct.fromJavaScript(news as never));
-    const response = await this.unary<providerPb.UpdateRequest, providerPb.UpdateResponse>(this.client.update, request);
-    return (response.getProperties()?.toJavaScript() ?? {}) as Props;
+    const response = await this.call<providerPb.UpdateResponse>((cb) => this.client.update(request, cb));
+    return response.getProperties()?.toJavaScript() ?? {};
   }
 
   async delete(urn: string, id: string, properties: Props): Promise<void> {
@@ -128,15 +134,15 @@ export class ProviderProcess {
     request.setUrn(urn);
     request.setId(id);
     request.setProperties(Struct.fromJavaScript(properties as never));
-    await this.unary<providerPb.DeleteRequest, Empty>(this.client.delete, request);
+    await this.call<Empty>((cb) => this.client.delete(request, cb));
   }
 
   async invoke(token: string, args: Props): Promise<Props> {
     const request = new providerPb.InvokeRequest();
     request.setTok(token);
     request.setArgs(Struct.fromJavaScript(args as never));
-    const response = await this.unary<providerPb.InvokeRequest, providerPb.InvokeResponse>(this.client.invoke, request);
-    return (response.getReturn()?.toJavaScript() ?? {}) as Props;
+    const response = await this.call<providerPb.InvokeResponse>((cb) => this.client.invoke(request, cb));
+    return response.getReturn()?.toJavaScript() ?? {};
   }
 
   async stop(): Promise<void> {
@@ -155,7 +161,11 @@ export function secret(value: unknown): Props {
 }
 
 export function isSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Props)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Props)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270"
+  );
 }
 
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
