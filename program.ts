@@ -10,6 +10,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlService } from "./components/control-service";
 import { ExecutorService } from "./components/executor-service";
+import { secretManagerApiBase } from "./components/published-version-revocation";
 import { GenerationValues, RotatingSecret } from "./components/rotating-secret";
 import { Verification } from "./components/verification";
 import {
@@ -49,6 +50,8 @@ export async function defineStack() {
   }
 
   const projectConfig = new pulumi.Config(PROJECT);
+  // The gcp provider's own Secret Manager endpoint setting; a published version is revoked there too.
+  const secretManagerApi = secretManagerApiBase(new pulumi.Config("gcp").get("secretManagerCustomEndpoint"));
   const { gcpProject: project, region, environment } = config;
 
   /** Destroyed versions stay recoverable this long (the mnemonic's must outlast reconciliation). */
@@ -84,6 +87,7 @@ export async function defineStack() {
       destroyTtlDays: DESTROY_TTL_DAYS,
       protect,
       revocationAccessToken: revokesPublished(credential) ? deployerAccessToken() : undefined,
+      revocationApiBase: secretManagerApi,
     });
   }
 

@@ -4,6 +4,16 @@ import { request } from "undici";
 /** Secret Manager's REST endpoint; tests point the resource at a local stand-in. */
 export const SECRET_MANAGER_API = "https://secretmanager.googleapis.com/v1";
 
+/**
+ * The API base a revocation calls: Google's, unless the stack sets `gcp:secretManagerCustomEndpoint`
+ * (the gcp provider's own setting for Secret Manager's endpoint, e.g. `http://127.0.0.1:4100/v1/`
+ * for a rehearsal on the local cloud; the policy pack refuses any non-Google endpoint outside one).
+ */
+export function secretManagerApiBase(customEndpoint: string | undefined): string {
+  const endpoint = customEndpoint?.trim();
+  return endpoint ? endpoint.replace(/\/+$/, "") : SECRET_MANAGER_API;
+}
+
 /** The revocation's inputs, as the provider receives them (the access token unwrapped). */
 export interface PublishedRevocationInputs {
   /** `projects/<p>/secrets/<id>/versions/<number>`. */

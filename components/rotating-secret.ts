@@ -62,6 +62,8 @@ export interface RotatingSecretArgs {
    * Secret Manager's API with it. Required only to revoke a published previous generation.
    */
   readonly revocationAccessToken?: pulumi.Input<string>;
+  /** Secret Manager's API base for that revocation (default Google's; see secretManagerApiBase). */
+  readonly revocationApiBase?: pulumi.Input<string>;
 }
 
 /** One generation in the secret: the number Cloud Run is pinned to, and where it came from. */
@@ -183,7 +185,7 @@ export class RotatingSecret extends pulumi.ComponentResource {
       }
       new PublishedVersionRevocation(
         `${versionName}-revocation`,
-        { versionName: fullName, accessToken: args.revocationAccessToken },
+        { versionName: fullName, accessToken: args.revocationAccessToken, apiBase: args.revocationApiBase },
         { parent: this, dependsOn: gate ? [gate] : undefined },
       );
     }

@@ -7,6 +7,7 @@ import { leastPrivilegeSecretAccess } from "./access";
 import { executorExposure } from "./exposure";
 import { secretVersionsRecoverable } from "./recoverability";
 import { revocationRequiresVerification } from "./revocation";
+import { revocationEndpoint } from "./revocation-endpoint";
 import { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
 import { servicesShareTokenVersion, tokenEntropy } from "./token";
 
@@ -14,6 +15,7 @@ export { leastPrivilegeSecretAccess } from "./access";
 export { executorExposure } from "./exposure";
 export { secretVersionsRecoverable } from "./recoverability";
 export { revocationRequiresVerification } from "./revocation";
+export { revocationEndpoint } from "./revocation-endpoint";
 export { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
 export { servicesShareTokenVersion, tokenEntropy } from "./token";
 
@@ -39,4 +41,5 @@ export const ALL_POLICIES: readonly WalletPolicy[] = [
   secretVersionsRecoverable,
   leastPrivilegeSecretAccess,
   executorExposure,
+  revocationEndpoint,
 ];

@@ -26,7 +26,7 @@ import { GateInputs, GateOutputs, changedTriggers, failureMessage, fingerprint, 
 import { VerifyReport } from "../lib/verify";
 import { runPolicies } from "../tools/policy-harness";
 import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, UNKNOWN, evaluateProgram, stackMocks } from "../tools/recording-monitor";
-import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
+import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "../harness/stand-in-executor";
 import { ROOT, runStack, throwIfFailed } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());

@@ -23,7 +23,7 @@ import {
   type VerifyOptions,
   type VerifyReport,
 } from "../lib/verify";
-import { reservePort } from "./support/stand-in-executor";
+import { reservePort } from "../harness/stand-in-executor";
 import {
   eventually,
   sendGarbage,

@@ -26,7 +26,7 @@ import {
   type ReceiptTamper,
   type StandInExecutor,
   type StandInOptions,
-} from "./support/stand-in-executor";
+} from "../harness/stand-in-executor";
 import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, sealedReceipt, sha256 } from "./support/verify-fixtures";
 
 /** The stand-in's fake preimage for INVOICE (see stand-in-executor.ts). */

@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { verifyExecutor } from "../lib/verify";
-import { DEFAULT_IDENTITY_PUBKEY, startStandInExecutor } from "../tests/support/stand-in-executor";
+import { DEFAULT_IDENTITY_PUBKEY, startStandInExecutor } from "../harness/stand-in-executor";
 
 export interface VerifyBenchResult {
   medianMs: number;

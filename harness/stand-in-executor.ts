@@ -53,6 +53,8 @@ export interface StandInOptions {
   notReadyForFirst?: number;
   /** `/status` always answers `ready:false` (lifecycle "error", lastErrorCode "connect_failed"). */
   neverReady?: boolean;
+  /** With `neverReady`: the `lastErrorCode` reported (default "connect_failed"), e.g. "mnemonic_missing". */
+  errorCode?: string;
   /** Authorized `/status` calls never get an answer: always, or only the first N of them. */
   hangStatus?: "always" | number;
   /** The first N requests (any path, any auth) get a 500 `internal_error`. */
@@ -97,6 +99,8 @@ export interface StandInExecutor {
   connectionCount(): number;
   /** Stops listening and destroys every open connection, including hung ones. */
   close(): Promise<void>;
+  /** Stops listening and lets in-flight requests finish (a graceful shutdown, as on SIGTERM). */
+  shutdown(): Promise<void>;
 }
 
 export const DEFAULT_IDENTITY_PUBKEY = "02" + "ab".repeat(32);
@@ -181,6 +185,11 @@ export async function startStandInExecutor(options: StandInOptions = {}): Promis
     authorizedStatusCalls: () => authorizedStatus,
     connectionCount: () => connections,
     close: () => closeServer(server),
+    shutdown: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }
 
@@ -245,7 +254,7 @@ function statusBody(options: StandInOptions, token: string, ready: boolean): Rec
     requestCapMsats: 200000,
     windowCapMsats: 1000000,
     windowMs: 300000,
-    lastErrorCode: ready ? null : options.neverReady ? "connect_failed" : null,
+    lastErrorCode: ready ? null : options.neverReady ? (options.errorCode ?? "connect_failed") : null,
     lastErrorMessage: null,
     updatedAtMs: Date.now(),
   };
@@ -283,7 +292,7 @@ function pay(options: StandInOptions, rawBody: string, headerRequestId: string):
   ) {
     return fail(400, "invalid_request", "payment.invoice, payment.maxAmountMsats and payment.host are required");
   }
-  if (options.neverReady) return fail(502, "connect_failed", "wallet not connected");
+  if (options.neverReady) return fail(502, options.errorCode ?? "connect_failed", "wallet not connected");
   if (options.allowedHosts && !options.allowedHosts.includes(payment.host)) return fail(403, "host_not_allowed", "host not allowed");
   const quoted = options.quotedAmountMsats ?? 1000;
   if (quoted > 200000) return fail(403, "request_cap_exceeded", "request cap exceeded");
