@@ -76,6 +76,6 @@ describe("which command a revision runs", () => {
 
   test("paths are quoted for the shell", () => {
     expect(shellQuote("/usr/bin/node")).toBe("/usr/bin/node");
-    expect(shellQuote("/tmp/a dir/it's")).toBe(`'/tmp/a dir/it'\\''s'`);
+    expect(shellQuote("/var/a dir/it's")).toBe(`'/var/a dir/it'\\''s'`);
   });
 });
