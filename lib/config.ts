@@ -772,6 +772,18 @@ function projectKeySuggestion(name: string, invoices: readonly string[]): string
 
 const NAMESPACES = [PROJECT, ...PROVIDER_NAMESPACES, ENGINE_NAMESPACE];
 
+/**
+ * True when a config key holds a secret value: a generation's value (`sparkApiKeyG<n>`,
+ * `mnemonicG<n>`), the smoke invoice (its configured key, or the default), a provider credential
+ * (`gcp:accessToken`, ...). `raw` is the config the invoice key is read from.
+ */
+export function holdsSecret(key: string, raw: RawConfig): boolean {
+  if (SECRET_PROVIDER_KEYS.has(key)) return true;
+  if (!key.startsWith(`${PROJECT}:`)) return false;
+  const name = key.slice(PROJECT.length + 1);
+  return GENERATION_VALUE_KEY.test(name) || invoiceKeys(raw).includes(name);
+}
+
 const plaintextProblem = (key: string, setName: string): string =>
   `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${setName} <value>`;
 const secretProblem = (key: string): string =>
@@ -796,7 +808,7 @@ function keyProblems(raw: RawConfig, secretKeys: ReadonlySet<string> | undefined
       if ((PLAIN_PROJECT_KEYS as readonly string[]).includes(name)) {
         // Object-valued keys stored as secrets are refused while decoding (decodeConfigMap).
         if (secret && (name === "environment" || name === "stagingStack")) problems.push(secretProblem(key));
-      } else if (GENERATION_VALUE_KEY.test(name) || invoices.includes(name)) {
+      } else if (holdsSecret(key, raw)) {
         if (secret === false) problems.push(plaintextProblem(key, name));
       } else {
         const suggestion = projectKeySuggestion(name, invoices);

@@ -81,14 +81,19 @@ function markClippedStarts(text: string, secrets: readonly string[], marked: Uin
   }
 }
 
-/** Replaces every configured secret (and every part of one of echo length) by "[redacted]". */
-export function redactSecrets(text: string, secrets: Iterable<string | null | undefined>): string {
+/**
+ * Replaces every configured secret (and every part of one of echo length) by "[redacted]". With
+ * `limit`, only the first `limit` characters are returned, redacted as part of the whole `text`: a
+ * caller that shows a prefix passes a little more text than it shows (the echo length more), so a
+ * partial echo straddling the cut is still recognised.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | null | undefined>, limit = text.length): string {
   const present = secretList(secrets);
-  if (present.length === 0 || text === "") return text;
+  if (present.length === 0 || text === "") return text.slice(0, limit);
   const marked = markEchoes(text, present);
   markClippedStarts(text, present, marked);
   let out = "";
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < Math.min(limit, text.length); i++) {
     if (marked[i] === 0) out += text[i];
     else if (i === 0 || marked[i - 1] === 0) out += REDACTED;
   }
@@ -143,7 +148,7 @@ const CREDENTIAL_SHAPES: readonly (readonly [RegExp, Replacement])[] = [
   // parameters (`Bearer realm="…"`), and not a plain lowercase word (`bearer token`).
   [
     new RegExp(
-      String.raw`\b(bearer)(\s+|%20|\+|\s*[:=]\s*"?)${NOT_DONE}(?![A-Za-z_]+=")(?![a-z]{1,14}[.,;:!?)]*(?:\s|$))[A-Za-z0-9\-._~+/]+=*`,
+      String.raw`\b(bearer)(\s+|%20|\+|\s*[:=]\s*"?)${NOT_DONE}(?![A-Za-z_]+=\\?")(?![a-z]{1,14}[.,;:!?)]*(?:\s|$|\\?["']))[A-Za-z0-9\-._~+/]+=*`,
       "gi",
     ),
     (_m, word: string, separator: string) => `${word}${separator}${REDACTED}`,
