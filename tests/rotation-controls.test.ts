@@ -529,7 +529,7 @@ describe("mnemonic rotation controls", () => {
 
   const prodRotation = { ...mnemonicRotation({ approval: APPROVAL }) };
 
-  test("prod refuses a mnemonic generation staging has not verified, registering only the reference it read", async () => {
+  test("prod refuses a mnemonic generation staging has not verified, registering only the references it read", async () => {
     const run = await runStack({
       stack: "prod",
       set: prodRotation,
@@ -540,7 +540,10 @@ describe("mnemonic rotation controls", () => {
       "invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first",
     );
-    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+    expect(run.resources.map((r) => [r.type, r.name])).toEqual([
+      ["pulumi:pulumi:StackReference", "last-applied"],
+      ["pulumi:pulumi:StackReference", "staging-verification"],
+    ]);
   });
 
   test("prod refuses when staging exports no verification at all", async () => {
