@@ -232,7 +232,8 @@ export async function defineStack() {
       currentGeneration: generations.current,
       currentVersion: secret.current.versionNumber,
       // Where the current value comes from: the next update compares it (a mnemonic rotation).
-      currentSource: credential === "authToken" ? "generated" : config[credential].published[generations.current] === undefined ? "config" : "published",
+      currentSource:
+        credential === "authToken" ? "generated" : config[credential].published[generations.current] === undefined ? "config" : "published",
       previousGeneration: generations.previous,
       previousVersion: secret.previous?.versionNumber,
       previousRevoked: generations.previous === undefined ? undefined : generations.revokePrevious,

@@ -106,7 +106,8 @@ export function mnemonicRotationReason(config: StackConfig, applied: AppliedStat
   }
   const published = config.mnemonic.published[current];
   if (published !== undefined) {
-    const sameVersion = last.currentSource === "published" && (last.currentVersion === undefined || last.currentVersion === String(published));
+    const sameVersion =
+      last.currentSource === "published" && (last.currentVersion === undefined || last.currentVersion === String(published));
     if (!sameVersion) {
       return `generation ${current} now reads published version ${published}, not the ${last.currentSource === "published" ? `version ${last.currentVersion}` : "value"} the stack last applied`;
     }
@@ -132,7 +133,8 @@ export interface AppliedCheck {
 export function checkAgainstApplied(config: StackConfig, applied: AppliedState | undefined, now: Date): AppliedCheck {
   const problems: string[] = [];
   const mnemonicRotation = mnemonicRotationReason(config, applied);
-  if (mnemonicRotation !== undefined) problems.push(...mnemonicRotationProblems(config.mnemonic, now, `a mnemonic change: ${mnemonicRotation}`));
+  if (mnemonicRotation !== undefined)
+    problems.push(...mnemonicRotationProblems(config.mnemonic, now, `a mnemonic change: ${mnemonicRotation}`));
   for (const credential of CREDENTIALS) {
     for (const generation of applied?.[credential]?.compromisedGenerations ?? []) {
       if (!config[credential].compromised.includes(generation)) {

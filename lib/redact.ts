@@ -126,7 +126,10 @@ const CREDENTIAL_SHAPES: readonly (readonly [RegExp, Replacement])[] = [
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, REDACTED],
   // `"authorization": "Basic …"`, `Authorization: Bearer …`, `x-api-key=…`: the value to its end.
   [
-    new RegExp(String.raw`\b(${CREDENTIAL_HEADERS})("\s*:\s*"|'\s*:\s*'|\s*[:=]\s*)${NOT_DONE}(?:"(?:[^"\\]|\\.)*"|[^\r\n"',;}]+)`, "gi"),
+    new RegExp(
+      String.raw`\b(${CREDENTIAL_HEADERS})("\s*:\s*"|'\s*:\s*'|\s*[:=]\s*)${NOT_DONE}(?:"(?:[^"\\]|\\.)*"|[^\s"',;}][^\r\n"',;}]*)`,
+      "gi",
+    ),
     (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`,
   ],
   // `access_token=…`, `password: …`, `"client_secret":"…"`.

@@ -237,7 +237,8 @@ function describeError(error: unknown, secrets: readonly string[]): string {
         : typeof error.name === "string"
           ? error.name
           : "";
-  const message = typeof error.message === "string" ? `: ${clip(printable(redactCredentials(bounded(error.message, secrets, 160))), 120)}` : "";
+  const message =
+    typeof error.message === "string" ? `: ${clip(printable(redactCredentials(bounded(error.message, secrets, 160))), 120)}` : "";
   return `connection error${code ? ` ${code}` : ""}${message}`;
 }
 
@@ -278,7 +279,9 @@ function quote(value: unknown, secrets: readonly string[]): string {
 
 /** Like `quote`, without JSON quotes, for values that are already known to agree with each other. */
 function plain(value: unknown, secrets: readonly string[]): string {
-  return typeof value === "string" ? clip(printable(redactCredentials(bounded(value, secrets, QUOTE_WINDOW))), QUOTE_MAX) : quote(value, secrets);
+  return typeof value === "string"
+    ? clip(printable(redactCredentials(bounded(value, secrets, QUOTE_WINDOW))), QUOTE_MAX)
+    : quote(value, secrets);
 }
 
 /** A short, safe token for enum-like server fields (lifecycle, lastErrorCode, error.code). */
@@ -551,7 +554,12 @@ async function runUnauthorizedProbe(ctx: RunContext, spec: ProbeSpec): Promise<P
   return { check: { name: spec.name, ok: problems.length === 0, detail, ms }, signature };
 }
 
-function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeResult[], ms: number, secrets: readonly string[]): CheckResult {
+function judgeDeterminism(
+  specs: readonly ProbeSpec[],
+  results: readonly ProbeResult[],
+  ms: number,
+  secrets: readonly string[],
+): CheckResult {
   const missing = specs.filter((_, i) => results[i].signature === undefined).map((spec) => spec.what);
   if (missing.length > 0) return { name: "auth-deterministic", ok: false, detail: `no answer to compare for: ${missing.join(", ")}`, ms };
   const signatures = results.map((r) => r.signature as UnauthorizedSignature);

@@ -34,7 +34,8 @@ export function parseGenerationList(value: string): number[] | undefined {
 function compromisedOf(secret: StackNode, config: CompromisedGenerationsConfig, gaps: PreviewGaps, report: ReportViolation): Set<number> {
   const found = new Set<number>();
   const secretId = text(secret.props.secretId);
-  const configured = typeof secretId === "string" && isRecord(config.compromisedGenerations) ? config.compromisedGenerations[secretId] : undefined;
+  const configured =
+    typeof secretId === "string" && isRecord(config.compromisedGenerations) ? config.compromisedGenerations[secretId] : undefined;
   if (Array.isArray(configured)) for (const generation of configured) if (Number.isInteger(generation)) found.add(generation);
   const annotation = text(at(secret.props, "annotations", COMPROMISED_ANNOTATION));
   if (isUnknown(annotation)) gaps.skip(`${secret.name}: its ${COMPROMISED_ANNOTATION} annotation`);

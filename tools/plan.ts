@@ -114,10 +114,10 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
   return { stack, json, program: resolvedProgram, configFile: resolvedConfig, ...(base === undefined ? {} : { base }) };
 }
 
-/** Runs git in the project's directory; undefined when it fails (no git, not a repository, no such object). */
-function git(args: readonly string[]): string | undefined {
+/** Runs git in `dir`; undefined when it fails (no git, not a repository, no such object). */
+function git(dir: string, args: readonly string[]): string | undefined {
   try {
-    return execFileSync("git", [...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 << 20 });
+    return execFileSync("git", [...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 << 20 });
   } catch {
     return undefined;
   }
@@ -130,16 +130,16 @@ export interface LastApplied {
   readonly source: string;
 }
 
-/** The stack's file at `base` (default HEAD) as the outputs the program would have exported. */
-export function lastAppliedAt(base: string | undefined, stackName: string, project: string): LastApplied {
+/** The stack's file at `base` (default HEAD) in the project at `dir`, as the outputs the program would have exported. */
+export function lastAppliedAt(base: string | undefined, stackName: string, project: string, dir: string = ROOT): LastApplied {
   const ref = base ?? "HEAD";
-  const commit = git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
+  const commit = git(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
   if (!commit) {
     if (base !== undefined) throw new UsageError(`--base: ${JSON.stringify(base)} is not a commit in this repository`);
     return { outputs: null, source: "unknown (the project is not a git checkout; pass --base <ref>)" };
   }
   const file = `Pulumi.${stackName}.yaml`;
-  const text = git(["show", `${commit}:./${file}`]);
+  const text = git(dir, ["show", `${commit}:./${file}`]);
   if (text === undefined) return { outputs: null, source: `unknown (${ref} has no ${file}: a new stack)` };
   try {
     return { outputs: appliedOutputsFromConfig(readStackFile(text, project, `${ref}:${file}`).config), source: `${ref}:${file}` };
@@ -251,7 +251,11 @@ export interface Io {
 
 /** Every message leaves through the one redaction module: placeholders, credential shapes, control characters. */
 const errorRedactor = new Redactor([REDACTED_PLACEHOLDER_PREFIX, "MOCKSECRET"]);
-const safeMessage = (text: string): string => text.split("\n").map((line) => printable(errorRedactor.text(line))).join("\n");
+const safeMessage = (text: string): string =>
+  text
+    .split("\n")
+    .map((line) => printable(errorRedactor.text(line)))
+    .join("\n");
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let options: PlanCliOptions;

@@ -129,7 +129,8 @@ function secretFromEnv(env: NodeJS.ProcessEnv, values: ParsedArgs["values"], fla
   const source = values[flag] === undefined ? `default of ${flag}` : flag;
   if (value === undefined || value.trim() === "") throw new UsageError(`environment variable ${name} (${source}) is unset or empty`);
   // A line break in a token would inject headers; never trimmed away silently, never printed.
-  if (/[\r\n]/.test(value)) throw new UsageError(`environment variable ${name} (${source}) contains a line break (CR or LF); allowed: one line`);
+  if (/[\r\n]/.test(value))
+    throw new UsageError(`environment variable ${name} (${source}) contains a line break (CR or LF); allowed: one line`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value))
     throw new UsageError(`environment variable ${name} (${source}) contains a control character; allowed: printable text`);
