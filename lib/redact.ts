@@ -64,6 +64,14 @@ function markEchoes(text: string, secrets: readonly string[]): Uint8Array {
       }
     }
   }
+  // An earlier redaction's marker stays as it is (redacting twice changes nothing), unless a secret
+  // runs through it: then the marker is part of what is removed.
+  for (let at = text.indexOf(REDACTED); at !== -1; at = text.indexOf(REDACTED, at + 1)) {
+    const inside = marked.subarray(at, at + REDACTED.length);
+    const crossed =
+      (at > 0 && marked[at - 1] === 1 && inside[0] === 1) || (marked[at + REDACTED.length] === 1 && inside[inside.length - 1] === 1);
+    if (!crossed) inside.fill(0);
+  }
   return marked;
 }
 
@@ -105,8 +113,8 @@ const TOKEN_VALUE = String.raw`[^\s"'<>,;&(){}[\]]+`;
 /** Not a redaction this module already made. */
 const NOT_DONE = String.raw`(?!\[redacted\])`;
 
-/** Headers whose whole value is a credential (up to the end of the line or a closing quote). */
-const CREDENTIAL_HEADERS = String.raw`(?:proxy-)?authorization|x-api-key|x-goog-api-key|api-key|x-auth-token|cookie|set-cookie`;
+/** Headers whose value is a credential: an optional scheme (`Basic`, `Bearer`, ...) and a token. */
+const CREDENTIAL_HEADERS = String.raw`(?:proxy-)?authorization|x-api-key|x-goog-api-key|api-key|x-auth-token`;
 /** Field names whose value is a credential in any notation (`access_token=…`, `password: …`). */
 const CREDENTIAL_FIELDS =
   String.raw`access[_-]token|refresh[_-]token|id[_-]token|client[_-]secret|api[_-]key|secret[_-]data|private[_-]key|` +
@@ -124,14 +132,16 @@ type Replacement = string | ((match: string, ...groups: string[]) => string);
 const CREDENTIAL_SHAPES: readonly (readonly [RegExp, Replacement])[] = [
   // PEM private keys, whole (or to the end when cut off).
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, REDACTED],
-  // `"authorization": "Basic …"`, `Authorization: Bearer …`, `x-api-key=…`: the value to its end.
+  // `"authorization": "Basic …"`, `Authorization: Bearer …`, `x-api-key=…`: the scheme and the token.
   [
     new RegExp(
-      String.raw`\b(${CREDENTIAL_HEADERS})("\s*:\s*"|'\s*:\s*'|\s*[:=]\s*)${NOT_DONE}(?:"(?:[^"\\]|\\.)*"|[^\s"',;}][^\r\n"',;}]*)`,
+      String.raw`\b(${CREDENTIAL_HEADERS})("\s*:\s*"|'\s*:\s*'|\s*[:=]\s*)${NOT_DONE}(?:"(?:[^"\\]|\\.)*"|(?:(?:basic|bearer|digest|token|negotiate|ntlm|apikey|key|hoba|mutual|aws4-hmac-sha256)\s+(?=[^\s"',;}]))?${TOKEN_VALUE})`,
       "gi",
     ),
     (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`,
   ],
+  // Cookies: the whole header line.
+  [/\b((?:set-)?cookie)(\s*:\s*)(?!\[redacted\])[^\r\n]+/gi, `$1$2${REDACTED}`],
   // `access_token=…`, `password: …`, `"client_secret":"…"`.
   [
     new RegExp(String.raw`\b(${CREDENTIAL_FIELDS})("\s*:\s*"|'\s*:\s*'|"?\s*[:=]\s*"?)${NOT_DONE}${TOKEN_VALUE}`, "gi"),

@@ -114,6 +114,8 @@ const DEFAULT_RETRY_INITIAL_DELAY_MS = 100;
 const DEFAULT_RETRY_MAX_DELAY_MS = 2_000;
 /** No attempt starts with less time than this left: its timeout would only hide the last real reason. */
 const MIN_ATTEMPT_BUDGET_MS = 100;
+/** How much later than our own timer undici's timeouts fire (they must never win the race). */
+const UNDICI_TIMEOUT_MARGIN_MS = 1_000;
 /** Bodies are read up to this size: enough for any contract answer, bounded against a runaway one. */
 const MAX_BODY_BYTES = 1 << 20;
 /**
@@ -179,8 +181,9 @@ async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome>
       headers,
       body: req.body,
       signal: controller.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      // Backstops only: the timer above fires first, so a timeout always reads "no answer within".
+      headersTimeout: req.timeoutMs + UNDICI_TIMEOUT_MARGIN_MS,
+      bodyTimeout: req.timeoutMs + UNDICI_TIMEOUT_MARGIN_MS,
     });
     const body = await readCapped(response.body);
     const responseHeaders = flattenHeaders(response.headers);

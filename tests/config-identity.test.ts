@@ -10,11 +10,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { RotatingSecret, RotatingSecretArgs } from "../components/rotating-secret";
 import { ConfigError, PROJECT, RawConfig, StackConfig, parseStackConfig } from "../lib/config";
 import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied, mnemonicRotationReason } from "../lib/last-applied";
 import { closest, editDistance, providerConfigKeys } from "../lib/provider-config";
 import { readStackFile } from "../lib/stack-file";
 import { lastAppliedAt, main as planMain, parsePlanArgs, stackParts } from "../tools/plan";
+import { RecordedResource, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { ROOT, runStack, stackConfig } from "./support/stack";
 
 afterAll(() => pulumi.runtime.disconnect());
@@ -567,5 +570,50 @@ describe("the plan's entry point", () => {
     expect(() => lastAppliedAt("no-such-branch", "staging", PROJECT, repo)).toThrow(
       '--base: "no-such-branch" is not a commit in this repository',
     );
+  });
+});
+
+describe("RotatingSecret keeps compromised generations dead", () => {
+  const BASE: RotatingSecretArgs = {
+    secretId: "wallet-executor-auth-token",
+    project: "p",
+    region: "us-central1",
+    labels: {},
+    current: 3,
+    revokePrevious: false,
+    values: { kind: "random-token" },
+    destroyTtlDays: 30,
+  };
+  const evaluate = (program: () => unknown) =>
+    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
+
+  test.each([
+    [
+      "a compromised current generation",
+      { compromised: [3] },
+      "auth-token: generation 3 is compromised and cannot be current; rotate to a new generation",
+    ],
+    [
+      "a compromised previous generation without a gate",
+      { previous: 2, compromised: [2] },
+      "auth-token: disabling compromised generation 2 needs a revocation gate (the verification of generation 3)",
+    ],
+  ])("refuses %s", async (_label, args, message) => {
+    const run = await evaluate(() => new RotatingSecret("auth-token", { ...BASE, ...args }));
+    expect((run.error as Error).message).toBe(message);
+  });
+
+  test("a compromised previous generation is disabled after the gate, whatever revokePrevious says", async () => {
+    const run = await evaluate(() => {
+      const gate = new random.RandomId("gate", { byteLength: 4 });
+      new RotatingSecret("auth-token", { ...BASE, previous: 2, compromised: [2, 1, 2], revocationGate: gate });
+    });
+    expect(run.error).toBeUndefined();
+    const byName = (name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+    expect(byName("auth-token-g2").inputs.enabled).toBe(false);
+    expect(byName("auth-token-g2").dependencies).toContain(byName("gate").urn);
+    expect(byName("auth-token-g3").inputs.enabled).toBe(true);
+    expect(byName("auth-token-secret").inputs.annotations).toEqual({ "compromised-generations": "1,2" });
+    expect(run.registeredOutputs[byName("auth-token").urn]).toMatchObject({ previousEnabled: false, compromisedGenerations: [1, 2] });
   });
 });
