@@ -36,7 +36,10 @@ function compromisedOf(secret: StackNode, config: CompromisedGenerationsConfig, 
   const secretId = text(secret.props.secretId);
   const configured =
     typeof secretId === "string" && isRecord(config.compromisedGenerations) ? config.compromisedGenerations[secretId] : undefined;
-  if (Array.isArray(configured)) for (const generation of configured) if (Number.isInteger(generation)) found.add(generation);
+  if (Array.isArray(configured)) {
+    for (const generation of configured as unknown[])
+      if (typeof generation === "number" && Number.isInteger(generation)) found.add(generation);
+  }
   const annotation = text(at(secret.props, "annotations", COMPROMISED_ANNOTATION));
   if (isUnknown(annotation)) gaps.skip(`${secret.name}: its ${COMPROMISED_ANNOTATION} annotation`);
   else if (annotation !== undefined) {

@@ -145,8 +145,10 @@ describe("partial echoes", () => {
       expectNothingOfTheSecrets(run);
       const output = json ? (JSON.parse(run.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks : undefined;
       const echo = output?.find((c) => c.name === "no-secret-echo");
-      if (json) expect(echo).toMatchObject({ ok: false, detail: expect.stringContaining(finding) });
-      else expect(run.stdout).toMatch(/^no-secret-echo\s+FAIL/m);
+      if (json) {
+        expect(echo?.ok).toBe(false);
+        expect(echo?.detail).toContain(finding);
+      } else expect(run.stdout).toMatch(/^no-secret-echo\s+FAIL/m);
     }
   });
 
@@ -220,7 +222,7 @@ describe("the payment probe obeys the deadline", () => {
     const server = await serve({ hangPayment: true });
     const run = await cli(
       [...against(server, "--json"), "--invoice-env", "INVOICE", "--host", "sats.example.com", "--max-amount-msats", "1000"].map((a) =>
-        a === "10000" ? "4000" : a,
+        a === "10000" ? "2500" : a,
       ),
     );
     expect(run.code).toBe(1);
@@ -230,7 +232,7 @@ describe("the payment probe obeys the deadline", () => {
     expect(payment?.detail).toMatch(/^POST \/pay-bolt11 failed: no answer within/);
     const waited = Number(/^POST \/pay-bolt11 failed: no answer within ([0-9]+) ms$/.exec(payment?.detail ?? "")?.[1]);
     expect(waited).toBeGreaterThan(0);
-    expect(waited).toBeLessThanOrEqual(4000);
+    expect(waited).toBeLessThanOrEqual(2500);
     expect(server.requests.filter((r) => r.url === "/pay-bolt11")).toHaveLength(1);
     expectNothingOfTheSecrets(run);
   });
