@@ -296,6 +296,22 @@ describe("revoking a published (not stack-owned) version", () => {
     }
   });
 
+  test("a refusal that echoes part of the token, or credentials, or control characters shows none of them", async () => {
+    answer = 403;
+    const accessToken = "ya29.deployerTokenValue0123456789";
+    answerBody = `partial ${accessToken.slice(8, 22)}\n\u001b[31mAuthorization: Bearer other-credential-1\u001b[0m`;
+    try {
+      const error = await setVersionState({ versionName: "projects/p/secrets/s/versions/7", accessToken, apiBase }, "disable").catch(
+        (e: Error) => e,
+      );
+      expect((error as Error).message).toBe(
+        "Secret Manager refused to disable projects/p/secrets/s/versions/7: HTTP 403 partial [redacted]\\n\\u001b[31mAuthorization: Bearer [redacted]\\u001b[0m",
+      );
+    } finally {
+      answerBody = undefined;
+    }
+  });
+
   test("an answer without a state is reported as UNKNOWN, not as a state", async () => {
     answer = 200;
     answerBody = "{}";
