@@ -553,6 +553,13 @@ describe("the plan's entry point", () => {
       outputs: null,
       source: "unknown (the project is not a git checkout; pass --base <ref>)",
     });
+    // Without git, the project's own stack file stands for what was applied, when the plan is of another file.
+    fs.writeFileSync(path.join(repo, "Pulumi.staging.yaml"), staging);
+    expect(lastAppliedAt(undefined, "staging", PROJECT, repo, path.join(repo, "elsewhere.yaml"))).toMatchObject({
+      source: "Pulumi.staging.yaml (no git: the project's own stack file)",
+      outputs: { credentials: { mnemonic: { currentGeneration: 1 } } },
+    });
+    expect(lastAppliedAt(undefined, "staging", PROJECT, repo, path.join(repo, "Pulumi.staging.yaml")).outputs).toBeNull();
     fs.writeFileSync(
       path.join(repo, "Pulumi.staging.yaml"),
       staging.replace("  wallet-executor:mnemonic:\n    current: 1\n", "  wallet-executor:mnemonic:\n    current: 3\n"),

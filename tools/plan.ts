@@ -130,22 +130,39 @@ export interface LastApplied {
   readonly source: string;
 }
 
-/** The stack's file at `base` (default HEAD) in the project at `dir`, as the outputs the program would have exported. */
-export function lastAppliedAt(base: string | undefined, stackName: string, project: string, dir: string = ROOT): LastApplied {
+/**
+ * What the stack last applied, offline: its own file at `base` (default HEAD) in the project at
+ * `dir`. Without git, the project's own `Pulumi.<stack>.yaml` stands for it when the plan is of
+ * another file (`--config-file`); otherwise it is unknown (and unknown counts as a change).
+ */
+export function lastAppliedAt(
+  base: string | undefined,
+  stackName: string,
+  project: string,
+  dir: string = ROOT,
+  plannedFile?: string,
+): LastApplied {
   const ref = base ?? "HEAD";
+  const file = `Pulumi.${stackName}.yaml`;
+  const read = (text: string, source: string): LastApplied => {
+    try {
+      return { outputs: appliedOutputsFromConfig(readStackFile(text, project, source).config), source };
+    } catch {
+      return { outputs: null, source: `unknown (${source} cannot be read)` };
+    }
+  };
   const commit = git(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
   if (!commit) {
     if (base !== undefined) throw new UsageError(`--base: ${JSON.stringify(base)} is not a commit in this repository`);
+    const onDisk = path.join(dir, file);
+    if (plannedFile !== undefined && path.resolve(plannedFile) !== onDisk && fs.existsSync(onDisk) && fs.statSync(onDisk).isFile()) {
+      return read(fs.readFileSync(onDisk, "utf8"), `${file} (no git: the project's own stack file)`);
+    }
     return { outputs: null, source: "unknown (the project is not a git checkout; pass --base <ref>)" };
   }
-  const file = `Pulumi.${stackName}.yaml`;
   const text = git(dir, ["show", `${commit}:./${file}`]);
   if (text === undefined) return { outputs: null, source: `unknown (${ref} has no ${file}: a new stack)` };
-  try {
-    return { outputs: appliedOutputsFromConfig(readStackFile(text, project, `${ref}:${file}`).config), source: `${ref}:${file}` };
-  } catch {
-    return { outputs: null, source: `unknown (${ref}:${file} cannot be read)` };
-  }
+  return read(text, `${ref}:${file}`);
 }
 
 /** The project name from Pulumi.yaml. */
@@ -187,7 +204,7 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown,
   const decoded = decodeConfigMap(config, (key) => secret.has(key));
   const parsed = parseStackConfig(decoded.raw, now, { stack: options.stack, secretKeys: decoded.secretKeys });
   checkSecretKeys(parsed, decoded.present, decoded.secretKeys);
-  const lastApplied = lastAppliedAt(options.base, stack.name, project);
+  const lastApplied = lastAppliedAt(options.base, stack.name, project, ROOT, options.configFile);
   const check = checkAgainstApplied(parsed, appliedStateFrom(lastApplied.outputs?.credentials), now);
   notes.push(
     `last applied: ${lastApplied.source}` +
