@@ -117,13 +117,15 @@ const NOT_DONE = String.raw`(?!\[redacted\])`;
 const CREDENTIAL_HEADERS = String.raw`(?:proxy-)?authorization|x-api-key|x-goog-api-key|api-key|x-auth-token`;
 /** Field names whose value is a credential in any notation (`access_token=…`, `password: …`). */
 const CREDENTIAL_FIELDS =
-  String.raw`access[_-]token|refresh[_-]token|id[_-]token|client[_-]secret|api[_-]key|secret[_-]data|private[_-]key|` +
-  String.raw`session[_-]token|auth[_-]token|bearer[_-]token|password|passwd`;
+  String.raw`access[_-]token|refresh[_-]token|id[_-]token|client[_-]secret|api[_-]key|secret[_-]?data|private[_-]?key|` +
+  String.raw`session[_-]token|auth[_-]token|bearer[_-]token|client[_-]?secret|refresh[_-]?token|password|passwd`;
 /**
  * The same in camelCase: only `=`, a quoted key or value, or `:` with no space (`accessToken=…`,
  * `"secretData": "…"`, `secretData: "…"`), since `authToken: is required` is how config errors read.
  */
-const CAMEL_CREDENTIAL_FIELDS = String.raw`accessToken|refreshToken|idToken|clientSecret|apiKey|apikey|secretData|privateKey|sessionToken|authToken|bearerToken`;
+const CAMEL_CREDENTIAL_FIELDS = String.raw`accessToken|idToken|apiKey|apikey|sessionToken|authToken|bearerToken`;
+/** Words that follow "bearer" in prose (`missing or invalid bearer token`): not credentials. */
+const BEARER_PROSE = String.raw`token|tokens|auth|authentication|authorization|scheme|header|headers|credential|credentials|string|value|prefix|format|the|a|an|is|was|and|or|not|only|required|missing|invalid`;
 /** Field names that hold secrets in this project's own JSON (`"token": "…"`), only when quoted. */
 const QUOTED_SECRET_FIELDS = String.raw`token|previousToken|secret|mnemonic|sparkApiKey|invoice|preimage|preimageHex|accessToken|privateKey`;
 
@@ -161,11 +163,13 @@ const CREDENTIAL_SHAPES: readonly (readonly [RegExp, Replacement])[] = [
   // parameters (`Bearer realm="…"`), and not a plain lowercase word (`bearer token`).
   [
     new RegExp(
-      String.raw`\b(bearer)(\s+|%20|\+|\s*[:=]\s*"?)${NOT_DONE}(?![A-Za-z_]+=\\?")(?![a-z]{1,14}[.,;:!?)]*(?:\s|$|\\?["']))[A-Za-z0-9\-._~+/]+=*`,
+      String.raw`\b(bearer)(\s+|%20|\+|\s*[:=]\s*"?)${NOT_DONE}(?![A-Za-z_]+=\\?")(?!(?:${BEARER_PROSE})[.,;:!?)]*(?:\s|$|\\?["']))[A-Za-z0-9\-._~+/]+=*`,
       "gi",
     ),
     (_m, word: string, separator: string) => `${word}${separator}${REDACTED}`,
   ],
+  // `?token=…` in a URL or a form.
+  [/([?&]token=)(?!\[redacted\])[^\s&#"']+/gi, `$1${REDACTED}`],
   // `https://user:password@host`.
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi, `$1${REDACTED}@`],
   // Google OAuth access tokens and API keys, JWTs, GitHub and Stripe-style keys.
