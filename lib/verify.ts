@@ -13,7 +13,17 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import { receiptProblems } from "./receipt";
-import { CLIP_MARK, carriesSecret, clip, printable, redactCredentials, redactSecrets, redactText, redactValues } from "./redact";
+import {
+  CLIP_MARK,
+  MIN_ECHO_FRAGMENT,
+  carriesSecret,
+  clip,
+  printable,
+  redactCredentials,
+  redactSecrets,
+  redactText,
+  redactValues,
+} from "./redact";
 
 export type CheckName =
   | "status"
@@ -95,6 +105,8 @@ export interface VerifyOptions {
   dispatcher?: Dispatcher;
   /** Allow plain http:// to a host that is not loopback (the token then crosses the network in clear). */
   allowInsecureHttp?: boolean;
+  /** What the deadline is measured on: monotonic milliseconds, default `performance.now`. Tests move it. */
+  clock?: () => number;
 }
 
 /** Invalid `VerifyOptions` (a caller's mistake, not an executor failure); the message names the option, never its value. */
@@ -145,7 +157,10 @@ interface RunContext {
   options: VerifyOptions;
   dispatcher: Dispatcher;
   startedAt: number;
+  /** The deadline, on `clock`. */
   deadlineAt: number;
+  /** Milliseconds, monotonic: what the deadline is measured on. */
+  clock: () => number;
   requestTimeoutMs: number;
   exchanges: Exchange[];
   /** Grows during the run (e.g. the preimage once received), so later redactions cover it. */
@@ -267,9 +282,8 @@ const SUMMARY_WINDOW = 160;
  * partial echo that the bound would cut is still recognised.
  */
 function bounded(text: string, secrets: readonly string[], max: number): string {
-  const cut = text.length > max;
-  const redacted = redactSecrets(text.slice(0, max + 12), secrets, max);
-  return cut && !redacted.endsWith(CLIP_MARK) ? `${redacted}${CLIP_MARK}` : redacted;
+  const redacted = redactSecrets(text.slice(0, max + MIN_ECHO_FRAGMENT), secrets, max);
+  return text.length > max ? `${redacted}${CLIP_MARK}` : redacted;
 }
 
 /** Server text quoted for a detail: redacted, JSON-escaped (no raw newlines or ANSI), clipped. */
@@ -323,12 +337,12 @@ async function untilDeadline<T>(
   const minBudget = Math.min(MIN_ATTEMPT_BUDGET_MS, ctx.requestTimeoutMs);
   for (let attempts = 1; ; attempts++) {
     // A request never outlives the deadline, so a hung server cannot stretch the run.
-    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - performance.now())));
+    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - ctx.clock())));
     const outcome = await attempt(timeoutMs);
     if (outcome.kind === "answer") return { kind: "answer", value: outcome.value, attempts };
     const step = Math.min(cap, initial * 2 ** (attempts - 1));
     const delay = step / 2 + (Math.random() * step) / 2;
-    const remaining = ctx.deadlineAt - performance.now();
+    const remaining = ctx.deadlineAt - ctx.clock();
     if (remaining < minBudget) return { kind: "deadline", attempts, reason: outcome.reason };
     onRetry?.(attempts, outcome.reason);
     // Sleep at most until the last moment a full-budget attempt can still start.
@@ -608,7 +622,7 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
   const requestId = newRequestId("pay");
   const check = (ok: boolean, detail: string): CheckResult => ({ name: "payment-smoke", ok, detail, ms: elapsed(started) });
   // The payment obeys the run's deadline too: never started without time to finish, never waited on past it.
-  const remaining = Math.floor(ctx.deadlineAt - performance.now());
+  const remaining = Math.floor(ctx.deadlineAt - ctx.clock());
   if (remaining < MIN_ATTEMPT_BUDGET_MS) {
     return check(false, `not run: the deadline (${ctx.options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms) left no time for a payment`);
   }
@@ -783,6 +797,7 @@ function validate(options: VerifyOptions): string {
 export async function verifyExecutor(options: VerifyOptions): Promise<VerifyReport> {
   const baseUrl = validate(options);
   const startedAt = performance.now();
+  const clock = options.clock ?? ((): number => performance.now());
   // A fresh random token per run: "wrong" must mean wrong, not "some fixed string an executor could special-case".
   const wrongToken = randomBytes(32).toString("hex");
   const secrets = [options.token, options.previousToken, options.sparkApiKey, wrongToken, options.payment?.invoice].filter(
@@ -794,7 +809,8 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
     options,
     dispatcher: options.dispatcher ?? (ownDispatcher as Agent),
     startedAt,
-    deadlineAt: startedAt + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    deadlineAt: clock() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    clock,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     exchanges: [],
     secrets,

@@ -6,6 +6,7 @@
  * deadline. Also the CLI's refusals: tokens with line breaks, plain http off loopback.
  */
 import type { ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { carriesSecret } from "../lib/redact";
 import { isLoopback, verifyExecutor } from "../lib/verify";
 import { main } from "../tools/verify-cli";
@@ -313,6 +314,90 @@ describe("the CLI refuses before sending anything", () => {
     ["[::2]", false],
     ["10.0.0.1", false],
   ])("loopback: %s -> %s", (host, loopback) => {
+    expect(isLoopback(host)).toBe(loopback);
+  });
+});
+
+describe("bounds and edges of the verifier's own checks", () => {
+  const statusDetail = async (authTokenVersion: unknown, options: { previousToken?: string } = {}): Promise<string | undefined> => {
+    const server = await serve({ status: { authTokenVersion } });
+    const report = await verifyExecutor({ baseUrl: server.url, expectTokenVersion: 4, token: TOKEN, deadlineMs: 10_000, ...options });
+    return report.checks.find((c) => c.name === "status")?.detail;
+  };
+
+  test("a quoted value is redacted in full before it is bounded: exactly the window is not cut, one more is", async () => {
+    const exact = `${TOKEN}${TOKEN}${"y".repeat(120 - 2 * TOKEN.length)}`;
+    expect(await statusDetail(exact)).toBe(`status.authTokenVersion is "[redacted]${"y".repeat(24)}", not an integer`);
+    expect(await statusDetail(`${exact}y`)).toBe(`status.authTokenVersion is "[redacted]${"y".repeat(24)}…", not an integer`);
+  });
+
+  test("a partial echo straddling the quote's window is still recognised", async () => {
+    const value = `${TOKEN}${"y".repeat(60)}${PREVIOUS.slice(0, 17)}${"z".repeat(20)}`;
+    expect(await statusDetail(value, { previousToken: PREVIOUS })).toBe(
+      `status.authTokenVersion is "[redacted]${"y".repeat(60)}[redacte…, not an integer`,
+    );
+  });
+
+  test("an enum-like field that carries a secret is quoted and redacted, not shown as a word", async () => {
+    const server = await serve({ status: { lifecycle: "connected" } });
+    const report = await verifyExecutor({
+      baseUrl: server.url,
+      expectTokenVersion: 4,
+      token: TOKEN,
+      sparkApiKey: "connected",
+      deadlineMs: 10_000,
+    });
+    expect(report.checks.find((c) => c.name === "status")?.detail).toBe(
+      'ready; authMode bearer_static, enforced; authTokenVersion 4; mode mock; lifecycle "[redacted]"',
+    );
+  });
+
+  test("a payment is never started without time left before the deadline (clock moved past it once /status answered)", async () => {
+    let jumped = false;
+    const server = await startRawServer((request, response) => {
+      if (request.url === "/status" && request.headers.authorization === `Bearer ${TOKEN}`) jumped = true;
+      hostile()(request, response);
+    });
+    servers.push(server);
+    const report = await verifyExecutor({
+      baseUrl: server.url,
+      expectTokenVersion: 4,
+      token: TOKEN,
+      deadlineMs: 60_000,
+      clock: () => performance.now() + (jumped ? 3_600_000 : 0),
+      payment: { invoice: INVOICE, host: "sats.example.com", maxAmountMsats: 1000 },
+    });
+    expect(report.checks.find((c) => c.name === "status")).toMatchObject({ ok: true });
+    expect(report.checks.find((c) => c.name === "payment-smoke")).toMatchObject({
+      ok: false,
+      detail: "not run: the deadline (60000 ms) left no time for a payment",
+    });
+    expect(server.requests.filter((r) => r.url === "/pay-bolt11")).toEqual([]);
+  });
+
+  test("an empty previous token is no token; https to any host needs no flag", async () => {
+    const server = await serve();
+    const report = await verifyExecutor({
+      baseUrl: server.url,
+      expectTokenVersion: 4,
+      token: TOKEN,
+      previousToken: "",
+      deadlineMs: 10_000,
+    });
+    expect(report.checks.map((c) => c.name)).not.toContain("auth-previous-token");
+    const remote = await verifyExecutor({ baseUrl: "https://192.0.2.1:9", expectTokenVersion: 4, token: TOKEN, deadlineMs: 200 });
+    expect(remote.ok).toBe(false);
+  });
+
+  test.each([
+    ["]::1", false],
+    ["1127.0.0.1", false],
+    ["127.0.0.1.example.com", false],
+    ["127.0.10.1", true],
+    ["127.0.0.10", true],
+    ["1::ffff:7f00:1", false],
+    ["[::ffff:127.0.0.1]", true],
+  ])("loopback, exactly: %s -> %s", (host, loopback) => {
     expect(isLoopback(host)).toBe(loopback);
   });
 });
