@@ -6,6 +6,8 @@
  * Config is parsed and validated completely before the first resource is registered. `index.ts`
  * calls `defineStack()` once; tests and offline tools call it again under their own monitor.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlService } from "./components/control-service";
@@ -22,12 +24,13 @@ import {
   checkStagingVerified,
   decodeConfigMap,
   defaultStagingStack,
-  needsStagingVerification,
   generationValueKey,
   parseStackConfig,
 } from "./lib/config";
 // Which config keys were set with --secret: an SDK internal, fenced in lib/sdk-internals.
 import { isConfigSecret } from "./lib/sdk-internals/runtime-config";
+import { appliedStateFrom, checkAgainstApplied } from "./lib/last-applied";
+import { readStackFile } from "./lib/stack-file";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
 export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
@@ -38,15 +41,25 @@ export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
  * checked before any other resource is registered.
  */
 export async function defineStack() {
+  checkStackFileOnDisk(pulumi.getStack());
+  const now = new Date();
   const decoded = decodeConfigMap(pulumi.runtime.allConfig(), isConfigSecret);
-  const config: StackConfig = parseStackConfig(decoded.raw);
+  const config: StackConfig = parseStackConfig(decoded.raw, now, { stack: pulumi.getStack(), secretKeys: decoded.secretKeys });
   checkSecretKeys(config, decoded.present, decoded.secretKeys);
-  if (needsStagingVerification(config)) {
+
+  // What this stack last applied (its own outputs): a mnemonic change is a rotation with or without
+  // `previous`, and a generation once applied as compromised stays listed.
+  const lastApplied = new pulumi.StackReference("last-applied", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  });
+  const applied = await lastApplied.getOutputDetails("credentials");
+  const check = checkAgainstApplied(config, appliedStateFrom(applied.value ?? applied.secretValue), now);
+  if (check.needsStagingVerification) {
     const stagingStack = config.stagingStack ?? defaultStagingStack(pulumi.getOrganization());
     const staging = new pulumi.StackReference("staging-verification", { name: stagingStack });
     const verified = await staging.getOutputDetails("verifiedGenerations");
     const generations = (verified.value ?? verified.secretValue) as { mnemonic?: unknown } | undefined;
-    checkStagingVerified(config, stagingStack, generations?.mnemonic);
+    checkStagingVerified(config, stagingStack, generations?.mnemonic, check.mnemonicRotation !== undefined);
   }
 
   const projectConfig = new pulumi.Config(PROJECT);
@@ -82,6 +95,7 @@ export async function defineStack() {
       current: config[credential].current,
       previous: config[credential].previous,
       revokePrevious: config[credential].revokePrevious,
+      compromised: config[credential].compromised,
       revocationGate: config[credential].revokePrevious ? revocationGate : undefined,
       values,
       destroyTtlDays: DESTROY_TTL_DAYS,
@@ -222,12 +236,17 @@ export async function defineStack() {
   releaseGate(verification);
 
   function credentialOutputs(secret: RotatingSecret, credential: CredentialKey) {
+    const generations = config[credential];
     return {
-      currentGeneration: config[credential].current,
+      currentGeneration: generations.current,
       currentVersion: secret.current.versionNumber,
-      previousGeneration: config[credential].previous,
+      // Where the current value comes from: the next update compares it (a mnemonic rotation).
+      currentSource:
+        credential === "authToken" ? "generated" : config[credential].published[generations.current] === undefined ? "config" : "published",
+      previousGeneration: generations.previous,
       previousVersion: secret.previous?.versionNumber,
-      previousRevoked: config[credential].previous === undefined ? undefined : config[credential].revokePrevious,
+      previousRevoked: generations.previous === undefined ? undefined : generations.revokePrevious,
+      compromisedGenerations: generations.compromised,
     };
   }
 
@@ -251,6 +270,16 @@ export async function defineStack() {
     walletIdentity: verification.identityPubkey,
     reconciliationHandoff: verification.mnemonicCutover,
   };
+}
+
+/**
+ * The stack file the CLI read, when it is on disk: a key written twice (bare and namespaced) is
+ * merged by the CLI, one of them winning at random, so only the file shows it. Nothing else here:
+ * the config itself is checked as the engine passed it.
+ */
+function checkStackFileOnDisk(stack: string): void {
+  const file = path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+  if (fs.existsSync(file) && fs.statSync(file).isFile()) readStackFile(fs.readFileSync(file, "utf8"), PROJECT, path.basename(file));
 }
 
 /** The token's value: always generated by the stack, so always present. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { request } from "undici";
+import { printable, redactCredentials, redactSecrets } from "../lib/redact";
 
 /** Secret Manager's REST endpoint; tests point the resource at a local stand-in. */
 export const SECRET_MANAGER_API = "https://secretmanager.googleapis.com/v1";
@@ -34,7 +35,8 @@ export async function setVersionState(inputs: PublishedRevocationInputs, action:
   });
   const text = await response.body.text();
   if (response.statusCode !== 200) {
-    const detail = text.split(inputs.accessToken).join("[redacted]").slice(0, 300);
+    // The answer, redacted as every message is (the token, any part of it, credential shapes), one line, bounded.
+    const detail = printable(redactCredentials(redactSecrets(text.slice(0, 4_108), [inputs.accessToken], 4_096))).slice(0, 300);
     throw new Error(`Secret Manager refused to ${action} ${inputs.versionName}: HTTP ${response.statusCode} ${detail}`);
   }
   const state = (JSON.parse(text) as { state?: unknown }).state;

@@ -13,6 +13,9 @@ export const TOKEN_LENGTH = 48;
 /** Versions are disabled, never deleted, when dropped from the program (see docs/design/rotation-model.md). */
 export const VERSION_DELETION_POLICY = "DISABLE";
 
+/** The secret's annotation listing its compromised generations (`"3,5"`); the policy pack reads it. */
+export const COMPROMISED_ANNOTATION = "compromised-generations";
+
 /** How a generation's value is produced. */
 export type GenerationValues =
   /** A fresh random bearer token per generation (the executor auth token). */
@@ -45,6 +48,13 @@ export interface RotatingSecretArgs {
   readonly previous?: number;
   /** Disable the previous generation's version, after `revocationGate` succeeded. */
   readonly revokePrevious: boolean;
+  /**
+   * Generations known to be compromised: never current, and disabled whenever this component
+   * registers one (a compromised previous generation is revoked as with `revokePrevious`, so a hand
+   * `gcloud secrets versions disable` is never undone by the next `up`). Recorded on the secret as
+   * the annotation `compromised-generations`, where the policy pack reads them.
+   */
+  readonly compromised?: readonly number[];
   /**
    * The resource revocation must wait for: the verification of `current`. Required with
    * `revokePrevious`. An Input, because the gate is built from this secret's own outputs: pass a
@@ -93,11 +103,19 @@ export class RotatingSecret extends pulumi.ComponentResource {
 
   constructor(name: string, args: RotatingSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wallet:rotation:RotatingSecret", name, {}, opts);
+    const compromised = [...new Set(args.compromised ?? [])].sort((a, b) => a - b);
+    if (compromised.includes(args.current)) {
+      throw new Error(`${name}: generation ${args.current} is compromised and cannot be current; rotate to a new generation`);
+    }
+    // A compromised previous generation is revoked whatever revokePrevious says.
+    const revokePrevious = args.revokePrevious || (args.previous !== undefined && compromised.includes(args.previous));
     if (args.revokePrevious && args.previous === undefined) {
       throw new Error(`${name}: revokePrevious needs a previous generation`);
     }
-    if (args.revokePrevious && !args.revocationGate) {
-      throw new Error(`${name}: revokePrevious needs a revocation gate (the verification of generation ${args.current})`);
+    if (revokePrevious && !args.revocationGate) {
+      throw new Error(
+        `${name}: ${args.revokePrevious ? "revokePrevious" : `disabling compromised generation ${args.previous}`} needs a revocation gate (the verification of generation ${args.current})`,
+      );
     }
 
     this.secret = new gcp.secretmanager.Secret(
@@ -111,6 +129,7 @@ export class RotatingSecret extends pulumi.ComponentResource {
         // long: a mistaken destroy of a still-needed generation can be undone.
         versionDestroyTtl: `${args.destroyTtlDays * 86_400}s`,
         deletionProtection: true,
+        ...(compromised.length > 0 ? { annotations: { [COMPROMISED_ANNOTATION]: compromised.join(",") } } : {}),
       },
       { parent: this, protect: args.protect },
     );
@@ -119,7 +138,7 @@ export class RotatingSecret extends pulumi.ComponentResource {
     this.current = this.publish(name, args, args.current, true);
     if (args.previous !== undefined) {
       // Revocation is an update of this version's `enabled`, ordered after the gate.
-      this.previous = this.publish(name, args, args.previous, !args.revokePrevious, args.revokePrevious ? args.revocationGate : undefined);
+      this.previous = this.publish(name, args, args.previous, !revokePrevious, revokePrevious ? args.revocationGate : undefined);
     }
 
     this.registerOutputs({
@@ -128,7 +147,8 @@ export class RotatingSecret extends pulumi.ComponentResource {
       currentVersion: this.current.versionNumber,
       previousGeneration: args.previous,
       previousVersion: this.previous?.versionNumber,
-      previousEnabled: args.previous === undefined ? undefined : !args.revokePrevious,
+      previousEnabled: args.previous === undefined ? undefined : !revokePrevious,
+      compromisedGenerations: compromised,
     });
   }
 

@@ -7,6 +7,8 @@
  * shows everything a config change got wrong.
  */
 
+import { ENGINE_NAMESPACE, PROVIDER_NAMESPACES, SECRET_PROVIDER_KEYS, closest, providerConfigKeys } from "./provider-config";
+
 export const PROJECT = "wallet-executor";
 
 export const ENVIRONMENTS = ["staging", "prod"] as const;
@@ -51,8 +53,16 @@ export interface CredentialGenerations {
   readonly current: number;
   /** The generation being rotated out; still enabled unless `revokePrevious`. */
   readonly previous?: number;
-  /** Disable the previous generation's version, after verification of `current`. */
+  /**
+   * Disable the previous generation's version, after verification of `current`. Always true when
+   * the previous generation is compromised: a compromised generation is never left enabled.
+   */
   readonly revokePrevious: boolean;
+  /**
+   * Generations known to be compromised (sorted): never current again, disabled whenever the
+   * program registers them, and once applied never dropped from this list.
+   */
+  readonly compromised: readonly number[];
 }
 
 /** Generations of the Spark key or the mnemonic: their values may come from two sources. */
@@ -170,6 +180,20 @@ export interface StackConfig {
  */
 export type RawConfig = Readonly<Record<string, unknown>>;
 
+/** What parsing needs to know besides the values. */
+export interface ParseOptions {
+  /**
+   * The stack's name (`staging`, `org/staging`, `org/project/staging`): the environment must be
+   * its last part. Unchecked when absent (pure parsing, as in the property tests).
+   */
+  readonly stack?: string;
+  /**
+   * The keys set with `--secret` (their values are never in `raw`). When given, every key is
+   * checked for its kind: a key that holds a secret must be one, a plain key must not be.
+   */
+  readonly secretKeys?: ReadonlySet<string>;
+}
+
 /** Thrown for bad configuration; `problems` holds one line per bad key. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -194,7 +218,16 @@ export function projectKey(key: string): string {
   return `${PROJECT}:${key}`;
 }
 
-const show = (value: unknown): string => (value === undefined ? "undefined" : JSON.stringify(value));
+/** YAML's spelling of the numbers JSON has none for (`.inf`, `.nan`), so a message shows what was written. */
+function yamlNumber(value: number): string {
+  return Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return yamlNumber(value);
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === "number" && !Number.isFinite(item) ? yamlNumber(item) : item));
+};
 
 /** Collects problems while reading one object; each reader returns a value even on error. */
 class Reader {
@@ -330,7 +363,35 @@ export function defaultServiceAccountId(serviceName: string): string {
   return `${serviceName.slice(0, 26).replace(/-+$/, "")}-run`;
 }
 
-const CREDENTIAL_SHAPE = "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean> }";
+const CREDENTIAL_SHAPE =
+  "an object { current: <integer >= 1>, previous?: <integer < current>, revokePrevious?: <boolean>, compromised?: [<generation>, ...] }";
+
+/** `compromised: [3, 5]`: distinct generations, never the current one. */
+function readCompromised(r: Reader, value: unknown, current: number): number[] {
+  if (value === undefined) return [];
+  const allowed = `a list of distinct generations (integers from 1 to ${MAX_GENERATION}), not the current one`;
+  if (!Array.isArray(value)) {
+    r.problem("compromised", `must be ${allowed}, got ${show(value)}`);
+    return [];
+  }
+  const generations: number[] = [];
+  for (const item of value) {
+    if (typeof item !== "number" || !Number.isInteger(item) || item < 1 || item > MAX_GENERATION) {
+      r.problem("compromised", `${show(item)} is not allowed; allowed: ${allowed}`);
+    } else if (generations.includes(item)) {
+      r.problem("compromised", `generation ${item} is listed twice; allowed: ${allowed}`);
+    } else {
+      generations.push(item);
+    }
+  }
+  if (generations.includes(current)) {
+    r.problem(
+      "compromised",
+      `generation ${current} is the current one; allowed: ${allowed} (a compromised generation is never used again: rotate to a new generation)`,
+    );
+  }
+  return generations.sort((a, b) => a - b);
+}
 
 /** Reads `{ current, previous?, revokePrevious? }` and, for sourced credentials, `published`. */
 function readGenerations(
@@ -350,7 +411,7 @@ function readGenerations(
     return undefined;
   }
   const r = new Reader(problems, path, value);
-  r.onlyKeys(["current", "previous", "revokePrevious", ...extraKeys]);
+  r.onlyKeys(["current", "previous", "revokePrevious", "compromised", ...extraKeys]);
   const current = r.integer("current", { min: 1, max: MAX_GENERATION });
   let previous: number | undefined;
   if (value.previous !== undefined) {
@@ -363,11 +424,15 @@ function readGenerations(
   if (revokePrevious && value.previous === undefined) {
     r.problem("revokePrevious", "is true but there is no previous generation to revoke; set previous, or remove revokePrevious");
   }
-  return { reader: r, generations: previous === undefined ? { current, revokePrevious } : { current, previous, revokePrevious } };
+  const compromised = readCompromised(r, value.compromised, current);
+  return {
+    reader: r,
+    generations: previous === undefined ? { current, revokePrevious, compromised } : { current, previous, revokePrevious, compromised },
+  };
 }
 
 function readCredential(problems: string[], raw: RawConfig, key: CredentialKey): CredentialGenerations {
-  return readGenerations(problems, raw, key, [])?.generations ?? { current: 1, revokePrevious: false };
+  return readGenerations(problems, raw, key, [])?.generations ?? { current: 1, revokePrevious: false, compromised: [] };
 }
 
 /** `published: { "<generation>": <version number> }`, only for the configured generations. */
@@ -401,7 +466,7 @@ function readPublished(r: Reader, value: unknown, generations: CredentialGenerat
 
 function readSparkApiKey(problems: string[], raw: RawConfig): SourcedGenerations {
   const read = readGenerations(problems, raw, "sparkApiKey", ["published"]);
-  if (!read) return { current: 1, revokePrevious: false, published: {} };
+  if (!read) return { current: 1, revokePrevious: false, compromised: [], published: {} };
   const value = raw[projectKey("sparkApiKey")] as Record<string, unknown>;
   return { ...read.generations, published: readPublished(read.reader, value.published, read.generations) };
 }
@@ -417,9 +482,32 @@ function readTimestamp(r: Reader, name: string): string {
   return text;
 }
 
+const approvalRequired = (why: string): string =>
+  `is required while a mnemonic rotation is in progress (${why}); allowed: { ticket, approver, windowStart, windowEnd, overrideReason? }`;
+
+const outsideWindow = (now: Date, windowStart: string, windowEnd: string): string =>
+  `now (${now.toISOString()}) is outside the approved maintenance window ${windowStart} .. ${windowEnd}; allowed: run inside the window, or record why in approval.overrideReason`;
+
+/**
+ * The controls a mnemonic rotation needs, whatever made it one (`why`: previous is set, `current`
+ * differs from what the stack last applied, that is unknown): an approval, and now inside its
+ * window unless an override reason is recorded.
+ */
+export function mnemonicRotationProblems(mnemonic: MnemonicGenerations, now: Date, why: string): string[] {
+  const key = projectKey("mnemonic");
+  const approval = mnemonic.approval;
+  if (!approval) return [`${key}.approval: ${approvalRequired(why)}`];
+  const start = Date.parse(approval.windowStart);
+  const end = Date.parse(approval.windowEnd);
+  if (approval.overrideReason === undefined && (now.getTime() < start || now.getTime() > end)) {
+    return [`${key}.approval.windowStart: ${outsideWindow(now, approval.windowStart, approval.windowEnd)}`];
+  }
+  return [];
+}
+
 function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGenerations {
   const read = readGenerations(problems, raw, "mnemonic", ["published", "approval", "reconciliationSignoff", "expectIdentity"]);
-  if (!read) return { current: 1, revokePrevious: false, published: {} };
+  if (!read) return { current: 1, revokePrevious: false, compromised: [], published: {} };
   const { reader: r, generations } = read;
   const value = raw[projectKey("mnemonic")] as Record<string, unknown>;
   const result: { -readonly [K in keyof MnemonicGenerations]: MnemonicGenerations[K] } = {
@@ -435,12 +523,7 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
 
   // A rotation in progress (a previous generation still configured) is a controlled migration.
   const approval = r.object("approval", false);
-  if (generations.previous !== undefined && !approval) {
-    r.problem(
-      "approval",
-      "is required while a mnemonic rotation is in progress (previous is set); allowed: { ticket, approver, windowStart, windowEnd, overrideReason? }",
-    );
-  }
+  if (generations.previous !== undefined && !approval) r.problem("approval", approvalRequired("previous is set"));
   if (approval) {
     approval.onlyKeys(["ticket", "approver", "windowStart", "windowEnd", "overrideReason"]);
     const ticket = approval.string("ticket");
@@ -455,10 +538,7 @@ function readMnemonic(problems: string[], raw: RawConfig, now: Date): MnemonicGe
       if (end <= start) {
         approval.problem("windowEnd", `${windowEnd} is not allowed; allowed: a time after windowStart (${windowStart})`);
       } else if (generations.previous !== undefined && (now.getTime() < start || now.getTime() > end) && overrideReason === undefined) {
-        approval.problem(
-          "windowStart",
-          `now (${now.toISOString()}) is outside the approved maintenance window ${windowStart} .. ${windowEnd}; allowed: run inside the window, or record why in approval.overrideReason`,
-        );
+        approval.problem("windowStart", outsideWindow(now, windowStart, windowEnd));
       }
     }
     result.approval =
@@ -669,44 +749,147 @@ function readVerification(problems: string[], raw: RawConfig, executor: Executor
   };
 }
 
+/** The project's keys that hold plain (reviewable) values. */
+const PLAIN_PROJECT_KEYS = ["environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS] as const;
+
+/** Keys of the project that hold secret values: a generation's value, the smoke invoice. */
+const GENERATION_VALUE_KEY = /^(sparkApiKey|mnemonic)G([1-9][0-9]*)$/;
+
+/** The invoice keys this config may name: the default, and whatever `verification.payment.invoiceConfigKey` says. */
+function invoiceKeys(raw: RawConfig): string[] {
+  const verification = raw[projectKey("verification")];
+  const payment = isPlainObject(verification) ? verification.payment : undefined;
+  const configured = isPlainObject(payment) ? payment.invoiceConfigKey : undefined;
+  return typeof configured === "string" && configured !== "smokeInvoice" ? ["smokeInvoice", configured] : ["smokeInvoice"];
+}
+
+/** The secret-holding key a mistyped project key most likely meant (`mnemnicG2` -> `mnemonicG2`). */
+function projectKeySuggestion(name: string, invoices: readonly string[]): string | undefined {
+  const generation = /G([0-9]+)$/.exec(name)?.[1];
+  const secretKeys = generation === undefined ? [] : [`sparkApiKeyG${generation}`, `mnemonicG${generation}`];
+  return closest(name, [...PLAIN_PROJECT_KEYS, ...secretKeys, ...invoices]);
+}
+
+const NAMESPACES = [PROJECT, ...PROVIDER_NAMESPACES, ENGINE_NAMESPACE];
+
+/**
+ * True when a config key holds a secret value: a generation's value (`sparkApiKeyG<n>`,
+ * `mnemonicG<n>`), the smoke invoice (its configured key, or the default), a provider credential
+ * (`gcp:accessToken`, ...). `raw` is the config the invoice key is read from.
+ */
+export function holdsSecret(key: string, raw: RawConfig): boolean {
+  if (SECRET_PROVIDER_KEYS.has(key)) return true;
+  if (!key.startsWith(`${PROJECT}:`)) return false;
+  const name = key.slice(PROJECT.length + 1);
+  return GENERATION_VALUE_KEY.test(name) || invoiceKeys(raw).includes(name);
+}
+
+const plaintextProblem = (key: string, setName: string): string =>
+  `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${setName} <value>`;
+const secretProblem = (key: string): string =>
+  `${key}: is stored as a secret; allowed: plain config (it holds no secret, and must be reviewable in PRs)`;
+
+/**
+ * Every key's identity: a known namespace; a key its provider (or this project) declares, with a
+ * suggestion for a typo; a secret where the key holds one (whether or not that generation is in
+ * use: a plaintext secret in a stack file is in git either way) and plain config where it does not.
+ * Values are never quoted: the value of a mistyped key may be a secret.
+ */
+function keyProblems(raw: RawConfig, secretKeys: ReadonlySet<string> | undefined): string[] {
+  const problems: string[] = [];
+  const invoices = invoiceKeys(raw);
+  const keys = [...new Set([...Object.keys(raw), ...(secretKeys ?? [])])].sort();
+  for (const key of keys) {
+    const colon = key.indexOf(":");
+    const namespace = colon === -1 ? "" : key.slice(0, colon);
+    const name = key.slice(colon + 1);
+    const secret = secretKeys?.has(key);
+    if (namespace === PROJECT) {
+      if ((PLAIN_PROJECT_KEYS as readonly string[]).includes(name)) {
+        // Object-valued keys stored as secrets are refused while decoding (decodeConfigMap).
+        if (secret && (name === "environment" || name === "stagingStack")) problems.push(secretProblem(key));
+      } else if (holdsSecret(key, raw)) {
+        if (secret === false) problems.push(plaintextProblem(key, name));
+      } else {
+        const suggestion = projectKeySuggestion(name, invoices);
+        problems.push(
+          `${key}: unknown key${suggestion ? ` (did you mean ${projectKey(suggestion)}?)` : ""}; allowed: ` +
+            `${PLAIN_PROJECT_KEYS.map(projectKey).join(", ")}, and the secret values sparkApiKeyG<n>, mnemonicG<n>, ${invoices.join(", ")}`,
+        );
+      }
+    } else if ((PROVIDER_NAMESPACES as readonly string[]).includes(namespace)) {
+      const declared = providerConfigKeys(namespace);
+      if (!declared.has(name)) {
+        const suggestion = closest(name, declared);
+        problems.push(
+          `${key}: unknown key of the ${namespace} provider${suggestion ? ` (did you mean ${namespace}:${suggestion}?)` : ""}; allowed: ` +
+            (declared.size === 0 ? `none (the ${namespace} provider takes no config)` : `the keys @pulumi/${namespace} declares`),
+        );
+      } else if (SECRET_PROVIDER_KEYS.has(key)) {
+        if (secret === false) problems.push(plaintextProblem(key, key));
+      } else if (secret && (key === "gcp:project" || key === "gcp:region")) {
+        problems.push(secretProblem(key));
+      }
+    } else if (namespace !== ENGINE_NAMESPACE) {
+      const suggestion = closest(namespace, NAMESPACES);
+      problems.push(
+        `${key}: unknown namespace ${show(namespace)}${suggestion ? ` (did you mean ${suggestion}:${name}?)` : ""}; allowed namespaces: ${NAMESPACES.join(", ")}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** The environment a stack is, by its name (`org/project/prod` -> prod); undefined for any other name. */
+export function environmentOfStack(stack: string): Environment | undefined {
+  const name = stack.split("/").pop() ?? "";
+  return (ENVIRONMENTS as readonly string[]).includes(name) ? (name as Environment) : undefined;
+}
+
 /**
  * Parses and validates the whole stack configuration. Throws one `ConfigError` listing every
  * problem; returns a fully-defaulted, typed config otherwise.
  */
-export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackConfig {
-  const problems: string[] = [];
+export function parseStackConfig(raw: RawConfig, now: Date = new Date(), options: ParseOptions = {}): StackConfig {
+  if (Object.keys(raw).length === 0 && (options.secretKeys?.size ?? 0) === 0) {
+    throw new ConfigError([
+      `config: is empty; allowed: a config: section in Pulumi.<stack>.yaml with at least gcp:project, gcp:region, ` +
+        `${projectKey("environment")}, ${projectKey("executor")}, ${projectKey("control")} and the credentials ` +
+        `(${CREDENTIALS.map(projectKey).join(", ")}): see docs/reference/config.md`,
+    ]);
+  }
+  const problems: string[] = keyProblems(raw, options.secretKeys);
   const gcpProject = raw["gcp:project"];
-  if (typeof gcpProject !== "string" || !GCP_PROJECT_PATTERN.test(gcpProject)) {
+  if (!options.secretKeys?.has("gcp:project") && (typeof gcpProject !== "string" || !GCP_PROJECT_PATTERN.test(gcpProject))) {
     problems.push(
       `gcp:project: ${gcpProject === undefined ? "is required" : `${show(gcpProject)} is not allowed`}; allowed: a GCP project id (6 to 30 lowercase letters, digits, hyphens)`,
     );
   }
   const region = raw["gcp:region"];
-  if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
+  if (!options.secretKeys?.has("gcp:region") && (typeof region !== "string" || !REGION_PATTERN.test(region))) {
     problems.push(
       `gcp:region: ${region === undefined ? "is required" : `${show(region)} is not allowed`}; allowed: a Cloud Run region such as us-central1`,
     );
   }
   const environmentValue = raw[projectKey("environment")];
-  if (typeof environmentValue !== "string" || !(ENVIRONMENTS as readonly string[]).includes(environmentValue)) {
+  const validEnvironment = typeof environmentValue === "string" && (ENVIRONMENTS as readonly string[]).includes(environmentValue);
+  if (!validEnvironment && !options.secretKeys?.has(projectKey("environment"))) {
     problems.push(
       `${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`,
     );
   }
-  const known = new Set(["environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS].map(projectKey));
-  for (const key of Object.keys(raw)) {
-    // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
-    // any other key in our namespace is a typo that would otherwise be silently ignored.
-    if (key.startsWith(`${PROJECT}:`) && !known.has(key) && !/^wallet-executor:(sparkApiKeyG|mnemonicG)[0-9]+$/.test(key)) {
-      const name = key.slice(PROJECT.length + 1);
-      const payment = raw[projectKey("verification")];
-      const configured = isPlainObject(payment) && isPlainObject(payment.payment) ? payment.payment.invoiceConfigKey : undefined;
-      const invoiceKey = typeof configured === "string" ? configured : "smokeInvoice";
-      if (name !== invoiceKey) {
-        problems.push(
-          `${key}: unknown key; allowed: ${[...known].join(", ")}, and the secret values sparkApiKeyG<n>, mnemonicG<n>, ${invoiceKey}`,
-        );
-      }
+  if (options.stack !== undefined) {
+    // The environment picks the gates (prod's staging-first rule): a prod stack must not call itself staging.
+    const expected = environmentOfStack(options.stack);
+    if (expected === undefined) {
+      problems.push(
+        `${projectKey("environment")}: the stack ${show(options.stack)} names no environment; allowed stack names: ` +
+          `${ENVIRONMENTS.join(", ")} (optionally as <org>/<name> or <org>/${PROJECT}/<name>)`,
+      );
+    } else if (validEnvironment && environmentValue !== expected) {
+      problems.push(
+        `${projectKey("environment")}: ${show(environmentValue)} does not match the stack ${show(options.stack)}; allowed: ${expected} (a stack's environment is its name)`,
+      );
     }
   }
   const executor = readExecutor(problems, raw);
@@ -746,6 +929,14 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // A compromised previous generation is disabled whatever revokePrevious says (after verification,
+  // like any revocation: the policy pack requires the gate).
+  for (const credential of CREDENTIALS) {
+    const generations = config[credential];
+    if (generations.previous !== undefined && generations.compromised.includes(generations.previous) && !generations.revokePrevious) {
+      (config as { -readonly [K in CredentialKey]: CredentialGenerations })[credential] = { ...generations, revokePrevious: true };
+    }
+  }
   return config;
 }
 
@@ -833,8 +1024,8 @@ export function defaultStagingStack(organization: string): string {
 }
 
 /** True when this stack must see staging's verification before registering anything. */
-export function needsStagingVerification(config: StackConfig): boolean {
-  return config.environment === "prod" && (config.mnemonic.current > 1 || config.mnemonic.previous !== undefined);
+export function needsStagingVerification(config: StackConfig, mnemonicChanged = false): boolean {
+  return config.environment === "prod" && (mnemonicChanged || config.mnemonic.current > 1 || config.mnemonic.previous !== undefined);
 }
 
 /**
@@ -842,8 +1033,8 @@ export function needsStagingVerification(config: StackConfig): boolean {
  * rehearsed). `verifiedMnemonic` is the generation staging's last verification vouched for
  * (its `verifiedGenerations.mnemonic` output), undefined when staging exports none.
  */
-export function checkStagingVerified(config: StackConfig, stagingStack: string, verifiedMnemonic: unknown): void {
-  if (!needsStagingVerification(config)) return;
+export function checkStagingVerified(config: StackConfig, stagingStack: string, verifiedMnemonic: unknown, mnemonicChanged = false): void {
+  if (!needsStagingVerification(config, mnemonicChanged)) return;
   const current = config.mnemonic.current;
   if (typeof verifiedMnemonic !== "number" || verifiedMnemonic < current) {
     const seen =

@@ -1,8 +1,11 @@
 /**
  * Timeline -> the drill report: a verdict, a markdown page for people and the same data as JSON.
- * Pure. Nothing here reads resource inputs or outputs, so no secret can reach a report; engine error
- * messages are sanitised by the timeline (bearer tokens redacted).
+ * Pure. Nothing here reads resource inputs or outputs; engine error messages are sanitised by the
+ * timeline, and the finished report has every string value passed through the shared redaction
+ * module (configured secrets, credential shapes) and made one printable line, before either
+ * rendering: the markdown and the JSON show the same redacted values.
  */
+import { Redactor, printable, redactValues } from "./redact";
 import { PHASE_LABELS, phaseTiming, type PhaseStatus, type PhaseTiming, type RunOutcome, type StepTiming, type Timeline } from "./timeline";
 
 export const DRILL_REPORT_SCHEMA = "wallet-executor/drill-report/v1";
@@ -32,7 +35,12 @@ export interface DrillReportInput {
   flowError?: string | null;
   /** Unix seconds; used for the date when there are no events at all. */
   fallbackStart?: number;
+  /** Secret values to remove wherever they appear (e.g. the event log's plaintext secrets: `secretsInEvents`). */
+  secrets?: readonly string[];
 }
+
+/** Report fields that hold this tool's own vocabulary (enumerations, the date): never redacted. */
+const OWN_VOCABULARY: ReadonlySet<string> = new Set(["schema", "date", "mode", "kind", "status", "phase", "op", "outcome", "endedBy"]);
 
 export type DrillStatus = "completed" | "failed" | "incomplete";
 
@@ -241,7 +249,9 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
   const verdict = assessDrill(timeline, generation, input.flowError);
   const start = timeline.totals.start ?? input.fallbackStart ?? null;
   const date = start === null ? "unknown-date" : isoTime(start).slice(0, 10);
-  return {
+  const redactor = new Redactor(input.secrets);
+  const safe = (text: string): string => printable(redactor.text(text));
+  const report: DrillReport = {
     schema: DRILL_REPORT_SCHEMA,
     title: `Token rotation drill: ${input.stack}, ${date}`,
     stack: input.stack,
@@ -256,6 +266,7 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
     observations: observe(timeline, verdict),
     timeline,
   };
+  return redactValues(report, safe, OWN_VOCABULARY);
 }
 
 /** `2026-02-24-staging`: the report's file name without extension (a stack path keeps its last part). */

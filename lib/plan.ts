@@ -4,6 +4,7 @@
  * redacted. Pure: no Pulumi, no I/O.
  */
 import { Phase, SLOW_PHASES, phaseOf } from "./phases";
+import { Redactor } from "./redact";
 
 /** A registered resource, as much of it as the plan needs. */
 export interface PlanResourceInput {
@@ -60,7 +61,27 @@ export const SECRET_MARK = "[secret]";
 const PROVIDER_MARK = "[dynamic provider code]";
 const UNKNOWN_MARK = "[unknown until apply]";
 
-/** Redacts the inputs at the given secret paths, and anything else that must not be shown. */
+/** Input keys whose string values are credentials wherever they appear, marked secret or not. */
+const CREDENTIAL_INPUT_KEYS: ReadonlySet<string> = new Set([
+  "token",
+  "previousToken",
+  "accessToken",
+  "apiKey",
+  "password",
+  "privateKey",
+  "secretData",
+  "mnemonic",
+  "invoice",
+  "credentials",
+]);
+
+/** Env var names that hold credentials: a literal `value` under one is hidden (`{name: "X_AUTH_TOKEN", value}`). */
+const CREDENTIAL_ENV_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|MNEMONIC|PRIVATE_?KEY|CREDENTIALS?|INVOICE)$/i;
+
+/**
+ * Redacts the inputs at the given secret paths, and anything else that must not be shown: values
+ * carrying a forbidden string, credential-named inputs, literal values of credential-named env vars.
+ */
 export function redactInputs(
   inputs: Readonly<Record<string, unknown>>,
   secretPaths: readonly string[],
@@ -76,11 +97,14 @@ export function redactInputs(
     }
     if (Array.isArray(value)) return value.map((item, i) => walk(item, `${at}[${i}]`));
     if (value !== null && typeof value === "object") {
+      const record = value as Record<string, unknown>;
+      const credentialEnv = typeof record.name === "string" && CREDENTIAL_ENV_NAME.test(record.name);
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value).sort()) {
-        const item = (value as Record<string, unknown>)[key];
+        const item = record[key];
         const path = at ? `${at}.${key}` : key;
-        out[key] = key === "__provider" && !at ? PROVIDER_MARK : walk(item, path);
+        const credential = typeof item === "string" && (CREDENTIAL_INPUT_KEYS.has(key) || (credentialEnv && key === "value"));
+        out[key] = key === "__provider" && !at ? PROVIDER_MARK : credential ? SECRET_MARK : walk(item, path);
       }
       return out;
     }
@@ -193,7 +217,10 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
   const violations = [...args.violations].sort((a, b) =>
     `${a.policy}\u0000${a.urn ?? ""}\u0000${a.message}` < `${b.policy}\u0000${b.urn ?? ""}\u0000${b.message}` ? -1 : 1,
   );
-  return {
+  // Then every string VALUE of the document (names, messages, inputs) through the one redaction
+  // module: credential shapes anywhere, never the serialized document.
+  const redactor = new Redactor(args.forbidden);
+  return redactor.values({
     project: args.project,
     stack: args.stack,
     credentials: args.credentials,
@@ -202,7 +229,7 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
     criticalPath: criticalPath(deps, phaseByUrn),
     violations,
     unsetSecrets: [...(args.unsetSecrets ?? [])].sort(),
-  };
+  });
 }
 
 /** True when a mandatory violation blocks the update. */
@@ -212,8 +239,8 @@ export function hasMandatoryViolation(plan: PlanDocument): boolean {
 
 const shortName = (urn: string): string => urn.split("::").slice(3).join("::");
 
-/** The human-readable plan. */
-export function renderPlan(plan: PlanDocument): string {
+/** The human-readable plan; `notes` are printed under the credentials (e.g. what the stack last applied). */
+export function renderPlan(plan: PlanDocument, notes: readonly string[] = []): string {
   const lines: string[] = [];
   const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
   lines.push(`Plan for ${plan.project}/${plan.stack} (offline: evaluated under mocks, no cloud calls, secrets redacted)`);
@@ -229,6 +256,7 @@ export function renderPlan(plan: PlanDocument): string {
           : `previous g${c.previous}: stays enabled`;
     lines.push(`  ${c.name.padEnd(12)} current g${c.current ?? "?"}   ${previous}`);
   }
+  for (const note of notes) lines.push(`  ${note}`);
   lines.push("");
   lines.push("Steps, in waves (a wave starts when every earlier wave is done)");
   const phaseWidth = Math.max(...plan.resources.map((r) => r.phase.length), 5);

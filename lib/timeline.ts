@@ -12,7 +12,9 @@
  * produces (parallel steps, out-of-order delivery) gives the same timeline.
  */
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { holdsSecret } from "./config";
 import { PHASES, parseUrn, phaseOf, type Phase } from "./phases";
+import { clip, printable, redactCredentials } from "./redact";
 
 /** The runbook phases the drill times, in the runbook's order ("other" is not timed). */
 export type RunbookPhase = Exclude<Phase, "other">;
@@ -240,16 +242,46 @@ export function splitRuns(events: readonly EngineEvent[]): EngineEvent[][] {
   return runs;
 }
 
-/** Engine messages carry colour directives like `<{%reset%}>`; a bearer token must never reach a report. */
+/**
+ * Engine messages carry colour directives like `<{%reset%}>` and ANSI sequences (stripped), and may
+ * quote credentials (`Authorization: …`, `Bearer …`, `secretData: …`: redacted by the shared module);
+ * one line, bounded. Configured secret values are removed later, from the whole report.
+ */
 export function sanitizeMessage(message: string): string {
-  const cleaned = message
-    .replace(/<\{%[^%]*%\}>/g, "")
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b\[[0-9;]*m/g, "")
-    .replace(/(bearer\s+)[^\s"',]+/gi, "$1[redacted]")
-    .replace(/\s+/g, " ")
-    .trim();
-  return cleaned.length > 400 ? `${cleaned.slice(0, 397)}...` : cleaned;
+  const cleaned = redactCredentials(
+    message
+      .replace(/<\{%[^%]*%\}>/g, "")
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
+  return clip(printable(cleaned), 400);
+}
+
+/**
+ * Secret values an event log shows in plaintext: the prelude's config values of keys that hold
+ * secrets (a stack that stored one without --secret; the engine shows real secrets as "[secret]").
+ * Reports redact them wherever they appear, engine messages included.
+ */
+export function secretsInEvents(events: readonly EngineEvent[]): string[] {
+  const found = new Set<string>();
+  for (const event of events) {
+    const config = event.preludeEvent?.config;
+    if (!isRecord(config)) continue;
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+      try {
+        raw[key] = typeof value === "string" && value.startsWith("{") ? JSON.parse(value) : value;
+      } catch {
+        raw[key] = value;
+      }
+    }
+    for (const [key, value] of Object.entries(config)) {
+      if (typeof value === "string" && value !== "" && value !== "[secret]" && holdsSecret(key, raw)) found.add(value);
+    }
+  }
+  return [...found];
 }
 
 /**

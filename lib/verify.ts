@@ -13,6 +13,17 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import { receiptProblems } from "./receipt";
+import {
+  CLIP_MARK,
+  MIN_ECHO_FRAGMENT,
+  carriesSecret,
+  clip,
+  printable,
+  redactCredentials,
+  redactSecrets,
+  redactText,
+  redactValues,
+} from "./redact";
 
 export type CheckName =
   | "status"
@@ -92,6 +103,10 @@ export interface VerifyOptions {
   onProgress?: (event: { attempt: number; elapsedMs: number; reason: string }) => void;
   /** Optional pool to reuse (left open); otherwise one keep-alive Agent per run, closed at the end. */
   dispatcher?: Dispatcher;
+  /** Allow plain http:// to a host that is not loopback (the token then crosses the network in clear). */
+  allowInsecureHttp?: boolean;
+  /** What the deadline is measured on: monotonic milliseconds, default `performance.now`. Tests move it. */
+  clock?: () => number;
 }
 
 /** Invalid `VerifyOptions` (a caller's mistake, not an executor failure); the message names the option, never its value. */
@@ -111,36 +126,17 @@ const DEFAULT_RETRY_INITIAL_DELAY_MS = 100;
 const DEFAULT_RETRY_MAX_DELAY_MS = 2_000;
 /** No attempt starts with less time than this left: its timeout would only hide the last real reason. */
 const MIN_ATTEMPT_BUDGET_MS = 100;
+/** How much later than our own timer undici's timeouts fire (they must never win the race). */
+const UNDICI_TIMEOUT_MARGIN_MS = 1_000;
 /** Bodies are read up to this size: enough for any contract answer, bounded against a runaway one. */
 const MAX_BODY_BYTES = 1 << 20;
-const REDACTED = "[redacted]";
-
-/** A secret's start cut off by `clip` is redacted from this many characters on. */
-const MIN_CLIPPED_FRAGMENT = 6;
-
 /**
- * Replaces every occurrence of every non-empty secret in `text` by "[redacted]", and the start of
- * one that a quoted value cut off (text ending in "…"): details quote server text bounded first.
+ * Replaces every occurrence of every non-empty secret in `text` by "[redacted]", and any part of one
+ * of at least min(12, its length) characters (a partial echo), the start of one that a bounded quote
+ * cut off (text ending in "…"), and credential-shaped strings (lib/redact.ts, shared by every output).
  */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  // Longest first, so a secret that contains another is removed whole.
-  const present = secrets.filter((s): s is string => typeof s === "string" && s !== "").sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const secret of present) out = out.split(secret).join(REDACTED);
-  for (const secret of present)
-    out = out
-      .split(CLIP_MARK)
-      .map((part, i, parts) => (i < parts.length - 1 ? redactClippedStart(part, secret) : part))
-      .join(CLIP_MARK);
-  return out;
-}
-
-/** `text` without its end when that end is the start of `secret` (at least MIN_CLIPPED_FRAGMENT long). */
-function redactClippedStart(text: string, secret: string): string {
-  for (let length = Math.min(secret.length - 1, text.length); length >= MIN_CLIPPED_FRAGMENT; length--) {
-    if (text.endsWith(secret.slice(0, length))) return text.slice(0, text.length - length) + REDACTED;
-  }
-  return text;
+  return redactText(text, secrets);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,7 +157,10 @@ interface RunContext {
   options: VerifyOptions;
   dispatcher: Dispatcher;
   startedAt: number;
+  /** The deadline, on `clock`. */
   deadlineAt: number;
+  /** Milliseconds, monotonic: what the deadline is measured on. */
+  clock: () => number;
   requestTimeoutMs: number;
   exchanges: Exchange[];
   /** Grows during the run (e.g. the preimage once received), so later redactions cover it. */
@@ -197,15 +196,16 @@ async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome>
       headers,
       body: req.body,
       signal: controller.signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      // Backstops only: the timer above fires first, so a timeout always reads "no answer within".
+      headersTimeout: req.timeoutMs + UNDICI_TIMEOUT_MARGIN_MS,
+      bodyTimeout: req.timeoutMs + UNDICI_TIMEOUT_MARGIN_MS,
     });
     const body = await readCapped(response.body);
     const responseHeaders = flattenHeaders(response.headers);
     ctx.exchanges.push({ label: req.label, headers: responseHeaders, body });
     return { kind: "response", status: response.statusCode, headers: responseHeaders, body, json: parseJson(body) };
   } catch (error) {
-    return { kind: "failure", reason: timedOut ? `no answer within ${req.timeoutMs} ms` : describeError(error) };
+    return { kind: "failure", reason: timedOut ? `no answer within ${req.timeoutMs} ms` : describeError(error, ctx.secrets) };
   } finally {
     clearTimeout(timer);
   }
@@ -242,7 +242,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function describeError(error: unknown): string {
+function describeError(error: unknown, secrets: readonly string[]): string {
   // Duck-typed, not `instanceof Error`: socket errors come from Node's own realm, which differs
   // from the caller's under a VM sandbox such as jest's.
   if (!isObject(error)) return "connection error";
@@ -255,7 +255,8 @@ function describeError(error: unknown): string {
         : typeof error.name === "string"
           ? error.name
           : "";
-  const message = typeof error.message === "string" ? `: ${clip(error.message, 120)}` : "";
+  const message =
+    typeof error.message === "string" ? `: ${clip(printable(redactCredentials(bounded(error.message, secrets, 160))), 120)}` : "";
   return `connection error${code ? ` ${code}` : ""}${message}`;
 }
 
@@ -267,27 +268,44 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Server text quoted for a detail: bounded, and still run through `redact` later. */
-function quote(value: unknown): string {
+/** How much of a value is redacted before it is quoted: more than a quote shows (see `bounded`). */
+const QUOTE_WINDOW = 120;
+/** Longest quote of server text in a detail. */
+const QUOTE_MAX = 80;
+/** Longest text field of the /status summary (an identity pubkey is 66 characters). */
+const SUMMARY_MAX = 120;
+const SUMMARY_WINDOW = 160;
+
+/**
+ * Outside text made safe for a detail: secrets (and parts of them) redacted in the whole of what
+ * could be shown, then bounded. The redaction sees `max` characters plus the echo length, so a
+ * partial echo that the bound would cut is still recognised.
+ */
+function bounded(text: string, secrets: readonly string[], max: number): string {
+  const redacted = redactSecrets(text.slice(0, max + MIN_ECHO_FRAGMENT), secrets, max);
+  return text.length > max ? `${redacted}${CLIP_MARK}` : redacted;
+}
+
+/** Server text quoted for a detail: redacted, JSON-escaped (no raw newlines or ANSI), clipped. */
+function quote(value: unknown, secrets: readonly string[]): string {
   if (value === undefined) return "(absent)";
   // Values come from JSON bodies and options: never functions or symbols, so always JSON text.
-  return clip(JSON.stringify(value), 80);
+  const safe = redactValues(value, (text) => bounded(text, secrets, QUOTE_WINDOW));
+  return clip(printable(redactCredentials(JSON.stringify(safe))), QUOTE_MAX);
 }
 
-/** Like `quote`, without JSON escaping, for values that are already known to agree with each other. */
-function plain(value: unknown): string {
-  return typeof value === "string" ? clip(value, 80) : quote(value);
-}
-
-const CLIP_MARK = "…";
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}${CLIP_MARK}`;
+/** Like `quote`, without JSON quotes, for values that are already known to agree with each other. */
+function plain(value: unknown, secrets: readonly string[]): string {
+  return typeof value === "string"
+    ? clip(printable(redactCredentials(bounded(value, secrets, QUOTE_WINDOW))), QUOTE_MAX)
+    : quote(value, secrets);
 }
 
 /** A short, safe token for enum-like server fields (lifecycle, lastErrorCode, error.code). */
-function word(value: unknown): string {
-  return typeof value === "string" && /^[A-Za-z0-9_.:-]{1,48}$/.test(value) ? value : quote(value);
+function word(value: unknown, secrets: readonly string[]): string {
+  return typeof value === "string" && /^[A-Za-z0-9_.:-]{1,48}$/.test(value) && !secrets.some((s) => carriesSecret(value, s))
+    ? value
+    : quote(value, secrets);
 }
 
 /** Answers that mean "not up yet" rather than "up and wrong". */
@@ -319,12 +337,12 @@ async function untilDeadline<T>(
   const minBudget = Math.min(MIN_ATTEMPT_BUDGET_MS, ctx.requestTimeoutMs);
   for (let attempts = 1; ; attempts++) {
     // A request never outlives the deadline, so a hung server cannot stretch the run.
-    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - performance.now())));
+    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - ctx.clock())));
     const outcome = await attempt(timeoutMs);
     if (outcome.kind === "answer") return { kind: "answer", value: outcome.value, attempts };
     const step = Math.min(cap, initial * 2 ** (attempts - 1));
     const delay = step / 2 + (Math.random() * step) / 2;
-    const remaining = ctx.deadlineAt - performance.now();
+    const remaining = ctx.deadlineAt - ctx.clock();
     if (remaining < minBudget) return { kind: "deadline", attempts, reason: outcome.reason };
     onRetry?.(attempts, outcome.reason);
     // Sleep at most until the last moment a full-budget attempt can still start.
@@ -343,7 +361,9 @@ interface StatusAnswer {
 }
 
 function summarize(status: Record<string, unknown>, secrets: readonly string[]): ExecutorStatusSummary {
-  const text = (value: unknown): string | undefined => (typeof value === "string" ? redact(value, secrets) : undefined);
+  // Shown on the CLI's status line and in the gate's outputs: redacted, bounded, one line.
+  const text = (value: unknown): string | undefined =>
+    typeof value === "string" ? clip(printable(redactCredentials(bounded(value, secrets, SUMMARY_WINDOW))), SUMMARY_MAX) : undefined;
   const number = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
   const summary: ExecutorStatusSummary = {
     walletId: text(status.walletId),
@@ -365,6 +385,7 @@ function judgeStatus(
   outcome: HttpOutcome,
   requestId: string,
   options: VerifyOptions,
+  secrets: readonly string[],
   seen: (status: Record<string, unknown>) => void,
 ): Attempt<StatusAnswer> {
   const fail = (detail: string): Attempt<StatusAnswer> => ({ kind: "answer", value: { ok: false, detail } });
@@ -372,7 +393,7 @@ function judgeStatus(
   if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
   if (outcome.status === 401) return fail("the current token got HTTP 401: the executor does not accept it");
   if (outcome.status !== 200) {
-    const code = isRecord(outcome.json) && isRecord(outcome.json.error) ? ` ${word(outcome.json.error.code)}` : "";
+    const code = isRecord(outcome.json) && isRecord(outcome.json.error) ? ` ${word(outcome.json.error.code, secrets)}` : "";
     return fail(`unexpected HTTP ${outcome.status}${code}`);
   }
   const body = outcome.json;
@@ -384,33 +405,33 @@ function judgeStatus(
   const expected = options.expectTokenVersion;
   const version = status.authTokenVersion;
   if (typeof version !== "number" || !Number.isSafeInteger(version))
-    return fail(`status.authTokenVersion is ${quote(version)}, not an integer`);
+    return fail(`status.authTokenVersion is ${quote(version, secrets)}, not an integer`);
   // A lower generation identifies the previous revision still taking traffic: wait for the rollout.
   // (Checked before auth mode, so an old revision without auth is waited out, not blamed.)
   if (version < expected) return { kind: "retry", reason: `old revision still serving: authTokenVersion ${version}, expected ${expected}` };
   if (status.authMode === "disabled" || status.authEnforced === false) {
-    return fail(`auth is disabled: authMode ${word(status.authMode)}, authEnforced ${quote(status.authEnforced)}`);
+    return fail(`auth is disabled: authMode ${word(status.authMode, secrets)}, authEnforced ${quote(status.authEnforced, secrets)}`);
   }
   if (version > expected) return fail(`authTokenVersion ${version} is newer than the expected ${expected}: another rotation was deployed`);
   if (status.ready !== true) {
-    const lastError = status.lastErrorCode ? `, lastErrorCode ${word(status.lastErrorCode)}` : "";
-    return { kind: "retry", reason: `ready:${quote(status.ready)} (lifecycle ${word(status.lifecycle)}${lastError})` };
+    const lastError = status.lastErrorCode ? `, lastErrorCode ${word(status.lastErrorCode, secrets)}` : "";
+    return { kind: "retry", reason: `ready:${quote(status.ready, secrets)} (lifecycle ${word(status.lifecycle, secrets)}${lastError})` };
   }
 
   const problems: string[] = [];
-  if (status.authMode !== "bearer_static") problems.push(`authMode is ${word(status.authMode)}, expected bearer_static`);
-  if (status.authEnforced !== true) problems.push(`authEnforced is ${quote(status.authEnforced)}, expected true`);
+  if (status.authMode !== "bearer_static") problems.push(`authMode is ${word(status.authMode, secrets)}, expected bearer_static`);
+  if (status.authEnforced !== true) problems.push(`authEnforced is ${quote(status.authEnforced, secrets)}, expected true`);
   if (options.expectMode !== undefined && status.mode !== options.expectMode)
-    problems.push(`mode is ${word(status.mode)}, expected ${options.expectMode}`);
+    problems.push(`mode is ${word(status.mode, secrets)}, expected ${options.expectMode}`);
   if (options.expectMode === "spark" && status.apiKeyConfigured !== true)
-    problems.push(`apiKeyConfigured is ${quote(status.apiKeyConfigured)} in spark mode, expected true`);
+    problems.push(`apiKeyConfigured is ${quote(status.apiKeyConfigured, secrets)} in spark mode, expected true`);
   if (body.requestId !== requestId) problems.push("body.requestId does not echo x-request-id");
   if (problems.length > 0) return fail(problems.join("; "));
   return {
     kind: "answer",
     value: {
       ok: true,
-      detail: `ready; authMode bearer_static, enforced; authTokenVersion ${version}; mode ${word(status.mode)}; lifecycle ${word(status.lifecycle)}`,
+      detail: `ready; authMode bearer_static, enforced; authTokenVersion ${version}; mode ${word(status.mode, secrets)}; lifecycle ${word(status.lifecycle, secrets)}`,
       status,
     },
   };
@@ -430,7 +451,7 @@ async function runStatus(ctx: RunContext, onSummary: (summary: ExecutorStatusSum
         authorization: `Bearer ${ctx.options.token}`,
         timeoutMs,
       });
-      return judgeStatus(outcome, requestId, ctx.options, (status) => onSummary(summarize(status, ctx.secrets)));
+      return judgeStatus(outcome, requestId, ctx.options, ctx.secrets, (status) => onSummary(summarize(status, ctx.secrets)));
     },
     (attempt, reason) => {
       const onProgress = ctx.options.onProgress;
@@ -480,6 +501,7 @@ function judgeUnauthorized(
   spec: ProbeSpec,
   ctx: RunContext,
 ): Attempt<{ problems: string[]; signature: UnauthorizedSignature }> {
+  const secrets = ctx.secrets;
   if (outcome.kind === "failure") return { kind: "retry", reason: outcome.reason };
   if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
   const body = outcome.json;
@@ -507,14 +529,14 @@ function judgeUnauthorized(
   if (outcome.status !== 401) problems.push(`HTTP ${outcome.status}, expected 401`);
   if (signature.wwwAuthenticate === undefined) problems.push("no www-authenticate header");
   else if (signature.wwwAuthenticate !== EXPECTED_WWW_AUTHENTICATE)
-    problems.push(`www-authenticate is ${quote(signature.wwwAuthenticate)}`);
+    problems.push(`www-authenticate is ${quote(signature.wwwAuthenticate, secrets)}`);
   if (!isRecord(body)) problems.push("body is not a JSON object");
   else {
     if (body.ok !== false) problems.push("body.ok is not false");
     if (!error) problems.push("body has no error object");
     else {
-      if (error.code !== EXPECTED_UNAUTHORIZED_CODE) problems.push(`error.code is ${quote(error.code)}`);
-      if (error.message !== EXPECTED_UNAUTHORIZED_MESSAGE) problems.push(`error.message is ${quote(error.message)}`);
+      if (error.code !== EXPECTED_UNAUTHORIZED_CODE) problems.push(`error.code is ${quote(error.code, secrets)}`);
+      if (error.message !== EXPECTED_UNAUTHORIZED_MESSAGE) problems.push(`error.message is ${quote(error.message, secrets)}`);
       if (error.requestId !== requestId) problems.push("error.requestId does not echo x-request-id");
     }
   }
@@ -549,7 +571,12 @@ async function runUnauthorizedProbe(ctx: RunContext, spec: ProbeSpec): Promise<P
   return { check: { name: spec.name, ok: problems.length === 0, detail, ms }, signature };
 }
 
-function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeResult[], ms: number): CheckResult {
+function judgeDeterminism(
+  specs: readonly ProbeSpec[],
+  results: readonly ProbeResult[],
+  ms: number,
+  secrets: readonly string[],
+): CheckResult {
   const missing = specs.filter((_, i) => results[i].signature === undefined).map((spec) => spec.what);
   if (missing.length > 0) return { name: "auth-deterministic", ok: false, detail: `no answer to compare for: ${missing.join(", ")}`, ms };
   const signatures = results.map((r) => r.signature as UnauthorizedSignature);
@@ -565,7 +592,7 @@ function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeRe
     if (values.every((v) => v === values[0])) continue;
     // Group the probes by the value they got: `"a" (missing token) vs "b" (wrong token, previous token)`.
     const groups = new Map<string, string[]>();
-    values.forEach((value, i) => groups.set(quote(value), [...(groups.get(quote(value)) ?? []), specs[i].what]));
+    values.forEach((value, i) => groups.set(quote(value, secrets), [...(groups.get(quote(value, secrets)) ?? []), specs[i].what]));
     differences.push(`${label} differs: ${[...groups].map(([value, whats]) => `${value} (${whats.join(", ")})`).join(" vs ")}`);
     // A different status explains every other difference; listing them would only add noise.
     if (field === "status") break;
@@ -578,7 +605,7 @@ function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeRe
   return {
     name: "auth-deterministic",
     ok: true,
-    detail: `${specs.length} unauthorized answers agree: ${first.status}, www-authenticate ${plain(first.wwwAuthenticate)}, code ${plain(first.code)}, message ${plain(first.message)}`,
+    detail: `${specs.length} unauthorized answers agree: ${first.status}, www-authenticate ${plain(first.wwwAuthenticate, secrets)}, code ${plain(first.code, secrets)}, message ${plain(first.message, secrets)}`,
     ms,
   };
 }
@@ -587,12 +614,19 @@ function judgeDeterminism(specs: readonly ProbeSpec[], results: readonly ProbeRe
 // payment smoke
 
 async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unknown): Promise<CheckResult> {
+  const secrets = ctx.secrets;
   // Let undici mark the status probe's socket idle (it does so just after the body ends), so the
   // payment reuses that keep-alive connection instead of opening a new one.
   await new Promise<void>((resolve) => setImmediate(resolve));
   const started = performance.now();
   const requestId = newRequestId("pay");
   const check = (ok: boolean, detail: string): CheckResult => ({ name: "payment-smoke", ok, detail, ms: elapsed(started) });
+  // The payment obeys the run's deadline too: never started without time to finish, never waited on past it.
+  const remaining = Math.floor(ctx.deadlineAt - ctx.clock());
+  if (remaining < MIN_ATTEMPT_BUDGET_MS) {
+    return check(false, `not run: the deadline (${ctx.options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms) left no time for a payment`);
+  }
+  const timeoutMs = Math.min(ctx.options.paymentTimeoutMs ?? DEFAULT_PAYMENT_TIMEOUT_MS, remaining);
   // Never retried: a payment that timed out on our side may still settle, and a retry would pay twice.
   const outcome = await send(ctx, {
     label: "POST /pay-bolt11",
@@ -601,12 +635,12 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
     requestId,
     authorization: `Bearer ${ctx.options.token}`,
     body: JSON.stringify({ requestId, payment: { invoice: payment.invoice, maxAmountMsats: payment.maxAmountMsats, host: payment.host } }),
-    timeoutMs: ctx.options.paymentTimeoutMs ?? DEFAULT_PAYMENT_TIMEOUT_MS,
+    timeoutMs,
   });
   if (outcome.kind === "failure") return check(false, `POST /pay-bolt11 failed: ${outcome.reason}`);
   const body = outcome.json;
   if (outcome.status !== 200) {
-    const code = isRecord(body) && isRecord(body.error) ? ` ${word(body.error.code)}` : "";
+    const code = isRecord(body) && isRecord(body.error) ? ` ${word(body.error.code, secrets)}` : "";
     return check(false, `POST /pay-bolt11 answered HTTP ${outcome.status}${code}`);
   }
   if (!isRecord(body) || body.ok !== true || !isRecord(body.result))
@@ -646,7 +680,7 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
 // ---------------------------------------------------------------------------------------------
 // identity and no echo
 
-function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> | undefined): CheckResult {
+function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> | undefined, secrets: readonly string[]): CheckResult {
   const started = performance.now();
   const check = (ok: boolean, detail: string): CheckResult => ({ name: "identity", ok, detail, ms: elapsed(started) });
   if (!status) return check(false, "not checked: /status did not succeed");
@@ -654,10 +688,10 @@ function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> |
   if (typeof identity !== "string" || identity === "") return check(false, "status.identityPubkey is missing");
   const problems: string[] = [];
   if (options.expectIdentity !== undefined && identity !== options.expectIdentity) {
-    problems.push(`identityPubkey ${quote(identity)} is not the expected ${quote(options.expectIdentity)}`);
+    problems.push(`identityPubkey ${quote(identity, secrets)} is not the expected ${quote(options.expectIdentity, secrets)}`);
   }
   if (options.rejectIdentity !== undefined && identity === options.rejectIdentity) {
-    problems.push(`identityPubkey is unchanged (${quote(identity)}): a mnemonic rotation must change the wallet identity`);
+    problems.push(`identityPubkey is unchanged (${quote(identity, secrets)}): a mnemonic rotation must change the wallet identity`);
   }
   if (problems.length > 0) return check(false, problems.join("; "));
   const wanted = [
@@ -666,7 +700,7 @@ function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> |
   ]
     .filter(Boolean)
     .join(", ");
-  return check(true, `identityPubkey ${quote(identity)} ${wanted}`);
+  return check(true, `identityPubkey ${quote(identity, secrets)} ${wanted}`);
 }
 
 function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, string | undefined][]): CheckResult {
@@ -678,8 +712,9 @@ function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, st
       .join("\n");
     for (const [what, secret] of named) {
       if (secret === undefined || secret === "") continue;
-      if (headerText.includes(secret)) findings.push(`${what} in a header of ${exchange.label}`);
-      if (exchange.body.includes(secret)) findings.push(`${what} in the body of ${exchange.label}`);
+      // Any part of at least min(12, length) characters is an echo: a server that returns half a token has leaked it.
+      if (carriesSecret(headerText, secret)) findings.push(`${what} in a header of ${exchange.label}`);
+      if (carriesSecret(exchange.body, secret)) findings.push(`${what} in the body of ${exchange.label}`);
     }
   }
   const distinct = [...new Set(findings)];
@@ -697,6 +732,17 @@ function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, st
 
 // ---------------------------------------------------------------------------------------------
 
+/** What a bearer token may contain to travel in a header: visible ASCII, no spaces. */
+const HEADER_TOKEN = /^[\x21-\x7e]+$/;
+
+/** `localhost`, `*.localhost`, 127.0.0.0/8, ::1 and IPv4-mapped 127.x (URL hostnames keep IPv6 brackets). */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (/^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(host)) return true;
+  return host === "::1" || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(host);
+}
+
 function validate(options: VerifyOptions): string {
   let url: URL;
   try {
@@ -710,6 +756,19 @@ function validate(options: VerifyOptions): string {
   if (!Number.isSafeInteger(options.expectTokenVersion) || options.expectTokenVersion < 1)
     throw new VerifyOptionsError("options.expectTokenVersion must be a positive integer");
   if (typeof options.token !== "string" || options.token === "") throw new VerifyOptionsError("options.token must be a non-empty string");
+  // Tokens travel in an Authorization header: a line break there would inject headers.
+  for (const [name, value] of [
+    ["token", options.token],
+    ["previousToken", options.previousToken],
+  ] as const) {
+    if (value !== undefined && value !== "" && !HEADER_TOKEN.test(value))
+      throw new VerifyOptionsError(`options.${name} must be printable ASCII without spaces, line breaks or control characters`);
+  }
+  if (url.protocol === "http:" && !isLoopback(url.hostname) && options.allowInsecureHttp !== true) {
+    throw new VerifyOptionsError(
+      "options.baseUrl is plain http to a host that is not loopback: the token would cross the network in clear; use https (or allowInsecureHttp)",
+    );
+  }
   for (const [name, value] of [
     ["deadlineMs", options.deadlineMs],
     ["requestTimeoutMs", options.requestTimeoutMs],
@@ -738,6 +797,7 @@ function validate(options: VerifyOptions): string {
 export async function verifyExecutor(options: VerifyOptions): Promise<VerifyReport> {
   const baseUrl = validate(options);
   const startedAt = performance.now();
+  const clock = options.clock ?? ((): number => performance.now());
   // A fresh random token per run: "wrong" must mean wrong, not "some fixed string an executor could special-case".
   const wrongToken = randomBytes(32).toString("hex");
   const secrets = [options.token, options.previousToken, options.sparkApiKey, wrongToken, options.payment?.invoice].filter(
@@ -749,7 +809,8 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
     options,
     dispatcher: options.dispatcher ?? (ownDispatcher as Agent),
     startedAt,
-    deadlineAt: startedAt + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    deadlineAt: clock() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    clock,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     exchanges: [],
     secrets,
@@ -789,10 +850,10 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
 
     const checks: CheckResult[] = [{ name: "status", ok: status.ok, detail: status.detail, ms: status.ms }];
     checks.push(...probes.map((p) => p.check));
-    checks.push(judgeDeterminism(specs, probes, probeRun.ms));
+    checks.push(judgeDeterminism(specs, probes, probeRun.ms, ctx.secrets));
     if (paymentCheck) checks.push(paymentCheck);
     if (options.expectIdentity !== undefined || options.rejectIdentity !== undefined)
-      checks.push(judgeIdentity(options, status.ok ? status.status : undefined));
+      checks.push(judgeIdentity(options, status.ok ? status.status : undefined, ctx.secrets));
     checks.push(
       judgeNoEcho(ctx.exchanges, [
         ["the current token", options.token],

@@ -4,6 +4,7 @@
  */
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { leastPrivilegeSecretAccess } from "./access";
+import { compromisedGenerations } from "./compromised-generations";
 import { executorExposure } from "./exposure";
 import { secretVersionsRecoverable } from "./recoverability";
 import { revocationRequiresVerification } from "./revocation";
@@ -42,4 +43,5 @@ export const ALL_POLICIES: readonly WalletPolicy[] = [
   leastPrivilegeSecretAccess,
   executorExposure,
   revocationEndpoint,
+  compromisedGenerations,
 ];

@@ -429,7 +429,7 @@ describe("npm run plan, as a process", () => {
         .readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")
         .replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
     );
-    const result = plan(["--stack", "broken", "--config-file", file]);
+    const result = plan(["--stack", "staging", "--config-file", file]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",

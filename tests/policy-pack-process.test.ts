@@ -240,6 +240,7 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
       ["least-privilege-secret-access", "mandatory", "stack"],
       ["executor-exposure", "advisory", "stack"],
       ["revocation-endpoint", "mandatory", "resource"],
+      ["compromised-generations", "mandatory", "stack"],
     ]);
     const recoverable = info.getPoliciesList().find((p) => p.getName() === "secret-versions-recoverable");
     expect(recoverable?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({

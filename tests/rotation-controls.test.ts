@@ -296,6 +296,22 @@ describe("revoking a published (not stack-owned) version", () => {
     }
   });
 
+  test("a refusal that echoes part of the token, or credentials, or control characters shows none of them", async () => {
+    answer = 403;
+    const accessToken = "ya29.deployerTokenValue0123456789";
+    answerBody = `partial ${accessToken.slice(8, 22)}\n\u001b[31mAuthorization: Bearer other-credential-1\u001b[0m`;
+    try {
+      const error = await setVersionState({ versionName: "projects/p/secrets/s/versions/7", accessToken, apiBase }, "disable").catch(
+        (e: Error) => e,
+      );
+      expect((error as Error).message).toBe(
+        "Secret Manager refused to disable projects/p/secrets/s/versions/7: HTTP 403 partial [redacted]\\n\\u001b[31mAuthorization: Bearer [redacted]\\u001b[0m",
+      );
+    } finally {
+      answerBody = undefined;
+    }
+  });
+
   test("an answer without a state is reported as UNKNOWN, not as a state", async () => {
     answer = 200;
     answerBody = "{}";
@@ -529,7 +545,7 @@ describe("mnemonic rotation controls", () => {
 
   const prodRotation = { ...mnemonicRotation({ approval: APPROVAL }) };
 
-  test("prod refuses a mnemonic generation staging has not verified, registering only the reference it read", async () => {
+  test("prod refuses a mnemonic generation staging has not verified, registering only the references it read", async () => {
     const run = await runStack({
       stack: "prod",
       set: prodRotation,
@@ -540,7 +556,10 @@ describe("mnemonic rotation controls", () => {
       "invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first",
     );
-    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+    expect(run.resources.map((r) => [r.type, r.name])).toEqual([
+      ["pulumi:pulumi:StackReference", "last-applied"],
+      ["pulumi:pulumi:StackReference", "staging-verification"],
+    ]);
   });
 
   test("prod refuses when staging exports no verification at all", async () => {

@@ -116,9 +116,17 @@ describe("the staging stack", () => {
   test("pinned numbers come from the version resources' outputs, not from the generations", () => {
     // The mocks number versions generation + 10: a program pinning the generation would show "4".
     expect(run.outputs.credentials).toEqual({
-      authToken: { currentGeneration: 4, currentVersion: "14", previousGeneration: 3, previousVersion: "13", previousRevoked: true },
-      sparkApiKey: { currentGeneration: 2, currentVersion: "12" },
-      mnemonic: { currentGeneration: 1, currentVersion: "11" },
+      authToken: {
+        currentGeneration: 4,
+        currentVersion: "14",
+        currentSource: "generated",
+        previousGeneration: 3,
+        previousVersion: "13",
+        previousRevoked: true,
+        compromisedGenerations: [],
+      },
+      sparkApiKey: { currentGeneration: 2, currentVersion: "12", currentSource: "config", compromisedGenerations: [] },
+      mnemonic: { currentGeneration: 1, currentVersion: "11", currentSource: "config", compromisedGenerations: [] },
     });
   });
 
@@ -226,12 +234,14 @@ describe("the staging stack", () => {
       previousGeneration: 3,
       previousVersion: "13",
       previousEnabled: false,
+      compromisedGenerations: [],
     });
     // No previous generation: no previous keys at all.
     expect(outputsOf("spark-api-key")).toEqual({
       secretResourceId: "projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key",
       currentGeneration: 2,
       currentVersion: "12",
+      compromisedGenerations: [],
     });
     expect(outputsOf("executor")).toEqual({
       uri: "https://wallet-executor-mock-uc.a.run.app",
@@ -246,7 +256,8 @@ describe("the staging stack", () => {
   });
 
   test("components parent their children, with names derived from the component's", () => {
-    for (const resource of run.resources.filter((r) => r.custom && r.type !== TYPES.verification)) {
+    // Reads (the stack's references to itself and to staging) belong to the stack, not to a component.
+    for (const resource of run.resources.filter((r) => r.custom && !r.read && r.type !== TYPES.verification)) {
       expect(resource.parent).toBeDefined();
       const parentName = (resource.parent as string).split("::").pop() as string;
       expect(resource.name.startsWith(parentName)).toBe(true);

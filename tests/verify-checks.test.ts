@@ -713,7 +713,7 @@ describe("the /status check", () => {
     const longInvoice = "lnbcrt50u1" + "p".repeat(200);
     await withServer(executor(body({ authTokenVersion: longInvoice })), async (server) => {
       const report = await verify(server.url, { payment: { invoice: longInvoice, host: "sats.example.com", maxAmountMsats: 5000 } });
-      expect(checkOf(report, "status")).toMatchObject({ ok: false, detail: 'status.authTokenVersion is "[redacted]…, not an integer' });
+      expect(checkOf(report, "status")).toMatchObject({ ok: false, detail: 'status.authTokenVersion is "[redacted]…", not an integer' });
       expect(JSON.stringify(report)).not.toContain(longInvoice.slice(0, 12));
     });
   });

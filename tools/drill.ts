@@ -20,7 +20,8 @@ import {
   reportFileStem,
   type DrillReport,
 } from "../lib/drill-report";
-import { buildTimeline, parseEventLog, splitRuns } from "../lib/timeline";
+import { Redactor, printable } from "../lib/redact";
+import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "../lib/timeline";
 import { openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./drill-flow";
 
 export const USAGE = [
@@ -144,33 +145,54 @@ function shownPath(file: string, cwd: string): string {
   return relative.startsWith("..") || path.isAbsolute(relative) ? path.basename(file) : relative.split(path.sep).join("/");
 }
 
+/** `--out` must be a directory (or not exist yet): a file there is a usage error, not a crash. */
+async function checkOutDir(out: string, shown: string): Promise<void> {
+  const stat = await fs.stat(out).catch(() => undefined);
+  if (stat !== undefined && !stat.isDirectory()) throw new UsageError(`--out: ${shown} is a file; allowed: a directory for the reports`);
+}
+
 async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io: DrillIo): Promise<number> {
   const file = path.resolve(io.cwd, args.file);
+  const shown = printable(args.file);
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (stat?.isDirectory()) {
+    throw new UsageError(`--from-events: ${shown} is a directory; allowed: an event log file (written by pulumi up --event-log <file>)`);
+  }
+  await checkOutDir(path.resolve(io.cwd, args.out), printable(args.out));
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
   } catch (error) {
-    throw new UsageError(`--from-events: cannot read ${args.file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new UsageError(`--from-events: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (text.trim() === "") {
+    io.stderr(`drill: ${shown}: is empty; allowed: the JSON lines written by pulumi up --event-log <file>\n`);
+    return 1;
   }
   let timeline;
   let parseWarnings: string[];
+  let secrets: string[];
   try {
     const parsed = parseEventLog(text);
     parseWarnings = parsed.warnings;
+    secrets = secretsInEvents(parsed.events);
     timeline = buildTimeline(splitRuns(parsed.events));
   } catch (error) {
-    io.stderr(`drill: ${args.file}: ${(error as Error).message}\n`);
+    io.stderr(`drill: ${shown}: ${printable(new Redactor().text((error as Error).message))}\n`);
     return 1;
   }
   if (timeline.runs.length === 0) {
-    io.stderr(`drill: ${args.file}: no update in this event log\n`);
+    io.stderr(`drill: ${shown}: no update in this event log\n`);
     return 1;
   }
   timeline.warnings.unshift(...parseWarnings);
   const stack = args.stack ?? timeline.stack;
   if (stack === null) throw new UsageError("--stack is required: the event log names no stack");
+  const redactor = new Redactor(secrets);
   if (args.stack !== null && timeline.stack !== null && args.stack !== timeline.stack) {
-    io.stderr(`drill: note: --stack ${args.stack} differs from the log's stack ${timeline.stack}; using ${args.stack}\n`);
+    io.stderr(
+      `drill: note: --stack ${printable(args.stack)} differs from the log's stack ${printable(redactor.text(timeline.stack))}; using ${printable(args.stack)}\n`,
+    );
   }
   const report = buildDrillReport({
     stack,
@@ -178,6 +200,7 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     source: { kind: "event-log", file: shownPath(file, io.cwd) },
     generation: null,
     timeline,
+    secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
   io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
@@ -186,21 +209,27 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
 
 async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillIo): Promise<number> {
   const startedAt = Math.floor(io.now() / 1000);
+  await checkOutDir(path.resolve(io.cwd, args.out), printable(args.out));
+  // Messages from the engine and the CLI are redacted like the report (credential shapes; the log's plaintext secrets once known).
+  const redactor = new Redactor();
+  const safe = (text: string): string => printable(redactor.text(text));
   let workspace: DrillWorkspace;
   try {
     workspace = await io.openWorkspace({ stackName: args.stack, workDir: io.projectDir });
   } catch (error) {
-    io.stderr(`drill: cannot open stack ${args.stack}: ${summarizeCommandError(error)}\nnothing was changed\n`);
+    io.stderr(`drill: cannot open stack ${printable(args.stack)}: ${safe(summarizeCommandError(error))}\nnothing was changed\n`);
     return 1;
   }
   let run;
   try {
-    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${line}\n`), now: () => io.now() });
+    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${safe(line)}\n`), now: () => io.now() });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
-    io.stderr(`drill: ${workspace.stackConfigPath}: ${why}\nnothing was changed\n`);
+    io.stderr(`drill: ${workspace.stackConfigPath}: ${safe(why)}\nnothing was changed\n`);
     return 1;
   }
+  const secrets = secretsInEvents(run.runs.flat());
+  redactor.add(...secrets);
   // The report explains engine failures itself; the flow's reason matters when the events do not show one.
   const eventsExplain = run.timeline.runs.some((r) => r.outcome !== "succeeded");
   const report = buildDrillReport({
@@ -211,13 +240,14 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
     timeline: run.timeline,
     flowError: eventsExplain ? null : run.reason,
     fallbackStart: startedAt,
+    secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
   io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";
   for (const change of run.configChanges) io.stdout(`changed ${change}: ${advice}\n`);
   if (run.failure !== null) {
-    io.stderr(`drill failed: ${run.failure}\n`);
+    io.stderr(`drill failed: ${safe(run.failure)}\n`);
     return 1;
   }
   return 0;
@@ -238,7 +268,7 @@ export async function main(argv: readonly string[], overrides: Partial<DrillIo> 
       io.stderr(`drill: ${error.message}\n${USAGE}\n`);
       return 2;
     }
-    io.stderr(`drill: ${(error as Error).message}\n`);
+    io.stderr(`drill: ${printable(new Redactor().text((error as Error).message))}\n`);
     return 1;
   }
 }

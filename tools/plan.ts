@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>]`
+ * `npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>] [--base <git ref>]`
  *
  * What `pulumi up` would do for a stack, offline: the program is evaluated under the recording
  * mock monitor with the stack file's config (secure values become redacted placeholders, never
@@ -9,15 +9,22 @@
  * `[unknown until apply]`, never as the mocks' stand-ins (see makePlan). Secret values not set yet
  * stand in as placeholders: a finding, not a failure.
  *
+ * What the stack last applied (a mnemonic change is a rotation) is, offline, the stack's own file at
+ * a base git ref: `--base <ref>` (a PR's target branch), default HEAD. No such file, or no git,
+ * counts as unknown, and unknown counts as a change.
+ *
  * Exit codes: 0 clean (secrets not set yet included), 1 a mandatory policy violation, 2 a usage or
  * configuration error.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ConfigError } from "../lib/config";
+import { ConfigError, checkSecretKeys, decodeConfigMap, parseStackConfig } from "../lib/config";
 import { asError } from "../lib/errors";
+import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied } from "../lib/last-applied";
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, renderPlan } from "../lib/plan";
+import { Redactor, printable } from "../lib/redact";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "../lib/stack-file";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
 // a usage error answers at once.
@@ -27,21 +34,46 @@ type Monitor = typeof import("./recording-monitor");
 export const ROOT = path.resolve(__dirname, "..");
 
 export interface PlanCliOptions {
+  /** As given: `staging`, `org/staging` or `org/project/staging`. */
   readonly stack: string;
   readonly json: boolean;
   readonly program: string;
   readonly configFile: string;
+  /** The git ref whose stack file stands for what the stack last applied; undefined: HEAD. */
+  readonly base?: string;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>] [--base <git ref>]";
+
+/** `staging`, `org/staging`, `org/project/staging`. */
+const STACK_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/;
+/** A git revision as a person types it (never an option: no leading `-`). */
+const GIT_REF = /^(?!-)[A-Za-z0-9._/@{}~^:-]{1,200}$/;
+
+/** The parts of a stack name. */
+export function stackParts(stack: string): { organization?: string; project?: string; name: string } {
+  const parts = stack.split("/");
+  const name = parts[parts.length - 1];
+  if (parts.length === 3) return { organization: parts[0], project: parts[1], name };
+  if (parts.length === 2) return { organization: parts[0], name };
+  return { name };
+}
+
+/** Refuses a path that is missing or not a regular file, naming the flag. */
+function requireFile(flag: string, file: string, cwd: string, what: string): void {
+  const shown = path.relative(cwd, file) || file;
+  if (!fs.existsSync(file)) throw new UsageError(`${flag}: no ${what} at ${shown}`);
+  if (fs.statSync(file).isDirectory()) throw new UsageError(`${flag}: ${shown} is a directory; allowed: a ${what} (a file)`);
+}
 
 export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
   let stack: string | undefined;
   let json = false;
   let program: string | undefined;
   let configFile: string | undefined;
+  let base: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -53,8 +85,14 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
     switch (flag) {
       case "--stack":
         stack = value();
-        if (!/^[A-Za-z0-9._-]+$/.test(stack))
-          throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_', '-')`);
+        if (!STACK_NAME.test(stack))
+          throw new UsageError(
+            `--stack ${JSON.stringify(stack)} is not a stack name; allowed: <name>, <org>/<name> or <org>/<project>/<name> (letters, digits, '.', '_', '-')`,
+          );
+        break;
+      case "--base":
+        base = value();
+        if (!GIT_REF.test(base)) throw new UsageError(`--base ${JSON.stringify(base)} is not a git ref; allowed: a branch, tag or commit`);
         break;
       case "--json":
         json = true;
@@ -73,15 +111,62 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
     }
   }
   if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
-  const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(resolvedConfig)) {
-    throw new UsageError(
-      `${configFile ? "--config-file" : "--stack"}: no stack file at ${path.relative(cwd, resolvedConfig) || resolvedConfig}`,
-    );
-  }
+  const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stackParts(stack).name}.yaml`);
+  requireFile(configFile ? "--config-file" : "--stack", resolvedConfig, cwd, "stack file");
   const resolvedProgram = program ?? path.join(ROOT, "index.ts");
-  if (!fs.existsSync(resolvedProgram)) throw new UsageError(`--program: no program at ${resolvedProgram}`);
-  return { stack, json, program: resolvedProgram, configFile: resolvedConfig };
+  requireFile("--program", resolvedProgram, cwd, "program");
+  return { stack, json, program: resolvedProgram, configFile: resolvedConfig, ...(base === undefined ? {} : { base }) };
+}
+
+/** Runs git in `dir`; undefined when it fails (no git, not a repository, no such object). */
+function git(dir: string, args: readonly string[]): string | undefined {
+  try {
+    return execFileSync("git", [...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 << 20 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the stack last applied, offline: its own stack file at the base ref, or null when unknown. */
+export interface LastApplied {
+  readonly outputs: Record<string, unknown> | null;
+  /** Where it came from, or why it is unknown, for the plan's notes. */
+  readonly source: string;
+}
+
+/**
+ * What the stack last applied, offline: its own file at `base` (default HEAD) in the project at
+ * `dir`. Without git, the project's own `Pulumi.<stack>.yaml` stands for it when the plan is of
+ * another file (`--config-file`); otherwise it is unknown (and unknown counts as a change).
+ */
+export function lastAppliedAt(
+  base: string | undefined,
+  stackName: string,
+  project: string,
+  dir: string = ROOT,
+  plannedFile?: string,
+): LastApplied {
+  const ref = base ?? "HEAD";
+  const file = `Pulumi.${stackName}.yaml`;
+  const read = (text: string, source: string): LastApplied => {
+    try {
+      return { outputs: appliedOutputsFromConfig(readStackFile(text, project, source).config), source };
+    } catch {
+      return { outputs: null, source: `unknown (${source} cannot be read)` };
+    }
+  };
+  const commit = git(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
+  if (!commit) {
+    if (base !== undefined) throw new UsageError(`--base: ${JSON.stringify(base)} is not a commit in this repository`);
+    const onDisk = path.join(dir, file);
+    if (plannedFile !== undefined && path.resolve(plannedFile) !== onDisk && fs.existsSync(onDisk) && fs.statSync(onDisk).isFile()) {
+      return read(fs.readFileSync(onDisk, "utf8"), `${file} (no git: the project's own stack file)`);
+    }
+    return { outputs: null, source: "unknown (the project is not a git checkout; pass --base <ref>)" };
+  }
+  const text = git(dir, ["show", `${commit}:./${file}`]);
+  if (text === undefined) return { outputs: null, source: `unknown (${ref} has no ${file}: a new stack)` };
+  return read(text, `${ref}:${file}`);
 }
 
 /** The project name from Pulumi.yaml. */
@@ -157,22 +242,44 @@ export function withoutApplyOnlyValues(message: string, values: readonly string[
  * every check it would decide at the end of `pulumi up`, not only the ones a preview can. A verdict
  * never quotes a made-up value either: it shows the marker in its place.
  */
-export async function makePlan(options: PlanCliOptions, program?: () => unknown): Promise<PlanDocument> {
-  const { evaluateWithPolicies } = require("./policy-harness") as Harness;
-  const { MOCK_SECRET_PREFIX, UNKNOWN, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
+export async function makePlan(options: PlanCliOptions, program?: () => unknown, notes: string[] = []): Promise<PlanDocument> {
   const project = projectName();
+  const stack = stackParts(options.stack);
+  if (stack.project !== undefined && stack.project !== project) {
+    throw new UsageError(`--stack ${JSON.stringify(options.stack)}: the project part is not this project; allowed: ${project}`);
+  }
   // Secrets not set yet are findings, not failures: a fresh clone's stack files hold none.
   const { config, secretKeys, unsetSecrets } = withUnsetSecrets(
     readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile)),
   );
+
+  // The config's identity and the last-applied gates, checked here too: whatever program is
+  // evaluated (--program), a stack file that bypasses a gate never plans as OK.
+  const now = new Date();
+  const secret = new Set(secretKeys);
+  const decoded = decodeConfigMap(config, (key) => secret.has(key));
+  const parsed = parseStackConfig(decoded.raw, now, { stack: options.stack, secretKeys: decoded.secretKeys });
+  checkSecretKeys(parsed, decoded.present, decoded.secretKeys);
+  const lastApplied = lastAppliedAt(options.base, stack.name, project, ROOT, options.configFile);
+  const check = checkAgainstApplied(parsed, appliedStateFrom(lastApplied.outputs?.credentials), now);
+  notes.push(
+    `last applied: ${lastApplied.source}` +
+      (check.mnemonicRotation === undefined ? "; mnemonic unchanged" : `; mnemonic ROTATION: ${check.mnemonicRotation}`),
+  );
+
+  const { evaluateWithPolicies } = require("./policy-harness") as Harness;
+  const { MOCK_SECRET_PREFIX, UNKNOWN, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
+  const organization = stack.organization;
   const run = (stackOutputs: Record<string, Record<string, unknown>>, dryRun: boolean) =>
     evaluateWithPolicies({
       program: program ?? options.program,
       project,
-      stack: options.stack,
+      stack: stack.name,
+      organization,
       config,
       secretKeys,
       firstPreview: dryRun,
+      lastApplied: lastApplied.outputs,
       mocks: stackMocks({ stackOutputs }),
     });
   let dryRun = await run({}, true);
@@ -183,12 +290,14 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
     const name = String(reference.inputs.name);
     const shortName = name.split("/").pop() as string;
     const file = path.join(ROOT, `Pulumi.${shortName}.yaml`);
-    if (shortName === options.stack || !fs.existsSync(file)) continue;
+    // The stack's reference to itself is answered by lastApplied.
+    if (shortName === stack.name || !fs.existsSync(file)) continue;
     const other = withUnsetSecrets(readStackFile(fs.readFileSync(file, "utf8"), project, path.basename(file)));
     const referenced = await evaluateProgram({
       program: program ?? options.program,
       project,
       stack: shortName,
+      organization,
       config: other.config,
       secretKeys: other.secretKeys,
       mocks: stackMocks(),
@@ -219,7 +328,7 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
   }
   return buildPlan({
     project,
-    stack: options.stack,
+    stack: stack.name,
     resources: dryRun.evaluation.resources,
     credentials: credentialsFrom(dryRun.evaluation.outputs),
     violations: [...verdicts.values()],
@@ -233,27 +342,36 @@ export interface Io {
   stderr(text: string): void;
 }
 
+/** Every message leaves through the one redaction module: placeholders, credential shapes, control characters. */
+const errorRedactor = new Redactor([REDACTED_PLACEHOLDER_PREFIX, "MOCKSECRET"]);
+const safeMessage = (text: string): string =>
+  text
+    .split("\n")
+    .map((line) => printable(errorRedactor.text(line)))
+    .join("\n");
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let options: PlanCliOptions;
   try {
     options = parsePlanArgs(argv, process.cwd());
   } catch (err) {
-    io.stderr(`error: ${(err as Error).message}\n`);
+    io.stderr(`error: ${safeMessage((err as Error).message)}\n`);
     return 2;
   }
   let plan: PlanDocument;
+  const notes: string[] = [];
   try {
-    plan = await makePlan(options);
+    plan = await makePlan(options, undefined, notes);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
-      io.stderr(`error: ${err.message}\n`);
+      io.stderr(`error: ${safeMessage(err.message)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`error: the program failed while being evaluated: ${message}\n`);
+    io.stderr(`error: the program failed while being evaluated: ${safeMessage(message)}\n`);
     return 2;
   }
-  io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
+  io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan, notes)}\n`);
   return hasMandatoryViolation(plan) ? 1 : 0;
 }
 
@@ -266,7 +384,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: ${safeMessage(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 2;
     },
   );

@@ -6,6 +6,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { appliedOutputsFromConfig } from "../lib/last-applied";
 import { TYPES } from "../lib/phases";
 
 import {
@@ -300,6 +301,27 @@ export interface EvaluateOptions {
   readonly secretKeys?: readonly string[];
   readonly preview?: boolean;
   readonly mocks?: pulumi.runtime.Mocks;
+  /** The organization the stack is in (`pulumi.getOrganization()`); default `organization`. */
+  readonly organization?: string;
+  /**
+   * The outputs the program reads from its own stack (a StackReference to itself: what it last
+   * applied). Default: what this very config would export, i.e. an unchanged stack; `null`: none
+   * (a stack never applied, or an unknown state).
+   */
+  readonly lastApplied?: Readonly<Record<string, unknown>> | null;
+}
+
+/** Answers the program's StackReference to its own stack with `outputs`; everything else goes to `mocks`. */
+function withLastApplied(mocks: pulumi.runtime.Mocks, selfName: string, outputs: Readonly<Record<string, unknown>>): pulumi.runtime.Mocks {
+  return {
+    newResource(args) {
+      if (args.type === "pulumi:pulumi:StackReference" && (args.inputs as { name?: unknown }).name === selfName) {
+        return { id: selfName, state: { name: selfName, outputs, secretOutputNames: [] } };
+      }
+      return mocks.newResource(args);
+    },
+    call: (args) => mocks.call(args),
+  };
 }
 
 /** How long registrations of a program that threw may still take to settle (see evaluateProgram). */
@@ -343,7 +365,10 @@ async function resolveOutput(value: unknown): Promise<unknown> {
  * reported in `error`, with whatever it registered before throwing.
  */
 export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
-  const monitor = installRecordingMonitor(options.mocks ?? stackMocks(), options.project, options.stack, options.preview ?? false);
+  const organization = options.organization ?? OFFLINE_ORGANIZATION;
+  const lastApplied = options.lastApplied === undefined ? appliedOutputsFromConfig(options.config) : (options.lastApplied ?? {});
+  const mocks = withLastApplied(options.mocks ?? stackMocks(), `${organization}/${options.project}/${options.stack}`, lastApplied);
+  const monitor = installRecordingMonitor(mocks, options.project, options.stack, options.preview ?? false, organization);
   pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
   const program = options.program;
   let exported: unknown;

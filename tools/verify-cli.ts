@@ -4,7 +4,8 @@
  * visible in `ps`, shell history and CI logs). Exit codes: 0 all checks passed, 1 a check failed,
  * 2 usage or configuration error.
  */
-import { redact, verifyExecutor, VerifyOptionsError, type VerifyOptions, type VerifyReport } from "../lib/verify";
+import { Redactor, clip, printable } from "../lib/redact";
+import { isLoopback, verifyExecutor, VerifyOptionsError, type VerifyOptions, type VerifyReport } from "../lib/verify";
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -30,8 +31,9 @@ export const USAGE = `usage: npm run verify -- --base-url URL --expect-token-ver
   --expect-mode spark|mock      expected /status.mode (spark also requires apiKeyConfigured)
   --expect-identity PUBKEY      /status.identityPubkey must equal this
   --reject-identity PUBKEY      /status.identityPubkey must differ from this (mnemonic rotation)
-  --deadline-ms N               readiness deadline (default 120000)
+  --deadline-ms N               deadline of the whole run, the payment included (default 120000)
   --request-timeout-ms N        per-request timeout (default 10000)
+  --allow-insecure-http         allow http:// to a host that is not loopback (the token crosses the network in clear)
   --json                        print {"ok","checks"} as JSON on stdout
   --help                        this text
 
@@ -53,7 +55,7 @@ const VALUE_FLAGS = [
   "--deadline-ms",
   "--request-timeout-ms",
 ] as const;
-const BOOLEAN_FLAGS = ["--json", "--help"] as const;
+const BOOLEAN_FLAGS = ["--json", "--help", "--allow-insecure-http"] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
 
@@ -126,6 +128,12 @@ function secretFromEnv(env: NodeJS.ProcessEnv, values: ParsedArgs["values"], fla
   const value = env[name];
   const source = values[flag] === undefined ? `default of ${flag}` : flag;
   if (value === undefined || value.trim() === "") throw new UsageError(`environment variable ${name} (${source}) is unset or empty`);
+  // A line break in a token would inject headers; never trimmed away silently, never printed.
+  if (/[\r\n]/.test(value))
+    throw new UsageError(`environment variable ${name} (${source}) contains a line break (CR or LF); allowed: one line`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value))
+    throw new UsageError(`environment variable ${name} (${source}) contains a control character; allowed: printable text`);
   return value.trim();
 }
 
@@ -149,6 +157,11 @@ function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--base-url must be an http or https URL");
   if (url.username !== "" || url.password !== "") throw new UsageError("--base-url must not carry credentials");
   if (url.search !== "" || url.hash !== "") throw new UsageError("--base-url must not have a query or fragment");
+  if (url.protocol === "http:" && !isLoopback(url.hostname) && !flags.has("--allow-insecure-http")) {
+    throw new UsageError(
+      "--base-url is plain http to a host that is not loopback: the token would cross the network in clear; use https, or pass --allow-insecure-http",
+    );
+  }
 
   if (values["--expect-token-version"] === undefined) throw new UsageError("--expect-token-version is required");
   const expectTokenVersion = integerFlag(values, "--expect-token-version", 1, 1_000_000) as number;
@@ -188,12 +201,14 @@ function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig
       payment,
       deadlineMs,
       requestTimeoutMs,
+      allowInsecureHttp: flags.has("--allow-insecure-http"),
     },
   };
 }
 
+/** The human table. Details and status fields are already redacted; here they are also made one terminal line each. */
 function renderTable(report: VerifyReport): string {
-  const rows = report.checks.map((c) => [c.name, c.ok ? "PASS" : "FAIL", String(c.ms), c.detail]);
+  const rows = report.checks.map((c) => [c.name, c.ok ? "PASS" : "FAIL", String(c.ms), printable(c.detail)]);
   const header = ["CHECK", "RESULT", "MS", "DETAIL"];
   const width = (column: number): number => Math.max(header[column].length, ...rows.map((r) => r[column].length));
   const [nameWidth, resultWidth, msWidth] = [width(0), width(1), width(2)];
@@ -202,13 +217,14 @@ function renderTable(report: VerifyReport): string {
   const lines = [line(header), ...rows.map(line)];
   const s = report.status;
   if (s) {
+    const field = (text: string): string => clip(printable(text), 120);
     const parts = [
-      s.walletId !== undefined ? `walletId ${s.walletId}` : "",
-      s.mode !== undefined ? `mode ${s.mode}` : "",
+      s.walletId !== undefined ? `walletId ${field(s.walletId)}` : "",
+      s.mode !== undefined ? `mode ${field(s.mode)}` : "",
       s.authTokenVersion !== undefined ? `authTokenVersion ${s.authTokenVersion}` : "",
-      s.lifecycle !== undefined ? `lifecycle ${s.lifecycle}` : "",
+      s.lifecycle !== undefined ? `lifecycle ${field(s.lifecycle)}` : "",
       s.balanceSats !== undefined ? `balance ${s.balanceSats} sats` : "",
-      s.identityPubkey !== undefined ? `identity ${s.identityPubkey}` : "",
+      s.identityPubkey !== undefined ? `identity ${field(s.identityPubkey)}` : "",
     ].filter(Boolean);
     lines.push("", `executor: ${parts.join(", ")}`);
   }
@@ -239,10 +255,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
   }
 
   const { options, json } = config;
-  const secrets = [options.token, options.previousToken, options.sparkApiKey, options.payment?.invoice];
-  // Everything printed goes through redact once more: the library already redacts, this is belt and braces.
-  const out = (text: string): void => void io.stdout.write(redact(text, secrets));
-  const err = (text: string): void => void io.stderr.write(redact(text, secrets));
+  // Every value printed goes through the redaction module once more (the library already redacts:
+  // belt and braces). Values, never a serialized document: --json stays JSON whatever a secret is.
+  const redactor = new Redactor([options.token, options.previousToken, options.sparkApiKey, options.payment?.invoice]);
+  const safe = (text: string): string => printable(redactor.text(text));
+  const out = (text: string): void => void io.stdout.write(text);
+  const err = (text: string): void => void io.stderr.write(text);
 
   let report: VerifyReport;
   try {
@@ -251,23 +269,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
       onProgress: json
         ? undefined
         : ({ attempt, elapsedMs, reason }) =>
-            err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${reason}\n`),
+            err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${safe(reason)}\n`),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof VerifyOptionsError) {
-      err(`verify: ${message}\n`);
+      err(`verify: ${safe(message)}\n`);
       return EXIT_USAGE;
     }
-    err(`verify: verification crashed: ${message}\n`);
+    err(`verify: verification crashed: ${clip(safe(message), 300)}\n`);
     return EXIT_CHECK_FAILED;
   }
 
+  // Check names and the verdict are this tool's own words; details and status fields came from outside.
+  const checks = report.checks.map(({ name, ok, detail, ms }) => ({ name, ok, detail: redactor.text(detail), ms }));
   if (json) {
-    const checks = report.checks.map(({ name, ok, detail, ms }) => ({ name, ok, detail, ms }));
     out(`${JSON.stringify({ ok: report.ok, checks })}\n`);
   } else {
-    out(renderTable(report));
+    out(renderTable({ ...report, checks, status: report.status === undefined ? undefined : redactor.values(report.status) }));
   }
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }

@@ -37,6 +37,11 @@ export interface StackRunOptions {
   readonly secret?: readonly string[];
   readonly mocks?: MockOptions;
   readonly preview?: boolean;
+  /**
+   * What the stack last applied (its own outputs, read through a StackReference to itself).
+   * Default: what this config exports, i.e. an unchanged stack; `null`: never applied (unknown).
+   */
+  readonly lastApplied?: Readonly<Record<string, unknown>> | null;
 }
 
 const qualify = (key: string): string => (key.includes(":") ? key : `${PROJECT}:${key}`);
@@ -67,6 +72,7 @@ export async function runStack(options: StackRunOptions = {}): Promise<StackRun>
     secretKeys: [...secrets],
     preview: options.preview,
     mocks: stackMocks(options.mocks),
+    lastApplied: options.lastApplied,
   });
   const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
   const run: StackRun = {

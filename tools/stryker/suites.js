@@ -11,7 +11,18 @@ const jestOnMocha = require("./jest-on-mocha");
 jestOnMocha.install();
 jestOnMocha.skip(/serialized as the engine serializes it/);
 
-for (const suite of ["stack", "rotation-controls", "verify", "verify-checks", "verify-probes", "policy", "policy-mutation"]) {
+for (const suite of [
+  "stack",
+  "rotation-controls",
+  "config-identity",
+  "verify",
+  "verify-checks",
+  "verify-probes",
+  "verify-hostile",
+  "policy",
+  "policy-mutation",
+  "policy-compromised",
+]) {
   describe(`${suite}.test.ts`, function () {
     require(path.join(__dirname, "..", "..", "tests", `${suite}.test.ts`));
   });
