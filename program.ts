@@ -29,7 +29,7 @@ import {
 } from "./lib/config";
 // Which config keys were set with --secret: an SDK internal, fenced in lib/sdk-internals.
 import { isConfigSecret } from "./lib/sdk-internals/runtime-config";
-import { appliedStateFrom, checkAgainstApplied } from "./lib/last-applied";
+import { NEVER_APPLIED, appliedStateFrom, checkAgainstApplied, neverApplied } from "./lib/last-applied";
 import { readStackFile } from "./lib/stack-file";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
@@ -53,7 +53,12 @@ export async function defineStack() {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
   const applied = await lastApplied.getOutputDetails("credentials");
-  const check = checkAgainstApplied(config, appliedStateFrom(applied.value ?? applied.secretValue), now);
+  const appliedEnvironment = await lastApplied.getOutputDetails("environment");
+  const appliedCredentials = applied.value ?? applied.secretValue;
+  const appliedState = neverApplied(appliedEnvironment.value ?? appliedEnvironment.secretValue, appliedCredentials)
+    ? NEVER_APPLIED
+    : appliedStateFrom(appliedCredentials);
+  const check = checkAgainstApplied(config, appliedState, now);
   if (check.needsStagingVerification) {
     const stagingStack = config.stagingStack ?? defaultStagingStack(pulumi.getOrganization());
     const staging = new pulumi.StackReference("staging-verification", { name: stagingStack });

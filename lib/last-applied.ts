@@ -42,6 +42,18 @@ const isGeneration = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_GENERATION;
 
 /**
+ * The state of a stack that has never been applied (no outputs at all): a first deployment creates
+ * the wallet, so its mnemonic is not a change from an earlier one. Any other missing or unreadable
+ * state stays unknown, and unknown counts as a change.
+ */
+export const NEVER_APPLIED: AppliedState = Object.freeze({});
+
+/** True when a stack's outputs show it was never applied: neither `environment` nor `credentials`. */
+export function neverApplied(environmentOutput: unknown, credentialsOutput: unknown): boolean {
+  return environmentOutput === undefined && credentialsOutput === undefined;
+}
+
+/**
  * Reads the `credentials` output of the stack's last update (or of a stand-in for it); undefined
  * when there is none, or it is not what this program exports (an unknown state).
  */
@@ -97,6 +109,7 @@ export function appliedOutputsFromConfig(config: Readonly<Record<string, string>
  */
 export function mnemonicRotationReason(config: StackConfig, applied: AppliedState | undefined): string | undefined {
   const current = config.mnemonic.current;
+  if (applied === NEVER_APPLIED) return undefined;
   const last = applied?.mnemonic;
   if (last?.currentGeneration === undefined) {
     return `what the stack last applied is unknown, so generation ${current} counts as a change`;

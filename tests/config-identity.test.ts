@@ -13,7 +13,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RotatingSecret, RotatingSecretArgs } from "../components/rotating-secret";
 import { ConfigError, PROJECT, RawConfig, StackConfig, parseStackConfig } from "../lib/config";
-import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied, mnemonicRotationReason } from "../lib/last-applied";
+import {
+  NEVER_APPLIED,
+  appliedOutputsFromConfig,
+  appliedStateFrom,
+  checkAgainstApplied,
+  mnemonicRotationReason,
+  neverApplied,
+} from "../lib/last-applied";
 import { closest, editDistance, providerConfigKeys } from "../lib/provider-config";
 import { readStackFile } from "../lib/stack-file";
 import { lastAppliedAt, main as planMain, parsePlanArgs, stackParts } from "../tools/plan";
@@ -336,6 +343,19 @@ describe("what the stack last applied", () => {
     });
   });
 
+  test("a stack never applied (no outputs at all) creates its wallet: not a mnemonic change", () => {
+    expect(neverApplied(undefined, undefined)).toBe(true);
+    expect(neverApplied("staging", undefined)).toBe(false);
+    expect(neverApplied(undefined, { mnemonic: { currentGeneration: 1 } })).toBe(false);
+    expect(mnemonicRotationReason(parsed({ current: 1 }), NEVER_APPLIED)).toBeUndefined();
+    expect(mnemonicRotationReason(parsed({ current: 3 }), NEVER_APPLIED)).toBeUndefined();
+    expect(checkAgainstApplied(parsed({ current: 1 }), NEVER_APPLIED, NOW).mnemonicRotation).toBeUndefined();
+    // Applied, but its outputs unreadable: unknown still counts as a change.
+    expect(mnemonicRotationReason(parsed({ current: 1 }), appliedStateFrom("not an object"))).toBe(
+      "what the stack last applied is unknown, so generation 1 counts as a change",
+    );
+  });
+
   test("a generation applied as compromised stays listed", () => {
     const config = parseStackConfig({ ...base().raw, "wallet-executor:authToken": { current: 5 } }, NOW);
     const last = appliedStateFrom({ authToken: { currentGeneration: 4, compromisedGenerations: [3] }, mnemonic: { currentGeneration: 1 } });
@@ -375,8 +395,14 @@ describe("the real program reads what it last applied", () => {
     expect(run.resources[0].inputs.name).toBe("organization/wallet-executor/staging");
   });
 
-  test("a stack never applied counts as a mnemonic change", async () => {
+  test("a stack never applied (its first deployment creates the wallet) is not a mnemonic change", async () => {
     const run = await runStack({ stack: "staging", lastApplied: null });
+    expect(run.error).toBeUndefined();
+    expect(run.byName("mnemonic-g1").inputs.enabled).toBe(true);
+  });
+
+  test("a stack applied before, whose credentials output is unreadable, counts as a mnemonic change", async () => {
+    const run = await runStack({ stack: "staging", lastApplied: { environment: "staging", credentials: "garbled" } });
     expect((run.error as Error).message).toContain("(a mnemonic change: what the stack last applied is unknown");
   });
 

@@ -32,13 +32,16 @@ function sourceFiles(dir: string): string[] {
   return files;
 }
 
-/** Module ids loaded by import, require, require.resolve or import(); `@pulumi/pulumi/automation` is public. */
+/**
+ * Module ids loaded by import, require, require.resolve or import(); `@pulumi/pulumi/automation` and
+ * `@pulumi/pulumi/provider` (the provider interface, `pulumi.provider`) are public.
+ */
 function internalImports(source: string): string[] {
   const loads = /(?:\brequire(?:\.resolve)?\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport\s+)["'`]([^"'`]+)["'`]/g;
   const found: string[] = [];
   for (const match of source.matchAll(loads)) {
     const id = match[1];
-    if ((/^@pulumi\/pulumi\/./.test(id) && !/^@pulumi\/pulumi\/automation(\/|$)/.test(id)) || /^@pulumi\/policy\/./.test(id))
+    if ((/^@pulumi\/pulumi\/./.test(id) && !/^@pulumi\/pulumi\/(automation|provider)(\/|$)/.test(id)) || /^@pulumi\/policy\/./.test(id))
       found.push(id);
   }
   return found;

@@ -10,6 +10,7 @@
  * | the mock monitor, its settings, the store's feature flags, the wire format, Output.isKnown | mock-runtime.ts | tools/recording-monitor.ts, tools/policy-harness.ts |
  * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | tools/policy-harness.ts |
  * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy-pack-process.test.ts |
+ * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/language-host.test.ts, tests/support/provider-process.ts |
  * | @pulumi/policy's UnknownValueError and the engine's unknown marker | (listed here) | policy/graph.ts |
  *
  * The last row cannot go through this folder: the pack is its own package (the CLI runs `policy/`
@@ -21,6 +22,7 @@
 import { CHECKED_AGAINST, SdkInternalError, constant, member } from "./fence";
 import { SdkInternalEntry, defineInternal } from "./internal";
 import { analyzerProto, policyPackRunner } from "./analyzer-proto";
+import { languageProto, providerProto } from "./plugin-proto";
 import { ENGINE_WIRE, mockMonitor, outputKnown, runtimeSettings, runtimeStore, wireFormat } from "./mock-runtime";
 import { policyDeserialize, policyKinds, policyProxy } from "./policy-server";
 import { configSecretKeys } from "./runtime-config";
@@ -70,6 +72,8 @@ export const SDK_INTERNALS: readonly SdkInternalEntry[] = [
   policyKinds,
   analyzerProto,
   policyPackRunner,
+  languageProto,
+  providerProto,
   packUnknownValueError,
   packUnknownMarker,
 ];

@@ -5,9 +5,7 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
-import * as providerGrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
-import * as providerPb from "@pulumi/pulumi/proto/provider_pb";
-import * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
+import { pluginPb, providerGrpc, providerPb } from "../../lib/sdk-internals/plugin-proto";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
