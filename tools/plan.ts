@@ -33,6 +33,9 @@ export class UsageError extends Error {}
 
 const USAGE = "usage: npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>]";
 
+/** The stack whose config a `--program` runs with when no `--stack` is given. */
+export const DEFAULT_PROGRAM_STACK = "staging";
+
 export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
   let stack: string | undefined;
   let json = false;
@@ -68,6 +71,8 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
         throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
     }
   }
+  // A program of its own (an adversarial or fixture program) runs with staging's config unless told otherwise.
+  if (stack === undefined && program !== undefined) stack = DEFAULT_PROGRAM_STACK;
   if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
   const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(resolvedConfig)) {
@@ -109,7 +114,7 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
   const { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
   const project = projectName();
   const { config, secretKeys } = readStackFile(fs.readFileSync(options.configFile, "utf8"), project, path.basename(options.configFile));
-  const run = (stackOutputs: Record<string, Record<string, unknown>>) =>
+  const run = (stackOutputs: Record<string, Record<string, unknown>>, firstPreview = false) =>
     evaluateWithPolicies({
       program: program ?? options.program,
       project,
@@ -117,13 +122,15 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
       config,
       secretKeys,
       mocks: stackMocks({ stackOutputs }),
+      firstPreview,
     });
+  let stackOutputs: Record<string, Record<string, unknown>> = {};
   let { evaluation, violations } = await run({});
   // A program that reads another stack (prod reads staging's verified generations) sees, offline,
   // what that stack's own file would produce: staging's plan stands in for staging's last `up`.
   const references = evaluation.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
   if (references.length > 0) {
-    const stackOutputs: Record<string, Record<string, unknown>> = {};
+    stackOutputs = {};
     for (const reference of references) {
       const name = String(reference.inputs.name);
       const shortName = name.split("/").pop() as string;
@@ -142,14 +149,31 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
     ({ evaluation, violations } = await run(stackOutputs));
   }
   if (evaluation.error !== undefined) throw asError(evaluation.error);
+  // The pack can only stop a change during `pulumi preview`, where what providers compute (version
+  // numbers, ids, account emails) is unknown: what the preview cannot prove safe blocks too. Its
+  // advisory notes (checks skipped until apply) are left out: the evaluation above decided them.
+  const preview = await run(stackOutputs, true);
+  if (preview.evaluation.error !== undefined) throw asError(preview.evaluation.error);
+  const seen = new Set(violations.map(violationKey));
+  const previewOnly = preview.violations.filter((v) => v.enforcementLevel === "mandatory" && !seen.has(violationKey(v)));
   return buildPlan({
     project,
     stack: options.stack,
     resources: evaluation.resources,
     credentials: credentialsFrom(evaluation.outputs),
-    violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, urn: v.urn ?? null, message: v.message })),
+    violations: [...violations, ...previewOnly].map((v) => ({
+      policy: v.policy,
+      enforcementLevel: v.enforcementLevel,
+      urn: v.urn ?? null,
+      message: v.message,
+    })),
     forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
   });
+}
+
+/** What makes two diagnostics the same finding. */
+function violationKey(v: { policy: string; urn?: string; message: string }): string {
+  return `${v.policy}\u0000${v.urn ?? ""}\u0000${v.message}`;
 }
 
 export interface Io {

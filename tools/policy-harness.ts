@@ -632,12 +632,14 @@ class OutputRecorder {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         const shaped = Promise.resolve(base.newResource(args)).then((result) => {
           const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-          const computed = firstPreview
+          // A read (a StackReference, a `.get`) looks up what exists already: known in preview too.
+          const creates = firstPreview && !(typeof args.id === "string" && args.id !== "");
+          const computed = creates
             ? Object.keys(result.state).filter((key) => !(key in inputs) || !sameValue(result.state[key], inputs[key]))
             : [];
           const state: Record<string, unknown> = {};
           for (const [key, value] of Object.entries(result.state)) if (!computed.includes(key)) state[key] = value;
-          return { result: { id: firstPreview ? undefined : result.id, state }, computed };
+          return { result: { id: creates ? undefined : result.id, state }, computed };
         });
         // Queued in call order (the order of registration), before any await.
         const key = `${args.type}\u0000${args.name}`;

@@ -7,6 +7,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { TYPES } from "../lib/phases";
+import { EvaluationWatchdog } from "./evaluation-watchdog";
 
 // Internal SDK modules: the mock monitor class, the settings that install it, and the wire
 // format's special signatures. Narrowly typed here; the SDK is pinned in package.json.
@@ -351,6 +352,11 @@ export interface EvaluateOptions {
   readonly secretKeys?: readonly string[];
   readonly preview?: boolean;
   readonly mocks?: pulumi.runtime.Mocks;
+  /**
+   * A program that makes no progress for this long without finishing is reported as stalled
+   * (a cycle is reported as soon as it is seen; see evaluation-watchdog.ts). Default 10 s.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 /** How long registrations of a program that threw may still take to settle (see evaluateProgram). */
@@ -399,6 +405,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const program = options.program;
   let exported: unknown;
   let error: unknown;
+  // A program that can never finish (a dependency cycle, a gate never released) fails here, naming
+  // the resources involved, instead of hanging or exiting with "leaked promises".
+  const watchdog = new EvaluationWatchdog({ stallTimeoutMs: options.stallTimeoutMs });
+  watchdog.start();
   try {
     if (typeof program === "function") {
       exported = program();
@@ -410,7 +420,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     }
     // As the Node language host does: an exported function is the program, a promise its outputs.
     if (typeof exported === "function") exported = (exported as () => unknown)();
-    exported = await exported;
+    exported = await watchdog.race(Promise.resolve(exported));
   } catch (err) {
     error = err;
   }
@@ -418,20 +428,22 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   if (error === undefined && exported !== null && typeof exported === "object") {
     try {
       for (const [key, value] of Object.entries(exported)) {
-        if (key !== "__esModule" && key !== "default") outputs[key] = await resolveOutput(value);
+        if (key !== "__esModule" && key !== "default") outputs[key] = await watchdog.race(resolveOutput(value));
       }
     } catch (err) {
       error = err;
     }
   }
   try {
-    const settled = settings.waitForRPCs();
+    const settled = watchdog.race(settings.waitForRPCs());
     // A program that threw may leave registrations waiting forever on a promise it never settled
     // (a revocation gate it did not release); the language host exits all the same, once only such
     // promises remain. Registrations already under way settle within this grace.
     await (error === undefined ? settled : Promise.race([settled, delay(FAILED_PROGRAM_GRACE_MS)]));
   } catch (err) {
     error ??= err;
+  } finally {
+    watchdog.stop();
   }
   return {
     resources: [...monitor.records],
