@@ -150,12 +150,13 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
   }
   if (evaluation.error !== undefined) throw asError(evaluation.error);
   // The pack can only stop a change during `pulumi preview`, where what providers compute (version
-  // numbers, ids, account emails) is unknown: what the preview cannot prove safe blocks too. Its
-  // advisory notes (checks skipped until apply) are left out: the evaluation above decided them.
+  // numbers, ids, account emails) is unknown: what a policy cannot prove safe there blocks too. Only
+  // the mandatory findings of policies the evaluation above passed are added (the others would
+  // repeat its findings with less detail), and no advisory note (the evaluation above decided them).
   const preview = await run(stackOutputs, true);
   if (preview.evaluation.error !== undefined) throw asError(preview.evaluation.error);
-  const seen = new Set(violations.map(violationKey));
-  const previewOnly = preview.violations.filter((v) => v.enforcementLevel === "mandatory" && !seen.has(violationKey(v)));
+  const failed = new Set(violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy));
+  const previewOnly = preview.violations.filter((v) => v.enforcementLevel === "mandatory" && !failed.has(v.policy));
   return buildPlan({
     project,
     stack: options.stack,
@@ -169,11 +170,6 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown)
     })),
     forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
   });
-}
-
-/** What makes two diagnostics the same finding. */
-function violationKey(v: { policy: string; urn?: string; message: string }): string {
-  return `${v.policy}\u0000${v.urn ?? ""}\u0000${v.message}`;
 }
 
 export interface Io {

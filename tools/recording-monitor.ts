@@ -219,8 +219,9 @@ let RecordingMonitorClass: ReturnType<typeof recordingMonitorClass> | undefined;
 export const MOCK_SECRET_PREFIX = "MOCKSECRET";
 
 /**
- * Version numbers the mocks give secret versions: the generation plus this offset, so a test can
- * tell a pinned version NUMBER (from the resource's output) from the generation it holds.
+ * Version numbers the mocks give secret versions named `<credential>-g<N>`: the generation plus
+ * this offset, so a test can tell a pinned version NUMBER (from the resource's output) from the
+ * generation it holds. Other versions are numbered 1, 2, ... per secret, in order of creation.
  */
 export const MOCK_VERSION_OFFSET = 10;
 
@@ -235,6 +236,9 @@ export const OFFLINE_ORGANIZATION = "organization";
 
 /** Realistic outputs for the provider resources this stack uses, deterministic for snapshots. */
 export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
+  // Version numbers already given, per secret: a version named without `-g<N>` gets the next free
+  // number in order of creation, as Secret Manager numbers them, so no two versions share one.
+  const numbered = new Map<string, Set<number>>();
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
       const inputs = args.inputs as Record<string, unknown>;
@@ -246,7 +250,12 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
         }
         case TYPES.secretVersion: {
           const generation = /-g([0-9]+)$/.exec(args.name);
-          const version = String((generation ? Number(generation[1]) : 0) + MOCK_VERSION_OFFSET);
+          const used = numbered.get(String(inputs.secret)) ?? new Set<number>();
+          numbered.set(String(inputs.secret), used);
+          let number = generation ? Number(generation[1]) + MOCK_VERSION_OFFSET : 1;
+          while (!generation && used.has(number)) number++;
+          used.add(number);
+          const version = String(number);
           const name = `${String(inputs.secret)}/versions/${version}`;
           return { id: name, state: { ...inputs, name, version } };
         }
