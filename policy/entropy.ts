@@ -94,8 +94,15 @@ export function entropyOf(type: string, props: Readonly<Record<string, unknown>>
   }
 }
 
+/** Where a random value ends up as a credential. */
+interface Fed {
+  readonly what: string;
+  /** The credential's value when it is a secret version's known secretData (to catch a truncated random value). */
+  readonly value?: string;
+}
+
 /** Where a random value ends up as a credential, through any chain of property dependencies; undefined if nowhere. */
-function credentialFed(graph: StackGraph, random: StackNode): string | undefined {
+function credentialFed(graph: StackGraph, random: StackNode): Fed | undefined {
   const seen = new Set<StackNode>([random]);
   const pending: StackNode[] = [random];
   while (pending.length > 0) {
@@ -104,13 +111,36 @@ function credentialFed(graph: StackGraph, random: StackNode): string | undefined
       if (seen.has(consumer)) continue;
       seen.add(consumer);
       const uses = (key: string): boolean => graph.inputsFrom(consumer, key).includes(source);
-      if (VERSION_TYPES.includes(consumer.type) && uses("secretData")) return `the value of ${consumer.name}`;
-      if (WORKLOAD_TYPES.includes(consumer.type)) return `the configuration of ${consumer.name}`;
-      if (consumer.type === TYPES.verification && (uses("token") || uses("previousToken"))) return `the token ${consumer.name} presents`;
+      if (VERSION_TYPES.includes(consumer.type) && uses("secretData")) {
+        const value = consumer.props.secretData;
+        return { what: `the value of ${consumer.name}`, value: typeof value === "string" ? value : undefined };
+      }
+      if (WORKLOAD_TYPES.includes(consumer.type)) return { what: `the configuration of ${consumer.name}` };
+      if (consumer.type === TYPES.verification && (uses("token") || uses("previousToken"))) {
+        return { what: `the token ${consumer.name} presents` };
+      }
       pending.push(consumer);
     }
   }
   return undefined;
+}
+
+/**
+ * A character-based random value cut shorter on its way into the credential keeps only the
+ * entropy of what is left: the credential's length (when known) times log2(alphabet).
+ */
+export function keptEntropy(
+  entropy: Entropy | "unknown" | undefined,
+  length: unknown,
+  value: string | undefined,
+): Entropy | "unknown" | undefined {
+  if (entropy === "unknown" || entropy === undefined || entropy.alphabet === undefined || value === undefined) return entropy;
+  if (typeof length !== "number" || value.length >= length) return entropy;
+  return {
+    bits: entropy.alphabet > 1 ? value.length * Math.log2(entropy.alphabet) : 0,
+    alphabet: entropy.alphabet,
+    explanation: `${value.length} of its ${length} characters from a ${entropy.alphabet}-character alphabet reach the credential`,
+  };
 }
 
 export const tokenEntropy: StackValidationPolicy = {
@@ -150,8 +180,8 @@ export const tokenEntropy: StackValidationPolicy = {
     for (const random of graph.ofType(...RANDOM_TYPES)) {
       const fed = credentialFed(graph, random);
       if (fed === undefined && !isWithin(random.urn, TYPES.rotatingSecret) && !pattern.test(random.name)) continue;
-      const why = fed === undefined ? "" : ` (it becomes ${fed})`;
-      const entropy = entropyOf(random.type, random.props);
+      const why = fed === undefined ? "" : ` (it becomes ${fed.what})`;
+      const entropy = keptEntropy(entropyOf(random.type, random.props), random.props.length, fed?.value);
       if (entropy === "unknown") gaps.skip(`${random.name}: its length or character classes`);
       else if (entropy === undefined) {
         reportViolation(`${random.name}${why} has no length: its entropy cannot be established; set length explicitly.`, random.urn);

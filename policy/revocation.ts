@@ -41,6 +41,8 @@ function subjectOf(revocation: Revocation): string {
   return `${node.name} revokes the published ${revocation.versionName}${typeof number === "string" ? ` (version ${number})` : ""}`;
 }
 
+const generationText = (generation: number | undefined): string => (generation === undefined ? "" : ` (generation ${generation})`);
+
 /** The checks of one revocation: its findings, and what preview cannot decide. */
 function checkRevocation(
   graph: StackGraph,
@@ -63,9 +65,8 @@ function checkRevocation(
     return { findings, undecided };
   }
   const subject = subjectOf(revocation);
-
   // 1. What each reader pins: never the revoked version.
-  const pinned = new Map<StackNode, StackWorkload[]>();
+  const pinned: { reader: StackWorkload; pin: Pin & { kind: "version" } }[] = [];
   const stalePins: { reader: StackWorkload; pin: Pin; revokedPin: boolean }[] = [];
   for (const reader of readers) {
     for (const pin of pinsByName(graph, reader, secret)) {
@@ -73,7 +74,7 @@ function checkRevocation(
         undecided.push(`${reader.node.name} ${pin.where}: which version of ${credential.label} it pins`);
       } else if (pin.kind === "version") {
         if (pin.version === revocation.version) stalePins.push({ reader, pin, revokedPin: true });
-        else pinned.set(pin.version, [...(pinned.get(pin.version) ?? []), reader]);
+        else pinned.push({ reader, pin });
       } else if (typeof revocation.number === "string" && pin.text === revocation.number) {
         stalePins.push({ reader, pin, revokedPin: true });
       } else if (VERSION_NUMBER.test(pin.text) && candidates.length === 0) {
@@ -85,24 +86,38 @@ function checkRevocation(
     }
   }
 
-  // 2. The current version: the one the readers pin (else the newest remaining one).
-  const pinnedVersions = [...pinned.keys()];
-  let current: StackNode | undefined = pinnedVersions.length > 0 ? pinnedVersions[0] : candidates[0];
-  for (const version of pinnedVersions.length > 0 ? pinnedVersions : candidates) {
-    if (current && createdAfter(graph, version, current) === true) current = version;
+  // 2. The current version: the newest one a reader pins (else the newest remaining one); readers on an older one are stale.
+  const pinnedVersions = [...new Set(pinned.map((p) => p.pin.version))];
+  const pool = pinnedVersions.length > 0 ? pinnedVersions : candidates;
+  let current: StackNode | undefined = pool[0];
+  let unordered = false;
+  for (const version of pool.slice(1)) {
+    const newer = createdAfter(graph, version, current);
+    if (newer === true) current = version;
+    else if (newer === undefined) unordered = true;
   }
-  // A newer version that never went live (every reader pins an older one) revokes nothing in use.
-  if (revocation.version && current && pinnedVersions.length > 0 && undecided.length === 0 && stalePins.length === 0) {
-    if (createdAfter(graph, revocation.version, current) === true) return { findings, undecided };
-  }
-  if (pinnedVersions.length > 1) {
+  if (unordered && pinnedVersions.length > 1) {
+    const by = (version: StackNode): string =>
+      `${version.name} by ${pinned
+        .filter((p) => p.pin.version === version)
+        .map((p) => p.reader.node.name)
+        .join(", ")}`;
     findings.push({
       message:
-        `${subject} while the workloads that read ${credential.label} pin different versions (` +
-        `${pinnedVersions.map((v) => `${v.name} by ${(pinned.get(v) ?? []).map((w) => w.node.name).join(", ")}`).join("; ")}): the rotation ` +
-        `has not finished on every reader. To fix: roll every reader to the same current version before revoking ${revocation.versionName}.`,
+        `${subject} while the workloads that read ${credential.label} pin different versions (${pinnedVersions.map(by).join("; ")}) ` +
+        `and nothing shows which of them is current. To fix: roll every reader to the same version (from that version ` +
+        `resource's output) before revoking ${revocation.versionName}.`,
       urn: revoked.urn,
     });
+  }
+  for (const entry of pinned) {
+    if (current && entry.pin.version !== current && createdAfter(graph, current, entry.pin.version) === true) {
+      stalePins.push({ ...entry, revokedPin: false });
+    }
+  }
+  // A newer version that never went live (every reader pins an older one) revokes nothing in use.
+  if (revocation.version && current && pinnedVersions.length > 0 && undecided.length + stalePins.length + findings.length === 0) {
+    if (createdAfter(graph, revocation.version, current) === true) return { findings, undecided };
   }
   const revokedGeneration = revocation.version ? generationOf(graph, workloads, revocation.version) : nameGeneration(revoked.name);
   let currentGeneration = current ? generationOf(graph, workloads, current) : undefined;
@@ -114,24 +129,29 @@ function checkRevocation(
     }
   }
   const currentText = current
-    ? `${current.name}${currentGeneration === undefined ? "" : ` (generation ${currentGeneration})`}`
+    ? `${current.name}${generationText(currentGeneration)}`
     : currentGeneration === undefined
       ? "a newer generation"
       : `generation ${currentGeneration}`;
   for (const { reader, pin, revokedPin } of stalePins) {
     const pinnedText = revokedPin
-      ? `${revocation.versionName}${typeof revocation.number === "string" && pin.kind !== "version" ? ` (version ${revocation.number})` : ""}, the version being revoked` +
+      ? `${revocation.versionName}${typeof revocation.number === "string" && pin.kind !== "version" ? ` (version ${revocation.number})` : ""}, ` +
+        `${revocation.kind === "maybe" ? "the version that may be revoked" : "the version being revoked"}` +
         `${pin.kind === "version" && pin.byDependency ? " (its reference is built from that version's outputs)" : ""}`
       : pin.kind === "version"
-        ? pin.version.name
+        ? `${pin.version.name}${generationText(generationOf(graph, workloads, pin.version))}`
         : pin.kind === "other"
           ? JSON.stringify(pin.text)
           : "an unknown version";
     findings.push({
       message:
-        `${reader.node.name} ${pin.where} pins ${pinnedText}, not the current ${currentText}: revoking ${revocation.versionName} ` +
-        `would cut off a service that has not rolled to the new generation. Missing pin: ${reader.node.name} -> ` +
-        `${current ? current.name : currentText}.`,
+        current || currentGeneration !== undefined
+          ? `${reader.node.name} ${pin.where} pins ${pinnedText}, not the current ${currentText}: revoking ${revocation.versionName} ` +
+            `would cut off a service that has not rolled to the new generation. Missing pin: ${reader.node.name} -> ` +
+            `${current ? current.name : currentText}.`
+          : `${reader.node.name} ${pin.where} pins ${pinnedText}, and no other version of ${credential.label} is current: revoking ` +
+            `${revocation.versionName} would cut ${reader.node.name} off. To fix: stage a new version, roll ${reader.node.name} to ` +
+            `it and verify before revoking.`,
       urn: reader.node.urn,
     });
   }

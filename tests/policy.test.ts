@@ -272,7 +272,7 @@ describe("each fixture program breaks exactly one rule", () => {
       "short-token",
       "token-entropy",
       "auth-token-g1-value",
-      "auth-token-g1-value yields 95.3 bits of entropy (16 characters from a 62-character alphabet); a bearer token needs at least 256 bits " +
+      "auth-token-g1-value yields 95.3 bits of entropy (16 characters from a 62-character alphabet); a credential needs at least 256 bits " +
         "(32 bytes): set length to at least 43 with the same character classes.",
     ],
   ])("%s: exactly one violation, of %s, on %s", async (fixture, policy, resource, message) => {
@@ -543,12 +543,12 @@ describe("credentials-from-secret-manager", () => {
 
 describe("token-entropy", () => {
   const random = (type: string, name: string, props: Record<string, unknown>, urn?: string) =>
-    checkResource(tokenEntropy, resourceView({ type, name, props, urn }));
+    checkStack(tokenEntropy, [resourceView({ type, name, props, urn })]);
 
   test("the boundary: 43 alphanumeric characters are enough (256.1 bits), 42 are not", async () => {
     expect(await random(T.randomPassword, "auth-token-g5-value", { length: 43, special: false })).toEqual([]);
     expect(messages(await random(T.randomPassword, "auth-token-g5-value", { length: 42, special: false }))).toEqual([
-      "mandatory: auth-token-g5-value yields 250.1 bits of entropy (42 characters from a 62-character alphabet); a bearer token needs at least " +
+      "mandatory: auth-token-g5-value yields 250.1 bits of entropy (42 characters from a 62-character alphabet); a credential needs at least " +
         "256 bits (32 bytes): set length to at least 43 with the same character classes.",
     ]);
   });
@@ -572,7 +572,7 @@ describe("token-entropy", () => {
   test("bytes, ids and UUIDs", async () => {
     expect(await random(T.randomBytes, "token-bytes", { length: 32 })).toEqual([]);
     expect(messages(await random(T.randomId, "token-id", { byteLength: 16 }))).toEqual([
-      "mandatory: token-id yields 128.0 bits of entropy (16 random bytes); a bearer token needs at least 256 bits (32 bytes): use at least 32 random bytes.",
+      "mandatory: token-id yields 128.0 bits of entropy (16 random bytes); a credential needs at least 256 bits (32 bytes): use at least 32 random bytes.",
     ]);
     expect(messages(await random(T.randomUuid, "token-uuid", {}))[0]).toContain(
       "122.0 bits of entropy (a version 4 UUID (122 random bits))",
@@ -585,7 +585,7 @@ describe("token-entropy", () => {
     expect(summary(await random(T.randomPassword, "credential-value", { length: 8 }, child))).toEqual([
       ["token-entropy", "mandatory", "credential-value"],
     ]);
-    const configured = await checkResource(tokenEntropy, resourceView({ type: T.randomPassword, name: "bearer", props: { length: 8 } }), {
+    const configured = await checkStack(tokenEntropy, [resourceView({ type: T.randomPassword, name: "bearer", props: { length: 8 } })], {
       policyConfig: { "token-entropy": { tokenSourcePattern: "^bearer$" } },
     });
     expect(summary(configured)).toEqual([["token-entropy", "mandatory", "bearer"]]);
@@ -599,9 +599,9 @@ describe("token-entropy", () => {
         policyConfig: { "token-entropy": { minEntropyBits: 384 } },
       },
     );
-    expect(messages(raised)[0]).toContain("a bearer token needs at least 384 bits (48 bytes): set length to at least 65");
+    expect(messages(raised)[0]).toContain("a credential needs at least 384 bits (48 bytes): set length to at least 65");
     await expect(
-      checkResource(tokenEntropy, resourceView({ type: T.randomPassword, name: "token", props: { length: 48 } }), {
+      checkStack(tokenEntropy, [resourceView({ type: T.randomPassword, name: "token", props: { length: 48 } })], {
         policyConfig: { "token-entropy": { minEntropyBits: 128 } },
       }),
     ).rejects.toThrow("invalid policy pack config:\n  - token-entropy.minEntropyBits: 128 is below the minimum 256");
