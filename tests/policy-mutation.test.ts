@@ -33,7 +33,7 @@ import {
   tokenEntropy,
 } from "../policy/policies";
 import { controlTokenEnvNames } from "../policy/secret-references";
-import { entropyOf, keptEntropy } from "../policy/entropy";
+import { entropyOf } from "../policy/entropy";
 import { isExecutor, readWorkload, secretRefsOf } from "../policy/workloads";
 import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
@@ -1485,7 +1485,6 @@ describe("least-privilege-secret-access, survivors", () => {
 
 describe("revocation-requires-verification, survivors", () => {
   const check = (stack: AnalyzerResourceView[]) => checkStack(revocationRequiresVerification, stack);
-  const POLICY = "revocation-requires-verification";
   const ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
   const verificationNode = (name: string, generations: Record<string, unknown>, dependencies: string[]): AnalyzerResourceView =>
     resourceView({
