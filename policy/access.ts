@@ -26,7 +26,9 @@ export const leastPrivilegeSecretAccess: StackValidationPolicy = {
   description:
     "Protects each credential from every identity that does not need it: a secret-reading role (secretmanager.secretAccessor " +
     "or secretmanager.admin) may be granted only on one secret (SecretIamMember/Binding/Policy), only to the service account of " +
-    "a Cloud Run service of this stack that reads that secret; never on a whole project, folder or organization; and no " +
+    "a workload of this stack (Cloud Run service, job or worker pool, Cloud Function) that reads that secret, and to no " +
+    "account another workload shares without reading it; never on a whole project, folder or organization; a workload " +
+    "that reads a secret runs as an account of its own, never the project's default compute account; and no " +
     "service's account may hold roles/editor or roles/owner there. To fix: grant roles/secretmanager.secretAccessor with a " +
     "SecretIamMember on the one secret, to the account of the service that references it, and remove the broader grant.",
   enforcementLevel: "mandatory",

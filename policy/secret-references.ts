@@ -1,6 +1,6 @@
 /**
- * How Cloud Run workloads read credentials: only from Secret Manager, and always at a pinned
- * version number. Resource policies: each sees one workload's inputs, before it is created or
+ * How workloads (Cloud Run, Cloud Functions) read credentials: only from Secret Manager, and always
+ * at a pinned version number. Resource policies: each sees one workload's inputs, before it is created or
  * updated (CrossGuard's `Analyze`), during preview and again during the update.
  */
 import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
@@ -22,9 +22,9 @@ function secretLabel(secret: string | Unknown | undefined): string {
 export const secretReferencesPinned: ResourceValidationPolicy = {
   name: "secret-references-pinned",
   description:
-    "Protects rollouts from secret values that change under them: every Secret Manager reference of a Cloud Run " +
-    "service or job (env secretKeyRef, secret volume item, and the executor's OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION " +
-    "path) must pin a version NUMBER. `latest`, an alias, or a missing version (which Cloud Run v2 reads as latest) lets a " +
+    "Protects rollouts from secret values that change under them: every Secret Manager reference of a workload (Cloud Run " +
+    "service, job or worker pool, Cloud Function: env secretKeyRef or secretEnvironmentVariables, secret volume item or " +
+    "version, and the executor's OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION path) must pin a version NUMBER. `latest`, an alias, or a missing version (which Cloud Run v2 reads as latest) lets a " +
     "new secret version reach every new instance without a deploy, before verification. To fix: pin the number from the " +
     "SecretVersion resource's `version` output (or its `name` for the mnemonic path).",
   enforcementLevel: "mandatory",
@@ -117,7 +117,8 @@ function requireSecretRef(args: ResourceValidationArgs, env: EnvVar, what: strin
 export const credentialsFromSecretManager: ResourceValidationPolicy = {
   name: "credentials-from-secret-manager",
   description:
-    "Protects the executor's credentials from sitting in plain Cloud Run configuration: on any Cloud Run service or job, " +
+    "Protects the executor's credentials from sitting in plain configuration: on any workload (Cloud Run service, job or " +
+    "worker pool, Cloud Function), " +
     "the executor's bearer token (OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN), the control service's outbound token (the names " +
     "in `controlTokenEnvNames`) and the Spark API key (OA_LIGHTNING_SPARK_API_KEY) must be secretKeyRefs, never literal values; " +
     "the mnemonic must never be a literal (OA_LIGHTNING_WALLET_MNEMONIC), OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER must be `gcp` " +
