@@ -398,7 +398,10 @@ export type Pin =
 export function pinsOf(graph: StackGraph, workload: StackWorkload, secret: StackNode): Pin[] {
   const pins: Pin[] = [];
   const versions = graph.versionsOf(secret);
-  const someNumberUnknown = versions.some((version) => typeof versionNumberOf(version) !== "string");
+  const numbers = versions.map(versionNumberOf);
+  const someNumberUnknown = numbers.some(isUnknown);
+  // Props without version numbers at all (inputs, not outputs: no number to compare with): the dependency tells.
+  const someNumberMissing = numbers.some((number) => number === undefined);
   let undetermined: string | undefined;
   for (const ref of secretRefsOf(workload.workload)) {
     const match = refNames(graph, ref, secret);
@@ -419,6 +422,7 @@ export function pinsOf(graph: StackGraph, workload: StackWorkload, secret: Stack
     if (version) pins.push({ kind: "version", where: ref.where, version, byDependency: false });
     // A number written by hand may be that of a version whose number is not known yet: only apply tells.
     else if (VERSION_NUMBER.test(ref.version) && someNumberUnknown) pins.push({ kind: "unknown", where: ref.where });
+    else if (VERSION_NUMBER.test(ref.version) && someNumberMissing) undetermined ??= ref.where;
     else pins.push({ kind: "other", where: ref.where, text: ref.version });
   }
   if (workload.workload.unknownParts.length > 0 && buildsOn(graph, workload, secret)) undetermined ??= workload.workload.unknownParts[0];
