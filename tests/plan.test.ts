@@ -336,6 +336,29 @@ describe("npm run plan, as a process", () => {
     ]);
   });
 
+  test("a program outside the repository finds its packages in the repository's node_modules", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-"));
+    const program = path.join(dir, "index.ts");
+    fs.writeFileSync(
+      program,
+      [
+        'import * as gcp from "@pulumi/gcp";',
+        "export = () => {",
+        '  new gcp.cloudrunv2.Job("payouts", { location: "us-central1", template: { template: { serviceAccount: "payouts@p.iam.gserviceaccount.com",',
+        '    containers: [{ image: "i", envs: [{ name: "OA_LIGHTNING_SPARK_API_KEY", value: "a-literal-key" }] }] } } });',
+        "  return {};",
+        "};",
+        "",
+      ].join("\n"),
+    );
+    const result = plan(["--json", "--program", program]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(1);
+    expect((JSON.parse(result.stdout) as PlanDocument).violations.map((v) => [v.policy, v.urn?.split("::").pop()])).toEqual([
+      ["credentials-from-secret-manager", "payouts"],
+    ]);
+  });
+
   test("what only the preview cannot prove blocks the plan too (exit 1)", () => {
     const result = plan(["--program", "tests/fixtures/policy/revocation-requires-verification-unprovable-in-preview.ts"]);
     expect(result.status).toBe(1);

@@ -105,11 +105,27 @@ function credentialsFrom(outputs: Readonly<Record<string, unknown>>): Credential
 }
 
 /**
+ * A program outside the repository (`--program /elsewhere/prog.ts`) finds its packages
+ * (`@pulumi/pulumi`, `@pulumi/gcp`, ...) in the repository's node_modules: the very copies the
+ * recording monitor is installed in, or its resources would never reach it.
+ */
+function resolvePackagesFrom(programPath: string): void {
+  const packages = path.join(ROOT, "node_modules");
+  if (!path.relative(ROOT, programPath).startsWith("..")) return;
+  const current = (process.env.NODE_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "");
+  if (current.includes(packages)) return;
+  process.env.NODE_PATH = [packages, ...current].join(path.delimiter);
+  // Node reads NODE_PATH at startup; this makes it read it again (internal, stable since Node 0.x).
+  (require("module") as { _initPaths(): void })._initPaths();
+}
+
+/**
  * Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2.
  * `program` overrides `options.program` with a function (tests pass `defineStack`: under Jest a
  * module cannot be re-executed by path).
  */
 export async function makePlan(options: PlanCliOptions, program?: () => unknown): Promise<PlanDocument> {
+  if (program === undefined) resolvePackagesFrom(options.program);
   const { evaluateWithPolicies } = require("./policy-harness") as Harness;
   const { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } = require("./recording-monitor") as Monitor;
   const project = projectName();
