@@ -12,7 +12,7 @@ import { RANDOM_TYPES, StackGraph, StackNode, VERSION_TYPES, isRecord } from "./
 import { workloadsOf } from "./workloads";
 
 /** Shorter values are not taken as credentials (a flag, a port): no credential of this stack is that short. */
-const MIN_CREDENTIAL_LENGTH = 12;
+const MIN_CREDENTIAL_LENGTH = 8;
 
 /** Outputs of @pulumi/random resources that carry the generated value. */
 const RANDOM_VALUE_KEYS: readonly string[] = ["result", "hex", "b64Std", "b64Url", "b64", "base64", "dec", "id"];

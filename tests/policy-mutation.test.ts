@@ -476,7 +476,13 @@ describe("credentials-from-secret-manager, edges", () => {
 
   test("the configured names replace the defaults but the executor's own token name always counts", async () => {
     const names = { controlTokenEnvNames: ["CONTROL_TOKEN"] };
-    expect(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")], names)).toEqual([]);
+    // No longer a control token name: only the rule for any credential-like name applies (once).
+    expect(messages(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")], names))).toEqual([
+      "mandatory: svc container 0 env SPARK_EXECUTOR_AUTH_TOKEN is named like a credential but is a plain value (not shown here): a " +
+        "credential must come from Secret Manager, never a plain env value, which anyone who can read the workload's configuration can " +
+        "read. To fix: store it as a secret version and reference it (valueSource.secretKeyRef, or secretEnvironmentVariables for a Cloud " +
+        "Function) at its version number; if it holds no secret, name it for what it is (..._ID, ..._URL, ..._PATH).",
+    ]);
     expect(messages(await check([plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "x")], names))).toEqual([
       sm("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "is a literal value", "the executor's bearer token"),
     ]);

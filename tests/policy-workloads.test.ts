@@ -14,8 +14,10 @@ import {
   leastPrivilegeSecretAccess,
   revocationRequiresVerification,
   secretReferencesPinned,
+  secretVersionsRecoverable,
   tokenEntropy,
 } from "../policy/policies";
+import { looksLikeCredential } from "../policy/secret-references";
 import { readWorkload, secretRefsOf } from "../policy/workloads";
 import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
@@ -162,6 +164,84 @@ describe("reading Cloud Functions and worker pools", () => {
         "(valueSource.secretKeyRef with a version number), never a plain env value, which anyone who can read the service's configuration " +
         "or revisions can read.",
     ]);
+  });
+});
+
+describe("credentials-from-secret-manager, under any env var name", () => {
+  const check = (envs: Parameters<typeof cloudRun>[1]) => checkResource(credentialsFromSecretManager, cloudRun("svc", envs));
+
+  test("a literal named like a credential is refused without showing it; names about a credential, paths and empties are not", async () => {
+    expect(messages(await check([plainEnv("LEDGER_API_KEY", "k-123"), plainEnv("PAYOUT_TOKEN", UNKNOWN)]))).toEqual(
+      ["LEDGER_API_KEY", "PAYOUT_TOKEN"].map(
+        (name) =>
+          `mandatory: svc container 0 env ${name} is named like a credential but is a plain value (not shown here): a credential must ` +
+          "come from Secret Manager, never a plain env value, which anyone who can read the workload's configuration can read. To fix: " +
+          "store it as a secret version and reference it (valueSource.secretKeyRef, or secretEnvironmentVariables for a Cloud Function) " +
+          "at its version number; if it holds no secret, name it for what it is (..._ID, ..._URL, ..._PATH).",
+      ),
+    );
+    expect(JSON.stringify(await check([plainEnv("LEDGER_API_KEY", "k-123")]))).not.toContain("k-123");
+    expect(
+      await check([
+        plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION", "4"),
+        plainEnv("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/key.json"),
+        plainEnv("SIGNING_KEY_SECRET", "projects/p/secrets/k/versions/1"),
+        plainEnv("EMPTY_TOKEN", ""),
+        secretEnv("LEDGER_PASSWORD", "projects/p/secrets/l", "1"),
+        plainEnv("MODE", "spark"),
+      ]),
+    ).toEqual([]);
+  });
+
+  test("looksLikeCredential: credential words anywhere, unless the name ends with what it is about", () => {
+    for (const name of [
+      "TOKEN",
+      "x_secret",
+      "DB_PASSWORD",
+      "PASSWD",
+      "PASSPHRASE",
+      "APIKEY",
+      "API_KEY",
+      "ACCESS_KEY",
+      "PRIVATE_KEY",
+      "CREDENTIALS",
+      "MNEMONIC",
+      "SEED_PHRASE",
+      "BEARER",
+    ]) {
+      expect([name, looksLikeCredential(name)]).toEqual([name, true]);
+    }
+    for (const name of [
+      "TOKEN_VERSION",
+      "SECRET_NAME",
+      "API_KEY_ID",
+      "TOKEN_URL",
+      "PASSWORD_FILE",
+      "MNEMONIC_PROVIDER",
+      "TOKEN_HEADER",
+      "TOKEN_TTL",
+      "MODE",
+      "KEYRING",
+    ]) {
+      expect([name, looksLikeCredential(name)]).toEqual([name, false]);
+    }
+  });
+});
+
+describe("secret-versions-recoverable: no secret expires", () => {
+  test("a ttl or expireTime deletes every version: refused; unknown is a note", async () => {
+    const secret = (props: Record<string, unknown>, type: string = T.secret) =>
+      checkResource(secretVersionsRecoverable, resourceView({ type, name: "s", props: { secretId: "s", ...props } }));
+    expect(await secret({})).toEqual([]);
+    expect(await secret({ ttl: "" })).toEqual([]);
+    expect(messages(await secret({ ttl: "86400s" }))).toEqual([
+      'mandatory: s sets ttl "86400s": when it expires, Secret Manager deletes the secret and every version in it, the current generation ' +
+        "included, with no verification and no way back. To fix: remove ttl; retire a generation by disabling its version after verification.",
+    ]);
+    expect(messages(await secret({ expireTime: "2027-01-01T00:00:00Z" }, T.regionalSecret))[0]).toContain(
+      's sets expireTime "2027-01-01T00:00:00Z"',
+    );
+    expect(messages(await secret({ ttl: UNKNOWN }))).toEqual([`advisory: ${skipNote("secret-versions-recoverable", ["s: its ttl"])}`]);
   });
 });
 

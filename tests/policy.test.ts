@@ -529,7 +529,11 @@ describe("credentials-from-secret-manager", () => {
     expect(messages(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")]))).toEqual([
       literal("SPARK_EXECUTOR_AUTH_TOKEN", "the executor's bearer token"),
     ]);
-    expect(await check([plainEnv("CONTROL_TOKEN", "x")])).toEqual([]);
+    // Not a configured name, but named like a credential: refused all the same, as any credential-like literal.
+    expect(messages(await check([plainEnv("CONTROL_TOKEN", "x")]))[0]).toContain(
+      "CONTROL_TOKEN is named like a credential but is a plain value",
+    );
+    expect(await check([plainEnv("CONTROL_TARGET", "x")])).toEqual([]);
     expect(
       messages(
         await check([plainEnv("CONTROL_TOKEN", "x")], { "credentials-from-secret-manager": { controlTokenEnvNames: ["CONTROL_TOKEN"] } }),
