@@ -24,6 +24,7 @@ for (const suite of [
   "policy-mutation",
   "policy-ordering",
   "policy-workloads",
+  "policy-rotation",
 ]) {
   describe(`${suite}.test.ts`, function () {
     require(path.join(__dirname, "..", "..", "tests", `${suite}.test.ts`));
