@@ -275,7 +275,6 @@ export interface StackNode {
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly parentTypes: readonly string[];
-  readonly protect: boolean;
   /** Position in the stack as the engine lists it (registration order): the order of creation. */
   readonly sequence: number;
 }
@@ -302,15 +301,10 @@ export class StackGraph {
         dependencies: (resource.dependencies ?? []).map((dep) => dep.urn),
         propertyDependencies,
         parentTypes: urnTypes(resource.urn).parentTypes,
-        protect: resource.opts?.protect === true,
         sequence,
       };
     });
     this.byUrn = new Map(this.nodes.map((node) => [node.urn, node]));
-  }
-
-  node(urn: string): StackNode | undefined {
-    return this.byUrn.get(urn);
   }
 
   ofType(...types: string[]): StackNode[] {
@@ -372,13 +366,9 @@ export class StackGraph {
     return this.ofType(...VERSION_TYPES).filter((version) => this.secretOfVersion(version) === secret);
   }
 
-  /** The resources that use this one's outputs in a property (optionally only that property). */
-  consumersOf(node: StackNode, key?: string): StackNode[] {
-    return this.nodes.filter((other) =>
-      Object.entries(other.propertyDependencies).some(
-        ([property, urns]) => (key === undefined || property === key) && urns.includes(node.urn),
-      ),
-    );
+  /** The resources that use this one's outputs in any of their properties. */
+  consumersOf(node: StackNode): StackNode[] {
+    return this.nodes.filter((other) => Object.values(other.propertyDependencies).some((urns) => urns.includes(node.urn)));
   }
 
   /** The version resource of `secret` whose `version` output is this number. */

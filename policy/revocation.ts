@@ -67,7 +67,7 @@ function checkRevocation(
   const subject = subjectOf(revocation);
   // 1. What each reader pins: never the revoked version.
   const pinned: { reader: StackWorkload; pin: Pin & { kind: "version" } }[] = [];
-  const stalePins: { reader: StackWorkload; pin: Pin; revokedPin: boolean }[] = [];
+  const stalePins: { reader: StackWorkload; pin: Exclude<Pin, { kind: "unknown" }>; revokedPin: boolean }[] = [];
   for (const reader of readers) {
     for (const pin of pinsByName(graph, reader, secret)) {
       if (pin.kind === "unknown") {
@@ -140,9 +140,7 @@ function checkRevocation(
         `${pin.kind === "version" && pin.byDependency ? " (its reference is built from that version's outputs)" : ""}`
       : pin.kind === "version"
         ? `${pin.version.name}${generationText(generationOf(graph, workloads, pin.version))}`
-        : pin.kind === "other"
-          ? JSON.stringify(pin.text)
-          : "an unknown version";
+        : JSON.stringify(pin.text);
     findings.push({
       message:
         current || currentGeneration !== undefined

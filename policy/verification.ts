@@ -102,7 +102,6 @@ export const verificationExpectsPinnedGeneration: StackValidationPolicy = {
           }
         }
         // The other credentials it vouches for: the generation of the version the executor pins.
-        if (generations === null || typeof generations !== "object") continue;
         for (const secret of graph.ofType(TYPES.secret).filter((s) => s !== token && reads(graph, executor, s))) {
           const versions = graph.versionsOf(secret);
           const { key, label } = credentialOf(

@@ -226,7 +226,7 @@ function readCloudRun(type: string, shape: CloudRunShape, props: Readonly<Record
  */
 function readFunction(type: string, shape: FunctionShape, props: Readonly<Record<string, unknown>>): Workload {
   const runtimePath = shape.runtime.join(".");
-  const runtime = shape.runtime.length > 0 ? at(props, ...shape.runtime) : props;
+  const runtime = at(props, ...shape.runtime);
   const unknownParts: string[] = [];
   const envs: EnvVar[] = [];
   const volumes: SecretVolume[] = [];

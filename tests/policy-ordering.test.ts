@@ -432,3 +432,100 @@ describe("verification-expects-pinned-generation", () => {
     expect(messages(await check([...wallet(), second]))).toHaveLength(1);
   });
 });
+
+describe("the ordering policies, the cases between the rules", () => {
+  test("verification-after-rollouts: an executor that reads no secret of the stack is still a rollout to follow", async () => {
+    const executor = cloudRun("executor-service", [
+      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "mock"),
+      secretEnv(TOKEN, "projects/x/secrets/ext", "1"),
+    ]);
+    expect(messages(await checkStack(verificationAfterRollouts, [executor, verificationResource({})]))[0]).toContain(
+      "verification does not depend on executor-service (the executor)",
+    );
+  });
+
+  test("verification-expects-pinned-generation: nothing to compare is no finding (no authToken vouched, a pin on latest, a version with no generation)", async () => {
+    const check = (stack: AnalyzerResourceView[]) => checkStack(verificationExpectsPinnedGeneration, stack);
+    expect(await check(wallet({ verification: { expectTokenVersion: 4, generations: {}, revoking: [] } }))).toEqual([]);
+    const latest = wallet({
+      controlEnvs: [plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL", "x"), secretEnv(TOKEN, "projects/p/secrets/tok", "latest")],
+    });
+    expect(await check(latest)).toEqual([]);
+    const token = secretNode("tok", "auth-token");
+    const other = versionNode(token, "token-other", { version: "15" });
+    const onOther = wallet({
+      controlEnvs: [plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL", "x"), secretEnv(TOKEN, "projects/p/secrets/tok", "15")],
+    });
+    expect(await check([...onOther, other])).toEqual([]);
+  });
+
+  test("verification-expects-pinned-generation: another credential by its label, by its versions' names, never a version without a generation", async () => {
+    const check = (stack: AnalyzerResourceView[]) => checkStack(verificationExpectsPinnedGeneration, stack);
+    const withKey = (envName: string, secret: AnalyzerResourceView, version: AnalyzerResourceView, generations: Record<string, unknown>) =>
+      wallet({
+        verification: { expectTokenVersion: 4, generations: { authToken: 4, ...generations }, revoking: [] },
+        executorEnvs: [
+          plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "mock"),
+          secretEnv(TOKEN, "projects/p/secrets/tok", "14"),
+          plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION", "4"),
+          secretEnv(envName, `projects/p/secrets/${String(secret.props.secretId)}`, String(version.props.version)),
+        ],
+      }).concat([secret, version]);
+    // Labelled spark-api-key, its version named otherwise (key-g2): the label decides the key.
+    const spark = secretNode("spark", "spark-api-key");
+    expect(
+      messages(await check(withKey("OTHER", spark, versionNode(spark, "key-g2", { version: "12" }), { sparkApiKey: 3 })))[0],
+    ).toContain(
+      "verification vouches for spark-api-key generation 3 (generations.sparkApiKey), but executor-service container 0 env OTHER pins key-g2 (generation 2)",
+    );
+    // No label, read under a name of its own: its versions' names decide the key.
+    const ledger = resourceView({
+      type: T.secret,
+      name: "ledger",
+      urn: U(T.secret, "ledger"),
+      props: { secretId: "ledger", project: "p" },
+    });
+    const found = await check(withKey("LEDGER", ledger, versionNode(ledger, "ledger-g2", { version: "12" }), { ledger: 3 }));
+    expect(messages(found)[0]).toContain("verification vouches for ledger generation 3 (generations.ledger)");
+    // A version whose generation nothing tells is never compared.
+    expect(await check(withKey("OTHER", spark, versionNode(spark, "key-current", { version: "12" }), { sparkApiKey: 3 }))).toEqual([]);
+  });
+
+  test("secret-access-before-rollout: a binding without a role, a secret id that names nothing, a reader of no secret on an unknown account", async () => {
+    const check = (stack: AnalyzerResourceView[]) => checkStack(secretAccessBeforeRollout, stack);
+    const stack = without(wallet(), "control-token-access");
+    const token = stack[0];
+    const ctlSa = stack.find((r) => r.name === "control-sa") as AnalyzerResourceView;
+    const withGrant = (grant: AnalyzerResourceView) =>
+      check([
+        ...stack.map((r) => (r.name === "control-service" ? resourceView({ ...r, dependencies: [...r.dependencies, grant.urn] }) : r)),
+        grant,
+      ]);
+    const refusedOnly = (found: Awaited<ReturnType<typeof check>>) => found.map((v) => [v.urn, v.enforcementLevel]);
+    expect(refusedOnly(await withGrant(grantNode("g", token, ctlSa, { role: undefined })))).toEqual([
+      [U(T.cloudRunService, "control-service"), "mandatory"],
+    ]);
+    const noName = resourceView({
+      ...grantNode("g", token, ctlSa, { secretId: "not a name!" }),
+      propertyDependencies: { member: [ctlSa.urn] },
+    });
+    expect(refusedOnly(await withGrant(noName))).toEqual([[U(T.cloudRunService, "control-service"), "mandatory"]]);
+    const idle = cloudRun("idle", [plainEnv("MODE", "x")], { serviceAccount: UNKNOWN });
+    expect(await check([...wallet(), idle])).toEqual([]);
+  });
+
+  test("secret-access-before-rollout: several grants that the reader does not wait for, or cannot be told, are listed", async () => {
+    const check = (stack: AnalyzerResourceView[]) => checkStack(secretAccessBeforeRollout, stack);
+    const stack = wallet({ executorDeps: [] });
+    const token = stack[0];
+    const execSa = stack.find((r) => r.name === "executor-sa") as AnalyzerResourceView;
+    expect(messages(await check([...stack, grantNode("second-grant", token, execSa)]))[0]).toContain(
+      "does not depend on executor-token-access or second-grant, which grants that access",
+    );
+    const unknownA = grantNode("a", token, execSa, { role: UNKNOWN });
+    const unknownB = grantNode("b", token, execSa, { role: UNKNOWN });
+    expect(messages(await check([...without(stack, "executor-token-access"), unknownA, unknownB]))[0]).toContain(
+      "executor-service: whether a, b grants serviceAccount:exec@p.iam.gserviceaccount.com access to auth-token-secret",
+    );
+  });
+});

@@ -17,9 +17,29 @@ import {
   revocationsOf,
   tokenSecretOf,
 } from "../policy/rotation";
+import { revocationRequiresVerification } from "../policy/policies";
 import { StackWorkload, workloadsOf } from "../policy/workloads";
-import { AnalyzerResourceView, resourceView } from "../tools/policy-harness";
-import { Env, T, U, cloudRun, plainEnv, secretEnv, secretNode, versionNode } from "./support/policy-builders";
+import { AnalyzerResourceView, checkStack, resourceView } from "../tools/policy-harness";
+import { UNKNOWN } from "../tools/recording-monitor";
+import {
+  Env,
+  T,
+  U,
+  cloudRun,
+  messages,
+  plainEnv,
+  rotationStack,
+  secretEnv,
+  secretNode,
+  verificationResource,
+  versionNode,
+} from "./support/policy-builders";
+
+const unprovable = (subject: string, reasons: string[]): string =>
+  `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
+  "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
+  "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
+  "reader pins and what is verified before the revocation.";
 
 const TOKEN = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
 
@@ -426,5 +446,130 @@ describe("tokenSecretOf and callersOf", () => {
     expect(callersOf(custom, customWorkloads, workload(customWorkloads, "executor"), ["MY_TOKEN"]).map((w) => w.node.name)).toEqual([
       "custom",
     ]);
+  });
+});
+
+describe("revocation-requires-verification, the cases between the rules", () => {
+  const check = (stack: AnalyzerResourceView[]) => checkStack(revocationRequiresVerification, stack);
+  const gate = (props: Record<string, unknown>, deps: string[]) => verificationResource({ revoking: [], ...props }, deps);
+
+  test("a version whose secret preview cannot tell: every workload may read it, whatever its references", async () => {
+    const known = cloudRun("known", [secretEnv("A", "projects/p/secrets/x", "1")]);
+    const unplaced = resourceView({ type: T.secretVersion, name: "y-g1", props: { secret: UNKNOWN, enabled: false } });
+    const verification = gate({ generations: { y: 2 }, revoking: ["y-g1"] }, [known.urn]);
+    expect(messages(await check([known, verification, resourceView({ ...unplaced, dependencies: [verification.urn] })]))).toEqual([
+      unprovable("y-g1 is disabled (revoked)", ["y-g1: which secret it belongs to", "known: whether it reads y"]),
+    ]);
+  });
+
+  test("the credential's name comes from the other versions of its secret too", async () => {
+    const secret = resourceView({ type: T.secret, name: "s", urn: U(T.secret, "s"), props: { secretId: "s", project: "p" } });
+    const found = await check([
+      secret,
+      versionNode(secret, "ledger-key-g2", { version: "2" }),
+      versionNode(secret, "old", { version: "1", enabled: false }),
+    ]);
+    expect(messages(found)[0]).toContain("the old ledger-key could be revoked");
+  });
+
+  test("a published revocation whose version preview cannot tell, with a reader on a number: not provable", async () => {
+    const token = secretNode("tok", "auth-token");
+    const reader = cloudRun("svc", [secretEnv("A", "projects/p/secrets/tok", "7")]);
+    const verification = gate({ generations: { authToken: 4 }, revoking: ["x"] }, [reader.urn]);
+    const revocation = resourceView({
+      type: T.publishedRevocation,
+      name: "x-revocation",
+      props: { versionName: UNKNOWN },
+      dependencies: [verification.urn],
+      propertyDependencies: { versionName: [token.urn] },
+    });
+    expect(messages(await check([token, reader, verification, revocation]))).toEqual([
+      unprovable("x-revocation revokes the published x", ["x-revocation: which version it revokes"]),
+    ]);
+  });
+
+  test("with no reader, two remaining versions that nothing orders are no finding of their own", async () => {
+    const token = secretNode("tok", "auth-token");
+    const a = versionNode(token, "a", { version: UNKNOWN });
+    const b = versionNode(token, "b", { version: UNKNOWN });
+    const old = versionNode(token, "old", { version: "1", enabled: false });
+    expect(messages(await check([token, a, b, old]))).toEqual([
+      "mandatory: old is disabled (revoked) while a is current, but it depends on no verification: the old auth-token could be revoked " +
+        "before the new generation is verified on the services. Missing edge: old -> the verification (dependsOn, e.g. RotatingSecret's " +
+        "revocationGate).",
+    ]);
+  });
+
+  test("readers on versions nothing orders are listed per version, several readers each", async () => {
+    const stack = rotationStack({ controlTokenVersion: "abc" });
+    const odd = versionNode(stack[0], "auth-token-odd", { version: "abc" });
+    const third = cloudRun("third", [secretEnv("T", "projects/p/secrets/tok", "14")]);
+    const verification = stack.find((r) => r.name === "verification") as AnalyzerResourceView;
+    const withThird = stack.map((r) => (r === verification ? resourceView({ ...r, dependencies: [...r.dependencies, third.urn] }) : r));
+    expect(messages(await check([...withThird, odd, third]))[0]).toContain(
+      "pin different versions (auth-token-g4 by executor-service, third; auth-token-odd by control-service)",
+    );
+  });
+
+  test("a newer disabled version that never went live still reports a reader on something else", async () => {
+    const stack = rotationStack({ controlTokenVersion: "latest" });
+    const g5 = versionNode(stack[0], "auth-token-g5", { version: "15", enabled: false });
+    const found = messages(await check([...stack, g5]));
+    expect(
+      found.filter((m) => m.includes('control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins "latest"')),
+    ).toHaveLength(2);
+    // A published revocation while the readers pin a stack-owned current version: checked as any other.
+    const token = secretNode("tok", "auth-token");
+    const g4 = versionNode(token, "auth-token-g4", { version: "14" });
+    const svc = cloudRun("svc", [secretEnv("T", "projects/p/secrets/tok", "14")]);
+    const verification = gate({ generations: { authToken: 4 }, revoking: ["auth-token-g3"] }, [svc.urn]);
+    const published = resourceView({
+      type: T.publishedRevocation,
+      name: "auth-token-g3-revocation",
+      props: { versionName: "projects/p/secrets/tok/versions/3" },
+      dependencies: [verification.urn],
+    });
+    expect(await check([token, g4, svc, verification, published])).toEqual([]);
+  });
+
+  test("a current version whose generation nothing tells: a verification of any generation above the revoked one", async () => {
+    const spark = secretNode("spark", "spark-api-key");
+    const current = versionNode(spark, "spark-current", { version: "8" });
+    const svc = cloudRun("svc", [secretEnv("K", "projects/p/secrets/spark", "8")]);
+    const stack = (verified: unknown, revokedName = "spark-api-key-g3") => {
+      const verification = gate({ generations: { sparkApiKey: verified }, revoking: [revokedName] }, [svc.urn]);
+      return [spark, current, svc, verification, versionNode(spark, revokedName, { version: "3", enabled: false }, [verification.urn])];
+    };
+    expect(await check(stack(4))).toEqual([]);
+    expect(messages(await check(stack(3)))).toEqual([
+      "mandatory: spark-api-key-g3 is disabled (revoked) after verification (which verifies generation 3), not after a verification of " +
+        "spark-current: nothing verifies the current spark-api-key before the revocation. Missing edge: spark-api-key-g3 -> a verification " +
+        "with generations.sparkApiKey = a generation above 3.",
+    ]);
+    // Nothing dates the revoked one either: any number will do, anything else will not.
+    expect(await check(stack(1, "spark-old"))).toEqual([]);
+    expect(messages(await check(stack("x", "spark-old")))[0]).toContain(
+      'after verification (which verifies generation "x"), not after a verification of spark-current: nothing verifies the current ' +
+        "spark-api-key before the revocation. Missing edge: spark-old -> a verification with generations.sparkApiKey = the current generation.",
+    );
+    // Its missing edge to a reader says no generation it cannot name.
+    const unrelated = cloudRun("svc2", [secretEnv("K", "projects/p/secrets/spark", "8")]);
+    expect(messages(await check([...stack(4), unrelated]))).toEqual([
+      "mandatory: verification verifies spark-api-key but does not depend on svc2, which reads that secret: it could pass before that " +
+        "rollout finished, and spark-api-key-g3 would be revoked under it. Missing edge: verification -> svc2.",
+    ]);
+  });
+
+  test("a published version with no generation in its name: the highest generation a verification names is current", async () => {
+    const token = secretNode("tok", "auth-token");
+    const verification = gate({ generations: { authToken: 2 }, revoking: [] }, []);
+    const published = resourceView({
+      type: T.publishedRevocation,
+      name: "old-revocation",
+      props: { versionName: "projects/p/secrets/tok/versions/1" },
+    });
+    expect(messages(await check([token, verification, published]))[0]).toContain(
+      "old-revocation revokes the published old (version 1) while generation 2 is current, but it depends on no verification",
+    );
   });
 });

@@ -29,6 +29,7 @@ import {
   grantNode,
   messages,
   plainEnv,
+  rotationStack,
   secretEnv,
   secretNode,
   skipNote,
@@ -456,6 +457,102 @@ describe("revocation-requires-verification, for every reader", () => {
       "mandatory: payouts secret env EXECUTOR_TOKEN pins auth-token-g3, the version being revoked, not the current auth-token-g4 " +
         "(generation 4): revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: payouts -> " +
         "auth-token-g4.",
+    ]);
+  });
+});
+
+describe("reading workloads and the graph, the cases between the rules", () => {
+  test("least privilege: a reader known only through its dependency on the secret; several secrets and several readers are listed", async () => {
+    const token = secretNode("tok", "auth-token");
+    const spark = secretNode("spark", "spark-api-key");
+    const byDependency = cloudRun("opaque", [secretEnv("A", UNKNOWN, UNKNOWN)], { propertyDependencies: { template: [token.urn] } });
+    expect(messages(await checkStack(leastPrivilegeSecretAccess, [token, byDependency]))[0]).toContain(
+      "opaque reads auth-token-secret but sets no service account",
+    );
+    const both = cloudRun("both", [secretEnv("A", "projects/p/secrets/tok", "1"), secretEnv("B", "projects/p/secrets/spark", "1")]);
+    expect(messages(await checkStack(leastPrivilegeSecretAccess, [token, spark, both]))[0]).toContain(
+      "both reads auth-token-secret, spark-api-key-secret but sets no service account",
+    );
+    const sa = accountNode("shared-sa", "shared");
+    const owner = resourceView({
+      type: T.projectIamMember,
+      name: "owner",
+      props: { project: "p", role: "roles/owner", member: "serviceAccount:shared@p.iam.gserviceaccount.com" },
+    });
+    const runs = ["a", "b"].map((name) => cloudRun(name, [], { serviceAccount: "shared@p.iam.gserviceaccount.com" }));
+    expect(messages(await checkStack(leastPrivilegeSecretAccess, [sa, owner, ...runs]))[0]).toContain("(the account of a, b)");
+    // An unknown reference on the default account that is not built from a secret of the stack names nothing.
+    expect(await checkStack(leastPrivilegeSecretAccess, [token, cloudRun("idle", [secretEnv("A", UNKNOWN, UNKNOWN)])])).toEqual([]);
+  });
+
+  test("a template known as a whole only in apply still reads what it is built from; known references that name another secret do not", async () => {
+    const token = secretNode("tok", "auth-token");
+    const g1 = versionNode(token, "tok-g1", { version: "1" });
+    const whole = (from: string) =>
+      resourceView({
+        type: T.cloudRunService,
+        name: "whole",
+        urn: U(T.cloudRunService, "whole"),
+        props: { template: UNKNOWN },
+        propertyDependencies: { template: [from] },
+      });
+    const verification = verificationResource({ generations: { authToken: 1 }, revoking: ["tok-g0"] }, [U(T.cloudRunService, "whole")]);
+    const g0 = versionNode(token, "tok-g0", { version: "0", enabled: false }, [verification.urn]);
+    expect(await checkStack(revocationRequiresVerification, [token, g1, g0, whole(g1.urn), verification])).toEqual([]);
+    expect(messages(await checkStack(revocationRequiresVerification, [token, g1, g0, whole(g0.urn), verification]))[0]).toContain(
+      "whole template pins tok-g0, the version being revoked (its reference is built from that version's outputs)",
+    );
+    const named = cloudRun("named", [secretEnv("A", "projects/p/secrets/other", "1")], { propertyDependencies: { template: [token.urn] } });
+    const verificationOfNamed = verificationResource({ generations: { authToken: 1 }, revoking: ["tok-g0"] }, []);
+    const g0Named = versionNode(token, "tok-g0", { version: "0", enabled: false }, [verificationOfNamed.urn]);
+    // Its references are known and name another secret: it is no reader, so the verification need not wait for it.
+    expect(await checkStack(revocationRequiresVerification, [token, g1, g0Named, named, verificationOfNamed])).toEqual([]);
+  });
+
+  test("dangling dependencies (to resources not in the stack) are ignored; a secret whose id is unknown names nothing yet", async () => {
+    const stack = rotationStack({ revokedDeps: [U(T.verification, "verification"), "urn:pulumi:s::x::gone:index:Gone::gone"] });
+    expect(await checkStack(revocationRequiresVerification, stack)).toEqual([]);
+    const unnamed = resourceView({ type: T.secret, name: "unnamed", urn: U(T.secret, "unnamed"), props: { secretId: UNKNOWN } });
+    const version = resourceView({ type: T.secretVersion, name: "v", props: { secret: "projects/p/secrets/x", enabled: false } });
+    const reader = cloudRun("r", [secretEnv("A", "projects/p/secrets/x", "1")], {
+      propertyDependencies: { template: ["urn:pulumi:s::x::gone:index:Gone::gone"] },
+    });
+    expect(messages(await checkStack(revocationRequiresVerification, [unnamed, version, reader]))[0]).toContain("v is disabled (revoked)");
+  });
+
+  test("entropy: an integer range, read the right way round; a value unknown in preview is not taken as cut", async () => {
+    expect(entropyOf(T.randomInteger, { min: 10, max: 13 })).toEqual({ bits: 2, explanation: "an integer from 10 to 13" });
+    expect(entropyOf(T.randomInteger, { min: 5, max: 1 })).toEqual({ bits: 0, explanation: "an integer from 5 to 1" });
+    const token = secretNode("tok", "auth-token");
+    const long = resourceView({
+      type: T.randomPassword,
+      name: "long",
+      urn: U(T.randomPassword, "long"),
+      props: { length: 48, special: false },
+    });
+    const version = resourceView({
+      ...versionNode(token, "tok-g1", { version: "1", secretData: UNKNOWN }),
+      propertyDependencies: { secret: [token.urn], secretData: [long.urn] },
+    });
+    expect(await checkStack(tokenEntropy, [token, long, version])).toEqual([]);
+  });
+
+  test("plain credentials: a value of exactly 8 characters counts; a property reported from the graph is not reported again by value", async () => {
+    const token = secretNode("tok", "auth-token");
+    const version = versionNode(token, "tok-g1", { version: "1", secretData: "8charsxx" });
+    expect(
+      messages(await checkStack(credentialsNotInPlainConfig, [token, version, cloudRun("svc", [plainEnv("X", "8charsxx")])])),
+    ).toHaveLength(1);
+    const random = resourceView({
+      type: T.randomPassword,
+      name: "r",
+      urn: U(T.randomPassword, "r"),
+      props: { length: 48, result: "generated-0123456789" },
+    });
+    const svc = cloudRun("svc", [plainEnv("X", "generated-0123456789")], { propertyDependencies: { template: [random.urn] } });
+    expect(messages(await checkStack(credentialsNotInPlainConfig, [random, svc]))).toEqual([
+      "mandatory: svc template is built from r's output: a generated credential in plain configuration, readable by anyone who can read " +
+        "the workload. To fix: store it as a secret version and reference it with a secretKeyRef pinned to its version number.",
     ]);
   });
 });
