@@ -5,128 +5,30 @@
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import {
-  PreviewGaps,
-  SecretName,
-  StackGraph,
-  StackNode,
-  TYPES,
-  UNKNOWN,
-  Unknown,
-  isRecord,
-  isUnknown,
-  list,
-  parseSecretName,
-  sameSecret,
-  showSecret,
-  text,
-} from "./graph";
+  Account,
+  BASIC_ROLES,
+  SCOPE_GRANT_TYPES,
+  SECRET_GRANT_TYPES,
+  SECRET_READING_ROLES,
+  accountOfWorkload,
+  bindingsOf,
+  memberOf,
+  sameAccount,
+  showMember,
+} from "./accounts";
+import { PreviewGaps, SecretName, StackGraph, TYPES, Unknown, isUnknown, parseSecretName, sameSecret, showSecret, text } from "./graph";
 import { StackWorkload, reads, secretRefsOf, workloadsOf } from "./workloads";
 
-/** Roles that can read secret payloads. */
-export const SECRET_READING_ROLES: readonly string[] = ["roles/secretmanager.secretAccessor", "roles/secretmanager.admin"];
-
-/** Basic roles that include far more than any service needs (and, for owner, secret access). */
-export const BASIC_ROLES: readonly string[] = ["roles/editor", "roles/owner"];
-
-const SECRET_GRANT_TYPES: readonly string[] = [TYPES.secretIamMember, TYPES.secretIamBinding, TYPES.secretIamPolicy];
-
-const SCOPE_GRANT_TYPES: Readonly<Record<string, { readonly scope: string; readonly key: string }>> = {
-  [TYPES.projectIamMember]: { scope: "project", key: "project" },
-  [TYPES.projectIamBinding]: { scope: "project", key: "project" },
-  [TYPES.projectIamPolicy]: { scope: "project", key: "project" },
-  [TYPES.folderIamMember]: { scope: "folder", key: "folder" },
-  [TYPES.folderIamBinding]: { scope: "folder", key: "folder" },
-  [TYPES.folderIamPolicy]: { scope: "folder", key: "folder" },
-  [TYPES.organizationIamMember]: { scope: "organization", key: "orgId" },
-  [TYPES.organizationIamBinding]: { scope: "organization", key: "orgId" },
-  [TYPES.organizationIamPolicy]: { scope: "organization", key: "orgId" },
-};
-
-/** A service account, by email and/or by its resource in the stack. */
-interface Account {
-  readonly email?: string;
-  readonly node?: StackNode;
-}
-
-function emailOf(account: StackNode): string | undefined {
-  const email = text(account.props.email);
-  if (typeof email === "string") return email;
-  const accountId = text(account.props.accountId);
-  const project = text(account.props.project);
-  return typeof accountId === "string" && typeof project === "string" ? `${accountId}@${project}.iam.gserviceaccount.com` : undefined;
-}
-
-function sameAccount(a: Account, b: Account): boolean {
-  if (a.node && b.node) return a.node === b.node;
-  return a.email !== undefined && a.email === b.email;
-}
-
-function accountByEmail(graph: StackGraph, email: string): Account {
-  return { email, node: graph.ofType(TYPES.serviceAccount).find((account) => emailOf(account) === email) };
-}
-
-/** The one service account a resource's property is built from (known in preview), if exactly one. */
-function accountFromDependency(graph: StackGraph, node: StackNode, key?: string): Account | undefined {
-  const accounts = graph.inputsFrom(node, key).filter((dep) => dep.type === TYPES.serviceAccount);
-  return accounts.length === 1 ? { node: accounts[0], email: emailOf(accounts[0]) } : undefined;
-}
-
-/** A workload's runtime account; undefined for Cloud Run's default account. */
-function accountOfWorkload(graph: StackGraph, workload: StackWorkload): Account | Unknown | undefined {
-  const email = workload.workload.serviceAccount;
-  if (typeof email === "string") return accountByEmail(graph, email);
-  if (email === undefined) return undefined;
-  return accountFromDependency(graph, workload.node) ?? email;
-}
-
-type Member = { readonly account: Account } | { readonly other: string } | Unknown;
-
-function memberOf(graph: StackGraph, grant: StackNode, member: unknown, dependencyKey: string): Member {
-  if (typeof member === "string") {
-    const match = /^serviceAccount:(.+)$/.exec(member);
-    return match ? { account: accountByEmail(graph, match[1]) } : { other: member };
-  }
-  const account = accountFromDependency(graph, grant, dependencyKey);
-  return account ? { account } : UNKNOWN;
-}
-
-/** One role binding of a grant resource: an IAM member, a binding, or one binding of a policy. */
-interface Binding {
-  readonly role: string | Unknown | undefined;
-  readonly members: readonly unknown[] | Unknown;
-  /** The property whose dependencies identify an unknown member's account. */
-  readonly dependencyKey: string;
-}
-
-function bindingsOf(grant: StackNode): Binding[] | Unknown {
-  if (/IamMember$|IAMMember$/.test(grant.type))
-    return [{ role: text(grant.props.role), members: [grant.props.member], dependencyKey: "member" }];
-  if (/IamBinding$|IAMBinding$/.test(grant.type))
-    return [{ role: text(grant.props.role), members: list(grant.props.members), dependencyKey: "members" }];
-  const policyData = text(grant.props.policyData);
-  if (typeof policyData !== "string") return isUnknown(policyData) ? policyData : [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(policyData);
-  } catch {
-    return [];
-  }
-  const bindings = isRecord(parsed) && Array.isArray(parsed.bindings) ? parsed.bindings : [];
-  return bindings
-    .filter(isRecord)
-    .map((binding) => ({ role: text(binding.role), members: list(binding.members), dependencyKey: "policyData" }));
-}
-
-function showMember(member: Exclude<Member, Unknown>): string {
-  return "other" in member ? member.other : `serviceAccount:${member.account.email ?? member.account.node?.name ?? "?"}`;
-}
+export { BASIC_ROLES, SECRET_READING_ROLES } from "./accounts";
 
 export const leastPrivilegeSecretAccess: StackValidationPolicy = {
   name: "least-privilege-secret-access",
   description:
     "Protects each credential from every identity that does not need it: a secret-reading role (secretmanager.secretAccessor " +
     "or secretmanager.admin) may be granted only on one secret (SecretIamMember/Binding/Policy), only to the service account of " +
-    "a Cloud Run service of this stack that reads that secret; never on a whole project, folder or organization; and no " +
+    "a workload of this stack (Cloud Run service, job or worker pool, Cloud Function) that reads that secret, and to no " +
+    "account another workload shares without reading it; never on a whole project, folder or organization; a workload " +
+    "that reads a secret runs as an account of its own, never the project's default compute account; and no " +
     "service's account may hold roles/editor or roles/owner there. To fix: grant roles/secretmanager.secretAccessor with a " +
     "SecretIamMember on the one secret, to the account of the service that references it, and remove the broader grant.",
   enforcementLevel: "mandatory",
@@ -208,9 +110,38 @@ export const leastPrivilegeSecretAccess: StackValidationPolicy = {
                 `${readers.map((w) => w.node.name).join(", ")}, which does not read that secret: remove the grant.`,
               grant.urn,
             );
+            continue;
+          }
+          // A shared account: every workload running as it could read the secret, not only the one that needs it.
+          const others = readers.filter((workload) => !readsSecret(workload));
+          if (others.length > 0) {
+            reportViolation(
+              `${grant.name} grants ${binding.role} on ${secretText} to ${showMember(member)}, an account shared by ` +
+                `${others.map((w) => w.node.name).join(", ")}, which ${others.length === 1 ? "does" : "do"} not read that secret: ` +
+                `${others.length === 1 ? "it" : "they"} could read it too. To fix: give each workload its own service account, ` +
+                `and grant the secret only to the account of the workload that reads it.`,
+              grant.urn,
+            );
           }
         }
       }
+    }
+
+    // A workload that reads a credential runs as an account of its own, never the project's default one.
+    for (const { workload, account } of workloads) {
+      if (account !== undefined) continue;
+      const secrets = graph.ofType(TYPES.secret).filter((secret) => reads(graph, workload, secret));
+      const named = secretRefsOf(workload.workload).some(
+        (ref) => typeof ref.secret === "string" && parseSecretName(ref.secret) !== undefined,
+      );
+      if (secrets.length === 0 && !named) continue;
+      reportViolation(
+        `${workload.node.name} reads ${secrets.length > 0 ? secrets.map((secret) => secret.name).join(", ") : "a secret"} but sets no ` +
+          `service account, so it runs as the project's default compute account, which other workloads share and which holds ` +
+          `roles/editor by default. To fix: give ${workload.node.name} a service account of its own (template.serviceAccount, or ` +
+          `serviceAccountEmail for a Cloud Function) and grant it only the secrets it reads.`,
+        workload.node.urn,
+      );
     }
 
     for (const grant of graph.ofType(...Object.keys(SCOPE_GRANT_TYPES))) {

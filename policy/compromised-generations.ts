@@ -11,8 +11,31 @@
  * resolved through the template's dependency on that version, as the revocation policy does.
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PreviewGaps, StackGraph, StackNode, TYPES, at, generationOf, isRecord, isUnknown, text } from "./graph";
+import {
+  PreviewGaps,
+  StackGraph,
+  StackNode,
+  TYPES,
+  VERSION_NUMBER,
+  at,
+  isRecord,
+  isUnknown,
+  nameGeneration,
+  text,
+  versionNumberOf,
+} from "./graph";
 import { pinsOf, workloadsOf } from "./workloads";
+
+/**
+ * A version's generation: the stack's naming convention (`auth-token-g3`), else its version number
+ * (a stack whose generation N is version N).
+ */
+function generationOf(version: StackNode): number | undefined {
+  const named = nameGeneration(version.name);
+  if (named !== undefined) return named;
+  const number = versionNumberOf(version);
+  return typeof number === "string" && VERSION_NUMBER.test(number) ? Number(number) : undefined;
+}
 
 /** The annotation on a Secret that lists its compromised generations, comma-separated ("3,5"). */
 export const COMPROMISED_ANNOTATION = "compromised-generations";

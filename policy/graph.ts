@@ -27,6 +27,10 @@ export const TYPES = {
   cloudRunService: "gcp:cloudrunv2/service:Service",
   cloudRunJob: "gcp:cloudrunv2/job:Job",
   cloudRunV1Service: "gcp:cloudrun/service:Service",
+  cloudRunWorkerPool: "gcp:cloudrunv2/workerPool:WorkerPool",
+  cloudFunction: "gcp:cloudfunctions/function:Function",
+  cloudFunctionV2: "gcp:cloudfunctionsv2/function:Function",
+  regionalSecret: "gcp:secretmanager/regionalSecret:RegionalSecret",
   cloudRunServiceIamMember: "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
   cloudRunServiceIamBinding: "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
   cloudRunServiceIamPolicy: "gcp:cloudrunv2/serviceIamPolicy:ServiceIamPolicy",
@@ -50,7 +54,28 @@ export const TYPES = {
   randomUuid: "random:index/randomUuid:RandomUuid",
   randomUuid4: "random:index/randomUuid4:RandomUuid4",
   randomUuid7: "random:index/randomUuid7:RandomUuid7",
+  randomInteger: "random:index/randomInteger:RandomInteger",
+  randomPet: "random:index/randomPet:RandomPet",
 } as const;
+
+/** Resources that hold a credential's versions: a secret, global or regional. */
+export const SECRET_TYPES: readonly string[] = [TYPES.secret, TYPES.regionalSecret];
+
+/** One version (generation) of a secret. */
+export const VERSION_TYPES: readonly string[] = [TYPES.secretVersion, TYPES.regionalSecretVersion];
+
+/** @pulumi/random's sources of random values. */
+export const RANDOM_TYPES: readonly string[] = [
+  TYPES.randomPassword,
+  TYPES.randomString,
+  TYPES.randomBytes,
+  TYPES.randomId,
+  TYPES.randomUuid,
+  TYPES.randomUuid4,
+  TYPES.randomUuid7,
+  TYPES.randomInteger,
+  TYPES.randomPet,
+];
 
 // ------------------------------------------------------------------------------------------------
 // Values unknown during preview
@@ -250,7 +275,8 @@ export interface StackNode {
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly parentTypes: readonly string[];
-  readonly protect: boolean;
+  /** Position in the stack as the engine lists it (registration order): the order of creation. */
+  readonly sequence: number;
 }
 
 /**
@@ -262,7 +288,7 @@ export class StackGraph {
   private readonly byUrn: ReadonlyMap<string, StackNode>;
 
   constructor(resources: readonly PolicyResource[]) {
-    this.nodes = resources.map((resource) => {
+    this.nodes = resources.map((resource, sequence) => {
       const propertyDependencies: Record<string, string[]> = {};
       for (const [key, deps] of Object.entries(resource.propertyDependencies ?? {})) {
         propertyDependencies[key] = deps.map((dep) => dep.urn);
@@ -275,14 +301,10 @@ export class StackGraph {
         dependencies: (resource.dependencies ?? []).map((dep) => dep.urn),
         propertyDependencies,
         parentTypes: urnTypes(resource.urn).parentTypes,
-        protect: resource.opts?.protect === true,
+        sequence,
       };
     });
     this.byUrn = new Map(this.nodes.map((node) => [node.urn, node]));
-  }
-
-  node(urn: string): StackNode | undefined {
-    return this.byUrn.get(urn);
   }
 
   ofType(...types: string[]): StackNode[] {
@@ -317,18 +339,23 @@ export class StackGraph {
     return { secretId, project: typeof project === "string" ? project : undefined };
   }
 
-  /** The Secret resource a reference names, when exactly one in the stack matches. */
-  secretNamed(name: SecretName): StackNode | undefined {
-    const matches = this.ofType(TYPES.secret).filter((secret) => {
+  /** The Secret resources a reference names (one, unless the program declares the same secret twice). */
+  secretsNamed(name: SecretName): StackNode[] {
+    return this.ofType(TYPES.secret).filter((secret) => {
       const own = this.secretNameOf(secret);
       return own !== undefined && sameSecret(own, name);
     });
+  }
+
+  /** The Secret resource a reference names, when exactly one in the stack matches. */
+  secretNamed(name: SecretName): StackNode | undefined {
+    const matches = this.secretsNamed(name);
     return matches.length === 1 ? matches[0] : undefined;
   }
 
   /** The Secret a version belongs to: by property dependency (known in preview), else by name. */
   secretOfVersion(version: StackNode): StackNode | undefined {
-    const byDependency = this.inputsFrom(version, "secret").find((node) => node.type === TYPES.secret);
+    const byDependency = this.inputsFrom(version, "secret").find((node) => SECRET_TYPES.includes(node.type));
     if (byDependency) return byDependency;
     const reference = text(version.props.secret);
     const name = typeof reference === "string" ? parseSecretName(reference) : undefined;
@@ -336,7 +363,12 @@ export class StackGraph {
   }
 
   versionsOf(secret: StackNode): StackNode[] {
-    return this.ofType(TYPES.secretVersion).filter((version) => this.secretOfVersion(version) === secret);
+    return this.ofType(...VERSION_TYPES).filter((version) => this.secretOfVersion(version) === secret);
+  }
+
+  /** The resources that use this one's outputs in any of their properties. */
+  consumersOf(node: StackNode): StackNode[] {
+    return this.nodes.filter((other) => Object.values(other.propertyDependencies).some((urns) => urns.includes(node.urn)));
   }
 
   /** The version resource of `secret` whose `version` output is this number. */
@@ -351,14 +383,12 @@ export function versionNumberOf(version: StackNode): string | Unknown | undefine
 }
 
 /**
- * A version's generation: the `-g<N>` suffix of its logical name (the stack's naming convention,
- * docs/design/rotation-model.md: a stable logical name per generation; a published version's revocation
- * is `<credential>-g<N>-revocation`), else its version number. Names are known during preview;
- * numbers of new versions are not.
+ * The generation a logical name carries by the stack's naming convention (`auth-token-g4`, and a
+ * published version's revocation `spark-api-key-g2-revocation`). A hint only: the policies
+ * identify revocations and current versions from the graph, and use this to relate a version to
+ * the generation numbers a verification names.
  */
-export function generationOf(version: StackNode): number | undefined {
-  const suffix = /-g([0-9]+)(?:-revocation)?$/.exec(version.name);
-  if (suffix) return Number(suffix[1]);
-  const number = versionNumberOf(version);
-  return typeof number === "string" && VERSION_NUMBER.test(number) ? Number(number) : undefined;
+export function nameGeneration(name: string): number | undefined {
+  const suffix = /-g([0-9]+)(?:-revocation)?$/.exec(name);
+  return suffix ? Number(suffix[1]) : undefined;
 }

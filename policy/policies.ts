@@ -5,20 +5,30 @@
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { leastPrivilegeSecretAccess } from "./access";
 import { compromisedGenerations } from "./compromised-generations";
+import { secretAccessBeforeRollout } from "./access-order";
+import { tokenEntropy } from "./entropy";
 import { executorExposure } from "./exposure";
+import { credentialsNotInPlainConfig } from "./plain-credentials";
 import { secretVersionsRecoverable } from "./recoverability";
 import { revocationRequiresVerification } from "./revocation";
 import { revocationEndpoint } from "./revocation-endpoint";
+import { executorBeforeControl } from "./rollout-order";
 import { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
-import { servicesShareTokenVersion, tokenEntropy } from "./token";
+import { servicesShareTokenVersion } from "./token";
+import { verificationAfterRollouts, verificationExpectsPinnedGeneration } from "./verification";
 
 export { leastPrivilegeSecretAccess } from "./access";
+export { secretAccessBeforeRollout } from "./access-order";
+export { tokenEntropy } from "./entropy";
 export { executorExposure } from "./exposure";
+export { credentialsNotInPlainConfig } from "./plain-credentials";
 export { secretVersionsRecoverable } from "./recoverability";
 export { revocationRequiresVerification } from "./revocation";
 export { revocationEndpoint } from "./revocation-endpoint";
+export { executorBeforeControl } from "./rollout-order";
 export { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
-export { servicesShareTokenVersion, tokenEntropy } from "./token";
+export { servicesShareTokenVersion } from "./token";
+export { verificationAfterRollouts, verificationExpectsPinnedGeneration } from "./verification";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it (also policy/package.json's name). */
 export const POLICY_PACK_NAME = "wallet-executor-policy";
@@ -27,16 +37,23 @@ export const POLICY_PACK_NAME = "wallet-executor-policy";
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
 
 export const PACK_DESCRIPTION =
-  "Guards the wallet executor stack's credential rotation: revocation only after verification, pinned secret " +
-  "references, credentials only from Secret Manager, one token version for both services, strong tokens, recoverable " +
+  "Guards the wallet executor stack's credential rotation: revocation only after verification (found from the graph, " +
+  "whatever things are named), the runbook's order as edges (grant -> workload, executor -> control -> verification -> " +
+  "revocation), a verification of the pinned generation, pinned secret references, credentials only from Secret Manager " +
+  "and never in plain configuration, one token version for both services, strong generated credentials, recoverable " +
   "versions, per-secret least-privilege access, and no unauthenticated public executor.";
 
 export type WalletPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
 export const ALL_POLICIES: readonly WalletPolicy[] = [
   revocationRequiresVerification,
+  secretAccessBeforeRollout,
+  executorBeforeControl,
+  verificationAfterRollouts,
+  verificationExpectsPinnedGeneration,
   secretReferencesPinned,
   credentialsFromSecretManager,
+  credentialsNotInPlainConfig,
   servicesShareTokenVersion,
   tokenEntropy,
   secretVersionsRecoverable,

@@ -33,12 +33,13 @@ function durationSeconds(duration: string): number | undefined {
 export const secretVersionsRecoverable: ResourceValidationPolicy = {
   name: "secret-versions-recoverable",
   description:
-    "Protects old credential generations from being destroyed by a program change: every secret version must set " +
+    "Protects old credential generations from being destroyed by a program change: no secret may expire (`ttl` or " +
+    "`expireTime`: its expiry deletes every version); every secret version must set " +
     "`deletionPolicy` to DISABLE (or ABANDON/PREVENT); unset means DELETE in the provider, so dropping a generation from the " +
     "program would destroy it in the same `up`, before verification. The mnemonic's secret (labelled credential: mnemonic, or " +
     "so named) must also keep destroyed versions restorable for at least `mnemonicMinDestroyTtlDays` days (versionDestroyTtl) " +
     'and be protected (`protect: true`). To fix: set deletionPolicy: "DISABLE" on the version; on the mnemonic\'s secret set ' +
-    'versionDestroyTtl (e.g. "2592000s" for 30 days) and the protect resource option.',
+    'versionDestroyTtl (e.g. "2592000s" for 30 days) and the protect resource option; remove any ttl or expireTime.',
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -61,6 +62,19 @@ export const secretVersionsRecoverable: ResourceValidationPolicy = {
           `${args.name} has deletionPolicy ${policy === undefined ? "unset (the provider's default is DELETE)" : JSON.stringify(policy)}: ` +
             `removing this generation from the program would destroy it. Set deletionPolicy: "DISABLE".`,
         );
+      }
+    }
+    if (args.type === TYPES.secret || args.type === TYPES.regionalSecret) {
+      for (const key of ["ttl", "expireTime"]) {
+        const expiry = text(props[key]);
+        if (isUnknown(expiry)) gaps.skip(`${args.name}: its ${key}`);
+        else if (typeof expiry === "string" && expiry !== "") {
+          reportViolation(
+            `${args.name} sets ${key} ${JSON.stringify(expiry)}: when it expires, Secret Manager deletes the secret and every ` +
+              `version in it, the current generation included, with no verification and no way back. To fix: remove ${key}; ` +
+              `retire a generation by disabling its version after verification.`,
+          );
+        }
       }
     }
     if (args.type === TYPES.secret) {

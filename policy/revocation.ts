@@ -1,258 +1,261 @@
 /**
- * The runbook's one rule, as a stack policy: revoke an old secret version only after the new
- * generation is live on every service that reads the secret and has been verified there.
+ * The runbook's one rule, as a stack policy: revoke an old secret version only after the version
+ * every reader now pins is live on each of them and has been verified there.
  *
  * What CrossGuard lets a policy know, and when (why this is a STACK policy that reads the graph):
  * - `Analyze` (resource policies) sees one resource's inputs, with no dependencies: it cannot tell
  *   whether a disabled version waits for a verification.
  * - `AnalyzeStack` sees every resource with its dependencies, property dependencies and parent, and
  *   its OUTPUTS as props. It runs at the end of `pulumi preview` and at the end of `pulumi up`. Only
- *   the preview's run can stop a revocation (at the end of an `up` it has happened already), so the
- *   checks that matter are the ones decidable in preview: dependency edges, logical names (hence
- *   generations), `enabled` flags and the verification's `generations` (plain config) are all known
- *   then. Version NUMBERS of versions created in the same update are not: a pin on such a version
- *   is confirmed through the template's dependency on that version resource, and otherwise the pin
- *   check is skipped with a note (never reported as a violation). `pulumi up` runs its preview
- *   first; do not skip it (`--skip-preview`) when a revocation is in the change.
+ *   the preview's run can stop a revocation (at the end of an `up` it has happened already), so
+ *   everything here is decided from what preview knows: dependency edges, property dependencies
+ *   (which version a workload's secret reference is built from, even while its NUMBER is unknown),
+ *   `enabled` flags, the verification's `generations` and `revoking`. What preview cannot decide
+ *   is reported as a mandatory violation ("cannot be proven safe"), never skipped: a revocation
+ *   must not pass unchecked. `pulumi up` runs its preview first; do not skip it (`--skip-preview`).
  *
- * Two kinds of revocation: a stack-owned SecretVersion set `enabled: false`, and a
- * PublishedVersionRevocation, which disables a version published out of band (named
- * `<credential>-g<N>-revocation`, its `versionName` the version's full name). When the current
- * generation is itself published (no version resource), the policy learns it from the stack's
- * verification and can only check that no service still pins the revoked version.
+ * A revocation is found by what it does, never by its name (see rotation.ts): a version with
+ * `enabled: false` (or unknown), or a PublishedVersionRevocation. Its "current" version is the one
+ * the secret's readers pin; names like `auth-token-g4` only relate versions to the generation
+ * numbers a verification vouches for.
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PreviewGaps, StackGraph, StackNode, TYPES, VERSION_PATH, at, camelCase, generationOf, isUnknown, list, text } from "./graph";
-import { Pin, pinsOf, reads, workloadsOf } from "./workloads";
+import { StackGraph, StackNode, TYPES, VERSION_NUMBER, at, isUnknown, list, nameGeneration } from "./graph";
+import { Credential, Revocation, createdAfter, credentialOf, generationOf, pinsByName, readersOf, revocationsOf } from "./rotation";
+import { Pin, StackWorkload, workloadsOf } from "./workloads";
 
-/** How the verification names a credential: `generations.<key>` (e.g. `authToken`). */
-interface Credential {
-  readonly key: string;
-  readonly label: string;
+const TO_FIX =
+  "To fix: gate the revocation on the verification (RotatingSecret's revocationGate, i.e. dependsOn: [verification]), make the " +
+  "verification depend on every rollout that reads the secret, and pin every reader to the new version (from the SecretVersion's output).";
+
+interface Finding {
+  readonly message: string;
+  readonly urn: string;
 }
 
-/** A revocation found in the stack. */
-interface Revocation {
-  readonly node: StackNode;
-  /** The revoked version's logical name (`auth-token-g3`): what a verification's `revoking` lists. */
-  readonly versionName: string;
-  readonly secret: StackNode;
-  readonly generation: number;
-  /** The revoked version's number when known (a published version names it in `versionName`). */
-  readonly number?: string;
+/** How messages introduce a revocation. */
+function subjectOf(revocation: Revocation): string {
+  const { node, kind, number } = revocation;
+  if (kind === "disabled") return `${node.name} is disabled (revoked)`;
+  if (kind === "maybe") return `${node.name} may be disabled (its \`enabled\` is unknown until apply)`;
+  return `${node.name} revokes the published ${revocation.versionName}${typeof number === "string" ? ` (version ${number})` : ""}`;
 }
 
-/** The secret's `credential` label (`auth-token`), else the version's name without its `-g<N>`. */
-function credentialOf(secret: StackNode, versionName: string): Credential {
-  const labelled = text(at(secret.props, "labels", "credential"));
-  const label = typeof labelled === "string" ? labelled : versionName.replace(/-g[0-9]+$/, "");
-  return { key: camelCase(label), label };
-}
+const generationText = (generation: number | undefined): string => (generation === undefined ? "" : ` (generation ${generation})`);
 
-/** Every revocation of the stack; what cannot be placed during preview is noted in `gaps`. */
-function revocationsOf(graph: StackGraph, gaps: PreviewGaps): Revocation[] {
-  const found: Revocation[] = [];
-  for (const version of graph.ofType(TYPES.secretVersion)) {
-    const enabled = version.props.enabled;
-    if (isUnknown(enabled)) {
-      gaps.skip(`${version.name}: whether it is enabled`);
-      continue;
-    }
-    if (enabled !== false) continue;
-    const secret = graph.secretOfVersion(version);
-    const generation = generationOf(version);
-    if (!secret) {
-      // A version of a secret this stack does not manage: there is no newer generation to compare with.
-      if (isUnknown(version.props.secret)) gaps.skip(`${version.name}: which secret it belongs to`);
-      continue;
-    }
-    if (generation === undefined) {
-      gaps.skip(`${version.name}: its generation (no -g<N> name suffix, version number unknown)`);
-      continue;
-    }
-    found.push({ node: version, versionName: version.name, secret, generation });
+/** The checks of one revocation: its findings, and what preview cannot decide. */
+function checkRevocation(
+  graph: StackGraph,
+  workloads: readonly StackWorkload[],
+  verifications: readonly StackNode[],
+  revocation: Revocation,
+): { findings: Finding[]; undecided: string[] } {
+  const findings: Finding[] = [];
+  const undecided: string[] = [];
+  const { node: revoked, secret } = revocation;
+  if (revocation.unplaced) undecided.push(`${revoked.name}: ${revocation.unplaced}`);
+  const siblings = secret.node ? graph.versionsOf(secret.node).filter((version) => version !== revocation.version) : [];
+  const candidates = siblings.filter((version) => version.props.enabled !== false);
+  const found = revocation.unplaced && !secret.name ? { readers: [], undecided: [...workloads] } : readersOf(graph, workloads, secret);
+  const credential: Credential = credentialOf(graph, workloads, secret, [revocation.versionName, ...siblings.map((v) => v.name)]);
+  for (const maybe of found.undecided) undecided.push(`${maybe.node.name}: whether it reads ${credential.label}`);
+  const { readers } = found;
+  if (revocation.kind !== "published" && readers.length === 0 && candidates.length === 0 && undecided.length === 0) {
+    // Nothing reads the secret and no other version remains: a secret being retired, not a rotation.
+    return { findings, undecided };
   }
-  for (const revocation of graph.ofType(TYPES.publishedVersionRevocation)) {
-    const path = text(revocation.props.versionName);
-    const parsed = typeof path === "string" ? VERSION_PATH.exec(path) : null;
-    const byName = parsed ? graph.secretNamed({ project: parsed[1], secretId: parsed[2] }) : undefined;
-    const secret = graph.inputsFrom(revocation, "versionName").find((node) => node.type === TYPES.secret) ?? byName;
-    const generation = generationOf(revocation);
-    if (!secret || generation === undefined) {
-      gaps.skip(`${revocation.name}: which secret and generation it revokes`);
-      continue;
+  const subject = subjectOf(revocation);
+  // 1. What each reader pins: never the revoked version.
+  const pinned: { reader: StackWorkload; pin: Pin & { kind: "version" } }[] = [];
+  const stalePins: { reader: StackWorkload; pin: Exclude<Pin, { kind: "unknown" }>; revokedPin: boolean }[] = [];
+  for (const reader of readers) {
+    for (const pin of pinsByName(graph, reader, secret)) {
+      if (pin.kind === "unknown") {
+        undecided.push(`${reader.node.name} ${pin.where}: which version of ${credential.label} it pins`);
+      } else if (pin.kind === "version") {
+        if (pin.version === revocation.version) stalePins.push({ reader, pin, revokedPin: true });
+        else pinned.push({ reader, pin });
+      } else if (typeof revocation.number === "string" && pin.text === revocation.number) {
+        stalePins.push({ reader, pin, revokedPin: true });
+      } else if (VERSION_NUMBER.test(pin.text) && candidates.length === 0) {
+        // The current generation is published out of band: any other number is it.
+        if (isUnknown(revocation.number)) undecided.push(`${revoked.name}: which version it revokes`);
+      } else {
+        stalePins.push({ reader, pin, revokedPin: false });
+      }
     }
-    found.push({
-      node: revocation,
-      versionName: revocation.name.replace(/-revocation$/, ""),
-      secret,
-      generation,
-      number: parsed ? parsed[3] : undefined,
+  }
+
+  // 2. The current version: the newest one a reader pins (else the newest remaining one); readers on an older one are stale.
+  const pinnedVersions = [...new Set(pinned.map((p) => p.pin.version))];
+  const pool = pinnedVersions.length > 0 ? pinnedVersions : candidates;
+  let current: StackNode | undefined = pool[0];
+  let unordered = false;
+  for (const version of pool.slice(1)) {
+    const newer = createdAfter(graph, version, current);
+    if (newer === true) current = version;
+    else if (newer === undefined) unordered = true;
+  }
+  if (unordered && pinnedVersions.length > 1) {
+    const by = (version: StackNode): string =>
+      `${version.name} by ${pinned
+        .filter((p) => p.pin.version === version)
+        .map((p) => p.reader.node.name)
+        .join(", ")}`;
+    findings.push({
+      message:
+        `${subject} while the workloads that read ${credential.label} pin different versions (${pinnedVersions.map(by).join("; ")}) ` +
+        `and nothing shows which of them is current. To fix: roll every reader to the same version (from that version ` +
+        `resource's output) before revoking ${revocation.versionName}.`,
+      urn: revoked.urn,
     });
   }
-  return found;
-}
+  for (const entry of pinned) {
+    if (current && entry.pin.version !== current && createdAfter(graph, current, entry.pin.version) === true) {
+      stalePins.push({ ...entry, revokedPin: false });
+    }
+  }
+  // A newer version that never went live (every reader pins an older one) revokes nothing in use.
+  if (revocation.version && current && pinnedVersions.length > 0 && undecided.length + stalePins.length + findings.length === 0) {
+    if (createdAfter(graph, revocation.version, current) === true) return { findings, undecided };
+  }
+  const revokedGeneration = revocation.version ? generationOf(graph, workloads, revocation.version) : nameGeneration(revoked.name);
+  let currentGeneration = current ? generationOf(graph, workloads, current) : undefined;
+  if (!current && credential.key !== undefined) {
+    // Published out of band: the current generation is what the stack's verification vouches for.
+    for (const verification of verifications) {
+      const verified = at(verification.props, "generations", credential.key);
+      if (typeof verified === "number" && verified > (currentGeneration ?? revokedGeneration ?? -Infinity)) currentGeneration = verified;
+    }
+  }
+  const currentText = current
+    ? `${current.name}${generationText(currentGeneration)}`
+    : currentGeneration === undefined
+      ? "a newer generation"
+      : `generation ${currentGeneration}`;
+  for (const { reader, pin, revokedPin } of stalePins) {
+    const pinnedText = revokedPin
+      ? `${revocation.versionName}${typeof revocation.number === "string" && pin.kind !== "version" ? ` (version ${revocation.number})` : ""}, ` +
+        `${revocation.kind === "maybe" ? "the version that may be revoked" : "the version being revoked"}` +
+        `${pin.kind === "version" && pin.byDependency ? " (its reference is built from that version's outputs)" : ""}`
+      : pin.kind === "version"
+        ? `${pin.version.name}${generationText(generationOf(graph, workloads, pin.version))}`
+        : JSON.stringify(pin.text);
+    findings.push({
+      message:
+        current || currentGeneration !== undefined
+          ? `${reader.node.name} ${pin.where} pins ${pinnedText}, not the current ${currentText}: revoking ${revocation.versionName} ` +
+            `would cut off a service that has not rolled to the new generation. Missing pin: ${reader.node.name} -> ` +
+            `${current ? current.name : currentText}.`
+          : `${reader.node.name} ${pin.where} pins ${pinnedText}, and no other version of ${credential.label} is current: revoking ` +
+            `${revocation.versionName} would cut ${reader.node.name} off. To fix: stage a new version, roll ${reader.node.name} to ` +
+            `it and verify before revoking.`,
+      urn: reader.node.urn,
+    });
+  }
 
-/** Does this pin point at the revoked version? "unknown" when it cannot be told yet. */
-function pinsRevoked(pin: Pin, revocation: Revocation): boolean | "unknown" {
-  if (pin.kind === "unknown") return "unknown";
-  if (pin.kind === "version") return pin.version === revocation.node ? (pin.byDependency ? "unknown" : true) : false;
-  return revocation.number !== undefined && pin.text === revocation.number;
+  // 3. The edge: revocation -> a verification of the current generation, after every reader, that knows what it releases.
+  const upstream = verifications.filter((verification) => graph.dependsOn(revoked, verification));
+  if (upstream.length === 0) {
+    const gateName = verifications.length === 1 ? verifications[0].name : "the verification";
+    findings.push({
+      message:
+        `${subject} while ${currentText} is current, but it depends on no verification: the old ${credential.label} could be ` +
+        `revoked before the new generation is verified on the services. Missing edge: ${revoked.name} -> ${gateName} ` +
+        `(dependsOn, e.g. RotatingSecret's revocationGate).`,
+      urn: revoked.urn,
+    });
+    return { findings, undecided };
+  }
+  const verifying: StackNode[] = [];
+  const otherGenerations: string[] = [];
+  let generationUndecided = false;
+  for (const verification of upstream) {
+    if (credential.key === undefined) {
+      // Nothing in the graph relates this secret to a `generations` key: the edges below must hold.
+      verifying.push(verification);
+      continue;
+    }
+    const verified = at(verification.props, "generations", credential.key);
+    if (isUnknown(verified)) {
+      undecided.push(`${verification.name}: the generation of ${credential.label} it verifies`);
+      generationUndecided = true;
+    } else if (
+      currentGeneration !== undefined
+        ? verified === currentGeneration
+        : typeof verified === "number" && (revokedGeneration === undefined || verified > revokedGeneration)
+    ) {
+      verifying.push(verification);
+    } else {
+      otherGenerations.push(
+        `${verification.name} (which verifies ${verified === undefined ? `no ${credential.key} generation` : `generation ${JSON.stringify(verified)}`})`,
+      );
+    }
+  }
+  if (verifying.length === 0 && !generationUndecided) {
+    findings.push({
+      message:
+        `${subject} after ${otherGenerations.join(", ")}, not after a verification of ${currentText}: nothing verifies the current ` +
+        `${credential.label} before the revocation. Missing edge: ${revoked.name} -> a verification with generations.${credential.key} = ` +
+        `${currentGeneration ?? (revokedGeneration === undefined ? "the current generation" : `a generation above ${revokedGeneration}`)}.`,
+      urn: revoked.urn,
+    });
+  }
+  for (const verification of verifying) {
+    for (const reader of readers) {
+      if (!graph.dependsOn(verification, reader.node)) {
+        findings.push({
+          message:
+            `${verification.name} verifies ${credential.label} ${currentGeneration === undefined ? "" : `generation ${currentGeneration} `}but does not depend on ` +
+            `${reader.node.name}, which reads that secret: it could pass before that rollout finished, and ` +
+            `${revocation.versionName} would be revoked under it. Missing edge: ${verification.name} -> ${reader.node.name}.`,
+          urn: verification.urn,
+        });
+      }
+    }
+    const revoking = list(verification.props.revoking);
+    if (isUnknown(revoking)) {
+      undecided.push(`${verification.name}: its revoking list`);
+    } else if (!revocation.names.some((name) => revoking.includes(name))) {
+      findings.push({
+        message:
+          `${verification.name} does not list ${revocation.versionName} in \`revoking\`: turning the revocation on would not ` +
+          `re-run the verification, so ${revocation.versionName} would be revoked on an earlier one. Add it to the revoking list.`,
+        urn: verification.urn,
+      });
+    }
+  }
+  return { findings, undecided };
 }
 
 export const revocationRequiresVerification: StackValidationPolicy = {
   name: "revocation-requires-verification",
   description:
-    "Protects the rotation order (new version -> executor -> control -> verification -> revoke): a revoked secret version " +
-    "(a SecretVersion with enabled: false, or a PublishedVersionRevocation) whose secret has a newer current generation must " +
-    "depend, transitively, on a verification resource (pulumi-nodejs:dynamic/rotation:Verification) whose `generations` name " +
-    "that generation and whose `revoking` lists the revoked version; that verification must depend on every Cloud Run " +
-    "service that reads the secret; and each of those services must pin the current generation. To fix: gate the " +
-    "revocation on the verification (RotatingSecret's `revocationGate`, i.e. `dependsOn: [verification]`), make the " +
-    "verification depend on the control rollout, and roll both services to the current version before setting `revokePrevious`.",
+    "Protects the rotation order (new version -> executor -> control -> verification -> revoke): a revocation (a secret version " +
+    "with enabled: false or unknown until apply, or a PublishedVersionRevocation), found from the graph whatever it is named, " +
+    "must depend, transitively, on a verification resource (pulumi-nodejs:dynamic/rotation:Verification) whose `generations` " +
+    "name the current generation and whose `revoking` lists the revoked version; that verification must depend on every " +
+    "workload (Cloud Run service, job or worker pool, Cloud Function) that reads the secret; and none of those may still pin " +
+    "the revoked version. The current version is the one the readers pin (known in preview through their property " +
+    "dependencies). What preview cannot decide is reported as not provably safe, never skipped. " +
+    TO_FIX,
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const graph = new StackGraph(args.resources);
-    const gaps = new PreviewGaps();
     const workloads = workloadsOf(graph);
     const verifications = graph.ofType(TYPES.verification);
-    const gateName = verifications.length === 1 ? verifications[0].name : "the verification";
-
-    for (const revocation of revocationsOf(graph, gaps)) {
-      const { node: revoked, secret } = revocation;
-      const credential = credentialOf(secret, revocation.versionName);
-
-      // The current generation: the newest enabled version resource of the secret, else (a
-      // generation published out of band) what the stack's verification vouches for.
-      let current: StackNode | undefined;
-      let currentGeneration: number | undefined;
-      for (const version of graph.versionsOf(secret)) {
-        if (version === revoked) continue;
-        const enabled = version.props.enabled;
-        if (isUnknown(enabled)) {
-          gaps.skip(`${version.name}: whether it is enabled`);
-          continue;
-        }
-        const generation = generationOf(version);
-        if (enabled !== false && generation !== undefined && generation > (currentGeneration ?? revocation.generation)) {
-          current = version;
-          currentGeneration = generation;
-        }
-      }
-      if (currentGeneration === undefined) {
-        for (const verification of verifications) {
-          const verified = at(verification.props, "generations", credential.key);
-          if (typeof verified === "number" && verified > (currentGeneration ?? revocation.generation)) currentGeneration = verified;
-        }
-      }
-      // A disabled version with nothing newer is not the end of a rotation (e.g. a secret being retired).
-      if (currentGeneration === undefined && revoked.type === TYPES.secretVersion) continue;
-      const subject =
-        revoked.type === TYPES.secretVersion
-          ? `${revoked.name} is disabled (revoked)`
-          : `${revoked.name} revokes the published ${revocation.versionName}${revocation.number ? ` (version ${revocation.number})` : ""}`;
-      const currentText =
-        currentGeneration === undefined
-          ? "a newer generation"
-          : current
-            ? `${current.name} (generation ${currentGeneration})`
-            : `generation ${currentGeneration}`;
-
-      // 1. The edge: revocation -> a verification of the current generation.
-      const upstream = verifications.filter((verification) => graph.dependsOn(revoked, verification));
-      const verifying: StackNode[] = [];
-      if (upstream.length === 0) {
+    for (const revocation of revocationsOf(graph)) {
+      const { findings, undecided } = checkRevocation(graph, workloads, verifications, revocation);
+      for (const finding of findings) reportViolation(finding.message, finding.urn);
+      if (findings.length === 0 && undecided.length > 0) {
         reportViolation(
-          `${subject} while ${currentText} is current, but it depends on no verification: ` +
-            `the old ${credential.label} could be revoked before the new generation is verified on the services. ` +
-            `Missing edge: ${revoked.name} -> ${gateName} (dependsOn, e.g. RotatingSecret's revocationGate).`,
-          revoked.urn,
+          `${subjectOf(revocation)}, and it cannot be proven safe during preview: ${[...new Set(undecided)].join("; ")}. A ` +
+            `revocation that preview cannot check must not pass. To fix: build every reader's secret reference from the version ` +
+            `resource's own output (secretKeyRef.version: version.version), and the verification's generations and revoking ` +
+            `list from plain config, so that the graph shows what each reader pins and what is verified before the revocation.`,
+          revocation.node.urn,
         );
-      } else {
-        const otherGenerations: string[] = [];
-        let undecided = false;
-        for (const verification of upstream) {
-          const verified = at(verification.props, "generations", credential.key);
-          if (isUnknown(verified)) {
-            gaps.skip(`${verification.name}: the generation of ${credential.label} it verifies`);
-            undecided = true;
-          } else if (currentGeneration !== undefined && verified === currentGeneration) {
-            // Only the current generation counts; with none known, no verification names one above the
-            // revoked generation (the search for the current one above would have found it).
-            verifying.push(verification);
-          } else {
-            otherGenerations.push(
-              `${verification.name} (which verifies ${verified === undefined ? `no ${credential.key} generation` : `generation ${JSON.stringify(verified)}`})`,
-            );
-          }
-        }
-        if (verifying.length === 0 && !undecided) {
-          reportViolation(
-            `${subject} after ${otherGenerations.join(", ")}, not after a verification of ` +
-              `${currentText}: nothing verifies the current ${credential.label} before the revocation. Missing edge: ${revoked.name} -> ` +
-              `a verification with generations.${credential.key} = ${currentGeneration ?? `a generation above ${revocation.generation}`}.`,
-            revoked.urn,
-          );
-        }
-      }
-
-      // 2. The verification comes after every rollout of the secret, and knows what it releases.
-      const readers = workloads.filter((workload) => reads(graph, workload, secret));
-      for (const verification of verifying) {
-        for (const reader of readers) {
-          if (!graph.dependsOn(verification, reader.node)) {
-            reportViolation(
-              `${verification.name} verifies ${credential.label} generation ${currentGeneration ?? "?"} but does not depend on ` +
-                `${reader.node.name}, which reads that secret: it could pass before that rollout finished, and ` +
-                `${revocation.versionName} would be revoked under it. Missing edge: ${verification.name} -> ${reader.node.name}.`,
-              verification.urn,
-            );
-          }
-        }
-        const revoking = list(verification.props.revoking);
-        if (isUnknown(revoking)) {
-          gaps.skip(`${verification.name}: its revoking list`);
-        } else if (!revoking.includes(revocation.versionName) && !revoking.includes(revoked.name)) {
-          reportViolation(
-            `${verification.name} does not list ${revocation.versionName} in \`revoking\`: turning the revocation on would not ` +
-              `re-run the verification, so ${revocation.versionName} would be revoked on an earlier one. Add it to the revoking list.`,
-            verification.urn,
-          );
-        }
-      }
-
-      // 3. Every service that reads the secret pins the current generation (never the revoked one).
-      for (const reader of readers) {
-        for (const pin of pinsOf(graph, reader, secret)) {
-          if (current) {
-            if (pin.kind === "version" && pin.version === current) continue;
-            if (pin.kind === "unknown" || (pin.kind === "version" && pin.byDependency)) {
-              gaps.skip(`${reader.node.name} ${pin.where}: which version of ${credential.label} it pins`);
-              continue;
-            }
-          } else {
-            // The current generation is published out of band: only a pin on the revoked version can be told apart.
-            const onRevoked = pinsRevoked(pin, revocation);
-            if (onRevoked === "unknown") gaps.skip(`${reader.node.name} ${pin.where}: which version of ${credential.label} it pins`);
-            if (onRevoked !== true) continue;
-          }
-          const pinned =
-            pinsRevoked(pin, revocation) === true
-              ? `${revocation.versionName}${revocation.number ? ` (version ${revocation.number})` : ""}, the version being revoked`
-              : pin.kind === "version"
-                ? `${pin.version.name} (generation ${generationOf(pin.version) ?? "?"})`
-                : pin.kind === "other"
-                  ? JSON.stringify(pin.text)
-                  : "an unknown version";
-          reportViolation(
-            `${reader.node.name} ${pin.where} pins ${pinned}, not the current ${currentText}: revoking ${revocation.versionName} ` +
-              `would cut off a service that has not rolled to the new generation. Missing pin: ${reader.node.name} -> ` +
-              `${current ? current.name : currentText}.`,
-            reader.node.urn,
-          );
-        }
       }
     }
-    gaps.finish();
   },
 };

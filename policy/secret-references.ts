@@ -1,6 +1,6 @@
 /**
- * How Cloud Run workloads read credentials: only from Secret Manager, and always at a pinned
- * version number. Resource policies: each sees one workload's inputs, before it is created or
+ * How workloads (Cloud Run, Cloud Functions) read credentials: only from Secret Manager, and always
+ * at a pinned version number. Resource policies: each sees one workload's inputs, before it is created or
  * updated (CrossGuard's `Analyze`), during preview and again during the update.
  */
 import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
@@ -22,9 +22,9 @@ function secretLabel(secret: string | Unknown | undefined): string {
 export const secretReferencesPinned: ResourceValidationPolicy = {
   name: "secret-references-pinned",
   description:
-    "Protects rollouts from secret values that change under them: every Secret Manager reference of a Cloud Run " +
-    "service or job (env secretKeyRef, secret volume item, and the executor's OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION " +
-    "path) must pin a version NUMBER. `latest`, an alias, or a missing version (which Cloud Run v2 reads as latest) lets a " +
+    "Protects rollouts from secret values that change under them: every Secret Manager reference of a workload (Cloud Run " +
+    "service, job or worker pool, Cloud Function: env secretKeyRef or secretEnvironmentVariables, secret volume item or " +
+    "version, and the executor's OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION path) must pin a version NUMBER. `latest`, an alias, or a missing version (which Cloud Run v2 reads as latest) lets a " +
     "new secret version reach every new instance without a deploy, before verification. To fix: pin the number from the " +
     "SecretVersion resource's `version` output (or its `name` for the mnemonic path).",
   enforcementLevel: "mandatory",
@@ -102,6 +102,24 @@ export const CONTROL_TOKEN_ENV_NAMES_SCHEMA = {
   description: "Env var names under which a control service reads its outbound token (canonical and legacy by default).",
 };
 
+/** Env var names that say "a credential", under any prefix (`LEDGER_API_KEY`, `PAYOUT_TOKEN`, ...). */
+const CREDENTIAL_NAME =
+  /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|MNEMONIC|SEED_?PHRASE|BEARER)/i;
+
+/** Suffixes that say what the value is instead: a version, a location, a duration, a mode, a name... */
+const NOT_A_CREDENTIAL =
+  /_(VERSION|PROVIDER|URL|URI|HOST|HOSTS|PORT|MS|SECS|SECONDS|TIMEOUT|ID|NAME|PATH|FILE|MODE|NETWORK|ENABLED|DISABLED|TTL|TYPE|LENGTH|COUNT|HEADER)$/i;
+
+/** Is this env var named like a credential (and not like something about one)? */
+export function looksLikeCredential(name: string): boolean {
+  return CREDENTIAL_NAME.test(name) && !NOT_A_CREDENTIAL.test(name);
+}
+
+/** A literal that could hold a secret: not empty, not a file path or a Secret Manager name. */
+function holdsValue(value: string | undefined): boolean {
+  return typeof value === "string" && value !== "" && !value.startsWith("/") && !value.startsWith("projects/");
+}
+
 /** Reports a credential env var that is not a secretKeyRef. Never shows the value: it may be the secret. */
 function requireSecretRef(args: ResourceValidationArgs, env: EnvVar, what: string, reportViolation: ReportViolation): void {
   if (env.secretKeyRef && !env.literal) return;
@@ -117,9 +135,12 @@ function requireSecretRef(args: ResourceValidationArgs, env: EnvVar, what: strin
 export const credentialsFromSecretManager: ResourceValidationPolicy = {
   name: "credentials-from-secret-manager",
   description:
-    "Protects the executor's credentials from sitting in plain Cloud Run configuration: on any Cloud Run service or job, " +
+    "Protects the executor's credentials from sitting in plain configuration: on any workload (Cloud Run service, job or " +
+    "worker pool, Cloud Function), " +
     "the executor's bearer token (OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN), the control service's outbound token (the names " +
     "in `controlTokenEnvNames`) and the Spark API key (OA_LIGHTNING_SPARK_API_KEY) must be secretKeyRefs, never literal values; " +
+    "any other env var named like a credential (…TOKEN, …SECRET, …PASSWORD, …API_KEY, …CREDENTIAL, …PRIVATE_KEY, but not " +
+    "…_VERSION, …_URL, …_ID and the like) must not be a plain value either; " +
     "the mnemonic must never be a literal (OA_LIGHTNING_WALLET_MNEMONIC), OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER must be `gcp` " +
     "(and set, in spark mode), and OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION must be a Secret Manager version name. " +
     "To fix: store the value as a secret version and reference it with valueSource.secretKeyRef; for the mnemonic set the " +
@@ -139,6 +160,15 @@ export const credentialsFromSecretManager: ResourceValidationPolicy = {
       }
       if (tokenNames.has(env.name)) requireSecretRef(args, env, "the executor's bearer token", reportViolation);
       if (env.name === ENV.sparkApiKey) requireSecretRef(args, env, "the Spark API key", reportViolation);
+      const known = tokenNames.has(env.name) || env.name === ENV.sparkApiKey || env.name === ENV.mnemonic;
+      if (!known && looksLikeCredential(env.name) && env.literal && (isUnknown(env.value) || holdsValue(env.value))) {
+        reportViolation(
+          `${args.name} ${env.where} is named like a credential but is a plain value (not shown here): a credential must come ` +
+            `from Secret Manager, never a plain env value, which anyone who can read the workload's configuration can read. To fix: ` +
+            `store it as a secret version and reference it (valueSource.secretKeyRef, or secretEnvironmentVariables for a Cloud ` +
+            `Function) at its version number; if it holds no secret, name it for what it is (..._ID, ..._URL, ..._PATH).`,
+        );
+      }
       if (env.name === ENV.mnemonic && env.literal) {
         reportViolation(
           `${args.name} ${env.where} holds the wallet mnemonic as a literal value: the wallet's identity would sit in the ` +

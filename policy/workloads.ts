@@ -1,8 +1,8 @@
 /**
- * Cloud Run workloads as the policies see them: their env vars (literal or from Secret Manager),
- * their secret volumes, their service account, and which of them is the wallet executor or the
- * control service that calls it. Reads Cloud Run v2 services and jobs and Cloud Run v1 services,
- * with the shapes of @pulumi/gcp's `.d.ts` files.
+ * Workloads as the policies see them: their env vars (literal or from Secret Manager), their
+ * secret volumes, their service account, and which of them is the wallet executor or the control
+ * service that calls it. Reads Cloud Run v2 services, jobs and worker pools, Cloud Run v1
+ * services, and Cloud Functions (1st and 2nd gen), with the shapes of @pulumi/gcp's `.d.ts` files.
  */
 import {
   StackGraph,
@@ -59,8 +59,15 @@ const EXECUTOR_ONLY_ENV: readonly string[] = [
   "OA_LIGHTNING_WALLET_ALLOWED_HOSTS",
 ];
 
-/** Cloud Run workload types the pack reads. */
-export const WORKLOAD_TYPES: readonly string[] = [TYPES.cloudRunService, TYPES.cloudRunJob, TYPES.cloudRunV1Service];
+/** The workload types the pack reads: everything that can run code with a credential. */
+export const WORKLOAD_TYPES: readonly string[] = [
+  TYPES.cloudRunService,
+  TYPES.cloudRunJob,
+  TYPES.cloudRunWorkerPool,
+  TYPES.cloudRunV1Service,
+  TYPES.cloudFunction,
+  TYPES.cloudFunctionV2,
+];
 
 export interface SecretKeyRef {
   readonly secret: string | Unknown | undefined;
@@ -97,30 +104,59 @@ export interface Workload {
   readonly serviceAccount: string | Unknown | undefined;
   /** Parts that are unknown as a whole during preview (their env vars cannot be listed). */
   readonly unknownParts: readonly string[];
+  /** The top-level properties that hold its runtime configuration (env, containers, ...). */
+  readonly configProperties: readonly string[];
 }
 
-/** Where each workload type keeps its pieces. */
-interface WorkloadShape {
+/** Where each Cloud Run workload type keeps its pieces. */
+interface CloudRunShape {
   readonly template: readonly string[];
   readonly serviceAccount: string;
   /** v1 names a secret reference `valueFrom.secretKeyRef { name, key }`, v2 `valueSource.secretKeyRef { secret, version }`. */
   readonly v1: boolean;
 }
 
-const SHAPES: Readonly<Record<string, WorkloadShape>> = {
+const CLOUD_RUN_SHAPES: Readonly<Record<string, CloudRunShape>> = {
   [TYPES.cloudRunService]: { template: ["template"], serviceAccount: "serviceAccount", v1: false },
   [TYPES.cloudRunJob]: { template: ["template", "template"], serviceAccount: "serviceAccount", v1: false },
+  [TYPES.cloudRunWorkerPool]: { template: ["template"], serviceAccount: "serviceAccount", v1: false },
   [TYPES.cloudRunV1Service]: { template: ["template", "spec"], serviceAccount: "serviceAccountName", v1: true },
 };
 
-/** Reads a Cloud Run workload's env, volumes and account; undefined for other types. */
+/** Where each Cloud Functions generation keeps its pieces (v2 under serviceConfig and buildConfig). */
+interface FunctionShape {
+  readonly runtime: readonly string[];
+  readonly build: readonly string[];
+  readonly configProperties: readonly string[];
+}
+
+const FUNCTION_SHAPES: Readonly<Record<string, FunctionShape>> = {
+  [TYPES.cloudFunction]: {
+    runtime: [],
+    build: ["buildEnvironmentVariables"],
+    configProperties: ["environmentVariables", "buildEnvironmentVariables", "secretEnvironmentVariables", "secretVolumes"],
+  },
+  [TYPES.cloudFunctionV2]: {
+    runtime: ["serviceConfig"],
+    build: ["buildConfig", "environmentVariables"],
+    configProperties: ["serviceConfig", "buildConfig"],
+  },
+};
+
+/** Reads a workload's env, secret volumes and account; undefined for types that are no workload. */
 export function readWorkload(type: string, props: Readonly<Record<string, unknown>>): Workload | undefined {
-  const shape = SHAPES[type];
-  if (!shape) return undefined;
+  const cloudRun = CLOUD_RUN_SHAPES[type];
+  if (cloudRun) return readCloudRun(type, cloudRun, props);
+  const fn = FUNCTION_SHAPES[type];
+  return fn ? readFunction(type, fn, props) : undefined;
+}
+
+function readCloudRun(type: string, shape: CloudRunShape, props: Readonly<Record<string, unknown>>): Workload {
   const unknownParts: string[] = [];
   const templatePath = shape.template.join(".");
+  const configProperties = ["template"];
   const template = at(props, ...shape.template);
-  if (isUnknown(template)) return { type, envs: [], volumes: [], serviceAccount: UNKNOWN, unknownParts: [templatePath] };
+  if (isUnknown(template)) return { type, envs: [], volumes: [], serviceAccount: UNKNOWN, unknownParts: [templatePath], configProperties };
   const containers = list(at(template, "containers"));
   const envs: EnvVar[] = [];
   if (isUnknown(containers)) {
@@ -180,7 +216,72 @@ export function readWorkload(type: string, props: Readonly<Record<string, unknow
       volumes.push({ where, secret: text(at(secretSource, shape.v1 ? "secretName" : "secret")), items });
     }
   }
-  return { type, envs, volumes, serviceAccount: text(at(template, shape.serviceAccount)), unknownParts };
+  return { type, envs, volumes, serviceAccount: text(at(template, shape.serviceAccount)), unknownParts, configProperties };
+}
+
+/**
+ * A Cloud Function: plain env vars in maps (runtime and build), secrets as
+ * `secretEnvironmentVariables { key, secret, version }` and `secretVolumes { mountPath, secret,
+ * versions[] { path, version } }`, where `secret` is the secret's id (never its full name).
+ */
+function readFunction(type: string, shape: FunctionShape, props: Readonly<Record<string, unknown>>): Workload {
+  const runtimePath = shape.runtime.join(".");
+  const runtime = at(props, ...shape.runtime);
+  const unknownParts: string[] = [];
+  const envs: EnvVar[] = [];
+  const volumes: SecretVolume[] = [];
+  const plainMap = (value: unknown, path: string, label: string): void => {
+    if (isUnknown(value)) {
+      unknownParts.push(path);
+      return;
+    }
+    if (!isRecord(value)) return;
+    for (const [name, item] of Object.entries(value)) {
+      envs.push({ where: `${label} ${name}`, name, literal: item !== undefined && item !== null, value: text(item) });
+    }
+  };
+  const prefix = runtimePath === "" ? "" : `${runtimePath}.`;
+  if (isUnknown(runtime)) {
+    unknownParts.push(runtimePath);
+  } else {
+    plainMap(at(runtime, "environmentVariables"), `${prefix}environmentVariables`, "env");
+    const secretEnvs = list(at(runtime, "secretEnvironmentVariables"));
+    if (isUnknown(secretEnvs)) unknownParts.push(`${prefix}secretEnvironmentVariables`);
+    else {
+      for (const entry of secretEnvs) {
+        if (isUnknown(entry)) {
+          unknownParts.push(`${prefix}secretEnvironmentVariables[]`);
+          continue;
+        }
+        const name = text(at(entry, "key"));
+        envs.push({
+          where: `secret env ${typeof name === "string" ? name : "(name unknown)"}`,
+          name: name === undefined ? "" : name,
+          literal: false,
+          value: undefined,
+          secretKeyRef: { secret: text(at(entry, "secret")), version: text(at(entry, "version")) },
+        });
+      }
+    }
+    const secretVolumes = list(at(runtime, "secretVolumes"));
+    if (isUnknown(secretVolumes)) unknownParts.push(`${prefix}secretVolumes`);
+    else {
+      for (const volume of secretVolumes) {
+        const mountPath = text(at(volume, "mountPath"));
+        const where = `volume ${typeof mountPath === "string" ? mountPath : "(path unknown)"}`;
+        const rawVersions = at(volume, "versions");
+        const items: SecretVolume["items"] = isUnknown(rawVersions)
+          ? rawVersions
+          : Array.isArray(rawVersions) && rawVersions.length > 0
+            ? rawVersions.map((item, i): SecretVolumeItem => ({ where: `${where} version ${i}`, version: text(at(item, "version")) }))
+            : undefined;
+        volumes.push({ where, secret: text(at(volume, "secret")), items });
+      }
+    }
+  }
+  plainMap(at(props, ...shape.build), shape.build.join("."), "build env");
+  const serviceAccount = isUnknown(runtime) ? UNKNOWN : text(at(runtime, "serviceAccountEmail"));
+  return { type, envs, volumes, serviceAccount, unknownParts, configProperties: shape.configProperties };
 }
 
 /** The env var with this exact name (the first, as Cloud Run keeps one). */
@@ -277,9 +378,8 @@ export function reads(graph: StackGraph, workload: StackWorkload, secret: StackN
 export type Pin =
   /**
    * A version resource of the stack: by the reference's version NUMBER (`byDependency` false), or,
-   * while that number is unknown (preview), because the workload's template is built from the
-   * outputs of exactly this one version of the secret (`byDependency` true: good enough to confirm
-   * a pin, not to report one as wrong).
+   * while that number is unknown (preview), because the workload's config is built from the
+   * outputs of exactly this one version of the secret (`byDependency` true).
    */
   | { readonly kind: "version"; readonly where: string; readonly version: StackNode; readonly byDependency: boolean }
   /** Something else: `latest`, an alias, a number no version resource of the stack has. */
@@ -290,14 +390,18 @@ export type Pin =
 /**
  * What a workload pins of a secret: one entry per reference to it (none if it does not read it).
  * A known reference resolves by version NUMBER to the version resource whose `version` output has
- * that number. A reference whose secret or version is unknown during preview (or whose number no
- * version resource has yet) resolves only when the template is built from the outputs of exactly
- * one version of the secret; otherwise it stays "unknown".
+ * that number. A reference whose secret or version is unknown during preview (computed from some
+ * output) resolves only when the workload is built from the outputs of exactly one version of the
+ * secret; otherwise, as does a hand-written number while some version's number is unknown, it
+ * stays "unknown".
  */
 export function pinsOf(graph: StackGraph, workload: StackWorkload, secret: StackNode): Pin[] {
   const pins: Pin[] = [];
   const versions = graph.versionsOf(secret);
-  const someNumberUnknown = versions.some((version) => typeof versionNumberOf(version) !== "string");
+  const numbers = versions.map(versionNumberOf);
+  const someNumberUnknown = numbers.some(isUnknown);
+  // Props without version numbers at all (inputs, not outputs: no number to compare with): the dependency tells.
+  const someNumberMissing = numbers.some((number) => number === undefined);
   let undetermined: string | undefined;
   for (const ref of secretRefsOf(workload.workload)) {
     const match = refNames(graph, ref, secret);
@@ -316,7 +420,9 @@ export function pinsOf(graph: StackGraph, workload: StackWorkload, secret: Stack
     }
     const version = graph.versionNumbered(secret, ref.version);
     if (version) pins.push({ kind: "version", where: ref.where, version, byDependency: false });
-    else if (VERSION_NUMBER.test(ref.version) && someNumberUnknown) undetermined ??= ref.where;
+    // A number written by hand may be that of a version whose number is not known yet: only apply tells.
+    else if (VERSION_NUMBER.test(ref.version) && someNumberUnknown) pins.push({ kind: "unknown", where: ref.where });
+    else if (VERSION_NUMBER.test(ref.version) && someNumberMissing) undetermined ??= ref.where;
     else pins.push({ kind: "other", where: ref.where, text: ref.version });
   }
   if (workload.workload.unknownParts.length > 0 && buildsOn(graph, workload, secret)) undetermined ??= workload.workload.unknownParts[0];

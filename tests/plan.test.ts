@@ -28,6 +28,10 @@ import { PROJECT } from "../lib/config";
 
 afterAll(() => pulumi.runtime.disconnect());
 
+// The process tests run the CLI (each evaluation twice: after the update and as a preview); their
+// own deadline is spawnSync's (a hang is killed and fails the test), not the suite's default.
+jest.setTimeout(180_000);
+
 const urn = (name: string, type = "test:index:Step"): string => `urn:pulumi:s::p::${type}::${name}`;
 
 describe("waves and the critical path", () => {
@@ -464,6 +468,78 @@ describe("npm run plan, as a process", () => {
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
     );
     expect(result.status).toBe(2);
+  });
+
+  test("--program without --stack runs a program of its own with staging's config; a standalone unsafe one exits 1", () => {
+    const result = plan(["--json", "--program", "tests/fixtures/policy/revocation-requires-verification-renamed-versions.ts"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(1);
+    const doc = JSON.parse(result.stdout) as PlanDocument;
+    expect(doc.stack).toBe("staging");
+    expect(doc.violations.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([
+      ["revocation-requires-verification", "mandatory", "credential-old"],
+    ]);
+  });
+
+  test("a program outside the repository finds its packages in the repository's node_modules", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-"));
+    const program = path.join(dir, "index.ts");
+    fs.writeFileSync(
+      program,
+      [
+        'import * as gcp from "@pulumi/gcp";',
+        "export = () => {",
+        '  new gcp.cloudrunv2.Job("payouts", { location: "us-central1", template: { template: { serviceAccount: "payouts@p.iam.gserviceaccount.com",',
+        '    containers: [{ image: "i", envs: [{ name: "OA_LIGHTNING_SPARK_API_KEY", value: "a-literal-key" }] }] } } });',
+        "  return {};",
+        "};",
+        "",
+      ].join("\n"),
+    );
+    const result = plan(["--json", "--program", program]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(1);
+    expect((JSON.parse(result.stdout) as PlanDocument).violations.map((v) => [v.policy, v.urn?.split("::").pop()])).toEqual([
+      ["credentials-from-secret-manager", "payouts"],
+    ]);
+  });
+
+  test("what only the preview cannot prove blocks the plan too (exit 1)", () => {
+    const result = plan(["--program", "tests/fixtures/policy/revocation-requires-verification-unprovable-in-preview.ts"]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("  FAIL  [mandatory] revocation-requires-verification (credential-old)");
+    expect(result.stdout).toContain("it cannot be proven safe during preview");
+  });
+
+  test.each([
+    [
+      "program-error-dependency-cycle",
+      "dependency cycle: api-credential-g1 (gcp:secretmanager/secretVersion:SecretVersion) waits on worker",
+    ],
+    [
+      "program-error-gate-never-released",
+      "1 resource was never registered: api-credential-g1 (gcp:secretmanager/secretVersion:SecretVersion)",
+    ],
+  ])("%s: exits 2 (a program error, not a policy verdict), naming the resources, instead of hanging", (fixture, message) => {
+    const result = plan(["--program", `tests/fixtures/policy/${fixture}.ts`]);
+    // spawnSync's timeout kills a hang: the status is then null, not 2.
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("error: the program failed while being evaluated: the program ");
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("promises were still active");
+  });
+
+  test("rotating and revoking the token in one apply (the emergency path) exits 0", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    const staging = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
+    fs.writeFileSync(file, staging.replace("    current: 4\n    previous: 3\n", "    current: 5\n    previous: 4\n"));
+    const result = plan(["--stack", "staging", "--config-file", file]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("authToken    current g5   previous g4: REVOKED after verification");
+    expect(result.stdout).toContain("Result: OK");
+    expect(result.status).toBe(0);
   });
 
   test.each([

@@ -9,11 +9,11 @@ import {
   UNKNOWN as GRAPH_UNKNOWN,
   at,
   camelCase,
-  generationOf,
   isRecord,
   isUnknownValueError,
   isWithin,
   list,
+  nameGeneration,
   parseSecretName,
   plain,
   sameSecret,
@@ -33,7 +33,7 @@ import {
   tokenEntropy,
 } from "../policy/policies";
 import { controlTokenEnvNames } from "../policy/secret-references";
-import { entropyOf } from "../policy/token";
+import { entropyOf } from "../policy/entropy";
 import { isExecutor, readWorkload, secretRefsOf } from "../policy/workloads";
 import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
@@ -54,6 +54,12 @@ import {
 } from "./support/policy-builders";
 
 afterAll(() => pulumi.runtime.disconnect());
+
+const unprovable = (subject: string, reasons: string[]): string =>
+  `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
+  "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
+  "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
+  "reader pins and what is verified before the revocation.";
 
 /** The advisory note the pack adds when a check met a value unknown during preview. */
 const advisorySkip = (policy: string, checks: string[]): string => `advisory: ${skipNote(policy, checks)}`;
@@ -169,28 +175,14 @@ describe("graph helpers", () => {
   });
 });
 
-describe("generationOf", () => {
-  const node = (name: string, version?: unknown) => ({
-    urn: `urn:pulumi:s::p::${T.secretVersion}::${name}`,
-    type: T.secretVersion,
-    name,
-    props: version === undefined ? {} : { version },
-    dependencies: [],
-    propertyDependencies: {},
-    parentTypes: [],
-    protect: false,
-  });
-
-  test("the -g<N> suffix (or -g<N>-revocation) first, else a known version number", () => {
-    expect(generationOf(node("auth-token-g12"))).toBe(12);
-    expect(generationOf(node("auth-token-g3-revocation", "9"))).toBe(3);
-    expect(generationOf(node("auth-token-g3x", "9"))).toBe(9);
-    expect(generationOf(node("auth-token-g3-revocation-x"))).toBeUndefined();
-    expect(generationOf(node("auth-token", "17"))).toBe(17);
-    expect(generationOf(node("auth-token", "17a"))).toBeUndefined();
-    expect(generationOf(node("auth-token", "a17"))).toBeUndefined();
-    expect(generationOf(node("auth-token", GRAPH_UNKNOWN))).toBeUndefined();
-    expect(generationOf(node("auth-token"))).toBeUndefined();
+describe("nameGeneration", () => {
+  test("the -g<N> suffix, or -g<N>-revocation, anchored at the end; nothing else", () => {
+    expect(nameGeneration("auth-token-g12")).toBe(12);
+    expect(nameGeneration("auth-token-g3-revocation")).toBe(3);
+    expect(nameGeneration("auth-token-g3x")).toBeUndefined();
+    expect(nameGeneration("auth-token-g3-revocation-x")).toBeUndefined();
+    expect(nameGeneration("auth-token-g")).toBeUndefined();
+    expect(nameGeneration("auth-token")).toBeUndefined();
   });
 });
 
@@ -262,7 +254,7 @@ describe("secret-versions-recoverable, edges", () => {
 
 describe("token-entropy, edges", () => {
   const random = (type: string, name: string, props: Record<string, unknown>, policyConfig?: Record<string, unknown>) =>
-    checkResource(tokenEntropy, resourceView({ type, name, props }), {
+    checkStack(tokenEntropy, [resourceView({ type, name, props })], {
       policyConfig: policyConfig ? { "token-entropy": policyConfig } : undefined,
     });
 
@@ -316,15 +308,15 @@ describe("token-entropy, edges", () => {
     expect(
       messages(await random(T.randomString, "api-token", { length: 64, upper: false, lower: false, numeric: false, overrideSpecial: "!" })),
     ).toEqual([
-      "mandatory: api-token yields 0.0 bits of entropy (64 characters from a 1-character alphabet); a bearer token needs at least 256 bits " +
+      "mandatory: api-token yields 0.0 bits of entropy (64 characters from a 1-character alphabet); a credential needs at least 256 bits " +
         "(32 bytes): use at least 32 random bytes.",
     ]);
     expect(messages(await random(T.randomUuid7, "api-token", {}))).toEqual([
-      "mandatory: api-token yields 74.0 bits of entropy (a version 7 UUID (74 random bits)); a bearer token needs at least 256 bits " +
+      "mandatory: api-token yields 74.0 bits of entropy (a version 7 UUID (74 random bits)); a credential needs at least 256 bits " +
         "(32 bytes): use at least 32 random bytes.",
     ]);
     expect(messages(await random(T.randomBytes, "api-token", { length: 32 }, { minEntropyBits: 300 }))).toEqual([
-      "mandatory: api-token yields 256.0 bits of entropy (32 random bytes); a bearer token needs at least 300 bits (37.5 bytes): " +
+      "mandatory: api-token yields 256.0 bits of entropy (32 random bytes); a credential needs at least 300 bits (37.5 bytes): " +
         "use at least 38 random bytes.",
     ]);
     expect(await random(T.randomBytes, "api-token", { length: 38 }, { minEntropyBits: 300 })).toEqual([]);
@@ -336,7 +328,7 @@ describe("token-entropy, edges", () => {
     expect(await random(T.randomBytes, "api-token", { length: 8 }, { tokenSourcePattern: "^bearer" })).toEqual([]);
     expect(messages(await random(T.randomBytes, "Bearer-1", { length: 8 }, { tokenSourcePattern: "^bearer" }))).toHaveLength(1);
     // A token-named resource of another type is not a random source.
-    expect(await checkResource(tokenEntropy, resourceView({ type: T.secret, name: "token", props: { length: 1 } }))).toEqual([]);
+    expect(await checkStack(tokenEntropy, [resourceView({ type: T.secret, name: "token", props: { length: 1 } })])).toEqual([]);
   });
 });
 
@@ -484,7 +476,13 @@ describe("credentials-from-secret-manager, edges", () => {
 
   test("the configured names replace the defaults but the executor's own token name always counts", async () => {
     const names = { controlTokenEnvNames: ["CONTROL_TOKEN"] };
-    expect(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")], names)).toEqual([]);
+    // No longer a control token name: only the rule for any credential-like name applies (once).
+    expect(messages(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")], names))).toEqual([
+      "mandatory: svc container 0 env SPARK_EXECUTOR_AUTH_TOKEN is named like a credential but is a plain value (not shown here): a " +
+        "credential must come from Secret Manager, never a plain env value, which anyone who can read the workload's configuration can " +
+        "read. To fix: store it as a secret version and reference it (valueSource.secretKeyRef, or secretEnvironmentVariables for a Cloud " +
+        "Function) at its version number; if it holds no secret, name it for what it is (..._ID, ..._URL, ..._PATH).",
+    ]);
     expect(messages(await check([plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "x")], names))).toEqual([
       sm("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "is a literal value", "the executor's bearer token"),
     ]);
@@ -570,6 +568,7 @@ describe("workload helpers", () => {
       volumes: [],
       serviceAccount: "sa@p",
       unknownParts: [],
+      configProperties: ["template"],
     });
     expect(readWorkload(T.cloudRunV1Service, { template: { spec: { serviceAccountName: "v1@p" } } })?.serviceAccount).toBe("v1@p");
     expect(readWorkload(T.cloudRunJob, { template: { template: { serviceAccount: "job@p" } } })?.serviceAccount).toBe("job@p");
@@ -579,6 +578,7 @@ describe("workload helpers", () => {
       volumes: [],
       serviceAccount: GRAPH_UNKNOWN,
       unknownParts: ["template"],
+      configProperties: ["template"],
     });
     expect(readWorkload(T.secret, {})).toBeUndefined();
   });
@@ -1028,15 +1028,16 @@ describe("revocation-requires-verification, edges", () => {
         "auth-token-g4 (generation 4): nothing verifies the current auth-token before the revocation. Missing edge: auth-token-g3 -> a " +
         "verification with generations.authToken = 4.",
     ]);
+    // What preview cannot tell about the gate: the revocation cannot be proven safe, and must not pass.
     expect(messages(await check(rotationStack({ generations: { authToken: UNKNOWN } })))).toEqual([
-      advisorySkip("revocation-requires-verification", ["verification: the generation of auth-token it verifies"]),
+      unprovable("auth-token-g3 is disabled (revoked)", ["verification: the generation of auth-token it verifies"]),
     ]);
     expect(messages(await check(rotationStack({ revoking: UNKNOWN })))).toEqual([
-      advisorySkip("revocation-requires-verification", ["verification: its revoking list"]),
+      unprovable("auth-token-g3 is disabled (revoked)", ["verification: its revoking list"]),
     ]);
   });
 
-  test("versions it cannot place or date during preview are notes; an enabled or foreign version is no revocation", async () => {
+  test("versions it cannot place or date during preview are revocations all the same; an enabled or foreign version is none", async () => {
     const token = secretNode("tok", "auth-token");
     const foreign = resourceView({
       type: T.secretVersion,
@@ -1047,20 +1048,44 @@ describe("revocation-requires-verification, edges", () => {
     const undated = versionNode(token, "auth-token-old", { version: UNKNOWN, enabled: false });
     const enabledUnknown = versionNode(token, "auth-token-g9", { version: "19", enabled: UNKNOWN });
     expect(messages(await check([token, foreign, unplaced, undated, enabledUnknown]))).toEqual([
-      advisorySkip("revocation-requires-verification", [
-        "y-g1: which secret it belongs to",
-        "auth-token-old: its generation (no -g<N> name suffix, version number unknown)",
-        "auth-token-g9: whether it is enabled",
-      ]),
+      "mandatory: auth-token-old is disabled (revoked) while auth-token-g9 (generation 9) is current, but it depends on no verification: " +
+        "the old auth-token could be revoked before the new generation is verified on the services. Missing edge: auth-token-old -> the " +
+        "verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+      "mandatory: y-g1 is disabled (revoked) while a newer generation is current, but it depends on no verification: the old y could be " +
+        "revoked before the new generation is verified on the services. Missing edge: y-g1 -> the verification (dependsOn, e.g. " +
+        "RotatingSecret's revocationGate).",
+    ]);
+    // Gated, the version whose secret preview cannot tell still cannot be proven safe: any workload may read it.
+    const reader = cloudRun("svc", [secretEnv("A", UNKNOWN, UNKNOWN)]);
+    const verification = resourceView({
+      type: T.verification,
+      name: "verification",
+      urn: U(T.verification, "verification"),
+      props: { generations: { y: 2 }, revoking: ["y-g1"] },
+      dependencies: [reader.urn],
+    });
+    const gated = resourceView({ ...unplaced, dependencies: [verification.urn] });
+    expect(messages(await check([reader, verification, gated]))).toEqual([
+      unprovable("y-g1 is disabled (revoked)", ["y-g1: which secret it belongs to", "svc: whether it reads y"]),
     ]);
   });
 
-  test("an unknown `enabled` on another version of the secret is a note while looking for the current generation", async () => {
+  test("an unknown `enabled` on a newer version nobody pins revokes nothing in use; on the pinned one it must be gated", async () => {
     const stack = rotationStack();
     const g5 = versionNode(stack[0], "auth-token-g5", { version: "15", enabled: UNKNOWN });
-    expect(messages(await check([...stack, g5]))).toEqual([
-      // Met twice (as a revocation candidate and as a current candidate), noted once.
-      advisorySkip("revocation-requires-verification", ["auth-token-g5: whether it is enabled"]),
+    expect(await check([...stack, g5])).toEqual([]);
+    const g4 = stack.find((r) => r.name === "auth-token-g4") as AnalyzerResourceView;
+    const maybe = replace(stack, "auth-token-g4", resourceView({ ...g4, props: { ...g4.props, enabled: UNKNOWN } }));
+    expect(messages(await check(maybe))).toEqual([
+      ...["control-service", "executor-service"].map(
+        (service) =>
+          `mandatory: ${service} container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g4, the version that may be ` +
+          `revoked, and no other version of auth-token is current: revoking auth-token-g4 would cut ${service} off. To fix: stage a ` +
+          `new version, roll ${service} to it and verify before revoking.`,
+      ),
+      "mandatory: auth-token-g4 may be disabled (its `enabled` is unknown until apply) while a newer generation is current, but it " +
+        "depends on no verification: the old auth-token could be revoked before the new generation is verified on the services. Missing " +
+        "edge: auth-token-g4 -> verification (dependsOn, e.g. RotatingSecret's revocationGate).",
     ]);
   });
 
@@ -1073,6 +1098,7 @@ describe("revocation-requires-verification, edges", () => {
     ]);
     const stack = rotationStack({ controlTokenVersion: "12" });
     const g2 = versionNode(stack[0], "auth-token-g2", { version: "12" });
+    // The newest version a reader pins is current; a reader on an older one is stale.
     expect(messages(await check([...stack, g2]))).toEqual([
       "mandatory: control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g2 (generation 2), not the current " +
         "auth-token-g4 (generation 4): revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: " +
@@ -1083,7 +1109,7 @@ describe("revocation-requires-verification, edges", () => {
     );
   });
 
-  test("a credential without a label is named after its version, and a published revocation without a known secret is a note", async () => {
+  test("a credential without a label is named after its version; a published revocation is one whatever its secret or name", async () => {
     const token = resourceView({ type: T.secret, name: "s", urn: U(T.secret, "s"), props: { secretId: "tok", project: "p" } });
     const g2 = versionNode(token, "api-key-g2", { version: "2" });
     const g1 = versionNode(token, "api-key-g1", { version: "1", enabled: false });
@@ -1101,10 +1127,28 @@ describe("revocation-requires-verification, edges", () => {
       props: { versionName: "projects/p/secrets/tok/versions/1" },
     });
     expect(messages(await check([token, published, undated]))).toEqual([
-      advisorySkip("revocation-requires-verification", [
-        "api-key-g1-revocation: which secret and generation it revokes",
-        "api-key-revocation: which secret and generation it revokes",
-      ]),
+      "mandatory: api-key-g1-revocation revokes the published api-key-g1 (version 1) while a newer generation is current, but it depends " +
+        "on no verification: the old api-key could be revoked before the new generation is verified on the services. Missing edge: " +
+        "api-key-g1-revocation -> the verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+      "mandatory: api-key-revocation revokes the published api-key (version 1) while a newer generation is current, but it depends on " +
+        "no verification: the old projects/p/secrets/tok could be revoked before the new generation is verified on the services. Missing " +
+        "edge: api-key-revocation -> the verification (dependsOn, e.g. RotatingSecret's revocationGate).",
+    ]);
+    // A published revocation whose version preview cannot tell, gated: it cannot be proven safe.
+    const verification = resourceView({
+      type: T.verification,
+      name: "verification",
+      urn: U(T.verification, "verification"),
+      props: { generations: {}, revoking: ["x"] },
+    });
+    const unknownVersion = resourceView({
+      type: T.publishedRevocation,
+      name: "x-revocation",
+      props: { versionName: UNKNOWN },
+      dependencies: [verification.urn],
+    });
+    expect(messages(await check([verification, unknownVersion]))).toEqual([
+      unprovable("x-revocation revokes the published x", ["x-revocation: which version it revokes"]),
     ]);
   });
 
@@ -1139,19 +1183,30 @@ describe("the stack graph, through the stack policies", () => {
     );
   });
 
-  test("versions placed by name when they have no property dependency; an ambiguous name places nothing", async () => {
+  test("versions placed by name when they have no property dependency; an ambiguous name still finds the readers by name", async () => {
     const byName = rotationStack().map((r) => (r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r));
     expect(await checkStack(revocationRequiresVerification, byName)).toEqual([]);
     const stale = rotationStack({ controlTokenVersion: "13" }).map((r) =>
       r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r,
     );
     expect(await checkStack(revocationRequiresVerification, stale)).toHaveLength(1);
-    // A second Secret with the same id and project: the name no longer tells which one, so no revocation is placed.
+    // A second Secret with the same id and project: the name no longer tells which resource, but the readers still name it.
     const twin = resourceView({ type: T.secret, name: "twin", props: { secretId: "tok", project: "p" } });
-    expect(await checkStack(revocationRequiresVerification, [...stale, twin])).toEqual([]);
+    expect(messages(await checkStack(revocationRequiresVerification, [...stale, twin]))).toEqual([
+      "mandatory: control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3 (version 13), the version " +
+        "being revoked, not the current generation 4: revoking auth-token-g3 would cut off a service that has not rolled to the new " +
+        "generation. Missing pin: control-service -> generation 4.",
+    ]);
+    // With the readers on the other version, what preview cannot tell (which of the two secrets) remains: not provable.
+    const twinOk = rotationStack().map((r) => (r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r));
+    expect(messages(await checkStack(revocationRequiresVerification, [...twinOk, twin]))).toEqual([
+      unprovable("auth-token-g3 is disabled (revoked)", [
+        "auth-token-g3: which secret it belongs to (several Secrets of this stack are named projects/p/secrets/tok)",
+      ]),
+    ]);
   });
 
-  test("pins while the numbers are unknown: built from both versions is undetermined; an unpinned reference is named", async () => {
+  test("pins while the numbers are unknown: built from both versions cannot be proven; an unpinned reference is named", async () => {
     const stack = rotationStack({ controlTokenVersion: UNKNOWN });
     const control = stack.find((r) => r.name === "control-service") as AnalyzerResourceView;
     const both = replace(
@@ -1163,7 +1218,7 @@ describe("the stack graph, through the stack policies", () => {
       }),
     );
     expect(messages(await checkStack(revocationRequiresVerification, both))).toEqual([
-      advisorySkip("revocation-requires-verification", [
+      unprovable("auth-token-g3 is disabled (revoked)", [
         "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
       ]),
     ]);
@@ -1171,11 +1226,16 @@ describe("the stack graph, through the stack policies", () => {
     expect(messages(await checkStack(revocationRequiresVerification, unpinned))[0]).toContain(
       'control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins "latest (no version)", not the current auth-token-g4',
     );
-    // A known number that no version has yet, while a version's number is unknown: undetermined, then resolved by the template.
+    // A number written by hand while a version's number is unknown: it may be any version's, whatever the template is built from.
     const newVersion = rotationStack({ controlTokenVersion: "15" }).map((r) =>
       r.name === "auth-token-g4" ? resourceView({ ...r, props: { ...r.props, version: UNKNOWN } }) : r,
     );
-    expect(await checkStack(revocationRequiresVerification, newVersion)).toEqual([]);
+    expect(messages(await checkStack(revocationRequiresVerification, newVersion))).toEqual([
+      unprovable("auth-token-g3 is disabled (revoked)", [
+        "executor-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
+        "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
+      ]),
+    ]);
   });
 
   test("a service account unknown in preview is found through the template's dependency on it", async () => {
@@ -1195,6 +1255,10 @@ describe("the stack graph, through the stack policies", () => {
       },
     });
     expect(messages(await checkStack(leastPrivilegeSecretAccess, [...stack, worker, other, grant]))).toEqual([
+      // The worker shares the executor's account: it could read the executor's token too.
+      "mandatory: executor-token-access grants roles/secretmanager.secretAccessor on projects/p/secrets/tok to " +
+        "serviceAccount:exec@p.iam.gserviceaccount.com, an account shared by worker, which does not read that secret: it could read it " +
+        "too. To fix: give each workload its own service account, and grant the secret only to the account of the workload that reads it.",
       "mandatory: worker-other-access grants roles/secretmanager.secretAccessor on projects/p/secrets/other to serviceAccount:exec@p.iam.gserviceaccount.com, " +
         "the account of executor-service, worker, which does not read that secret: remove the grant.",
     ]);
@@ -1212,10 +1276,10 @@ describe("config schemas, as the CLI validates them", () => {
         policyConfig: { "secret-versions-recoverable": { mnemonicMinDestroyTtlDays: 1.5 } },
       }),
     ).rejects.toThrow("secret-versions-recoverable.mnemonicMinDestroyTtlDays: 1.5 is not an integer");
-    await expect(checkResource(tokenEntropy, svc, { policyConfig: { "token-entropy": { tokenSourcePattern: "" } } })).rejects.toThrow(
+    await expect(checkStack(tokenEntropy, [svc], { policyConfig: { "token-entropy": { tokenSourcePattern: "" } } })).rejects.toThrow(
       'token-entropy.tokenSourcePattern: "" is shorter than 1',
     );
-    await expect(checkResource(tokenEntropy, svc, { policyConfig: { "token-entropy": { minEntropyBits: 255 } } })).rejects.toThrow(
+    await expect(checkStack(tokenEntropy, [svc], { policyConfig: { "token-entropy": { minEntropyBits: 255 } } })).rejects.toThrow(
       "token-entropy.minEntropyBits: 255 is below the minimum 256",
     );
     for (const target of [credentialsFromSecretManager, servicesShareTokenVersion]) {
@@ -1249,9 +1313,9 @@ describe("config schemas, as the CLI validates them", () => {
     expect(messages(await checkResource(secretVersionsRecoverable, seed))[0]).toContain(
       "less than 30: set versionDestroyTtl to at least 2592000s.",
     );
-    expect(await checkResource(tokenEntropy, resourceView({ type: T.randomBytes, name: "a-token", props: { length: 32 } }))).toEqual([]);
+    expect(await checkStack(tokenEntropy, [resourceView({ type: T.randomBytes, name: "a-token", props: { length: 32 } })])).toEqual([]);
     expect(
-      messages(await checkResource(tokenEntropy, resourceView({ type: T.randomBytes, name: "a-token", props: { length: 31 } }))),
+      messages(await checkStack(tokenEntropy, [resourceView({ type: T.randomBytes, name: "a-token", props: { length: 31 } })])),
     ).toHaveLength(1);
   });
 });
@@ -1427,7 +1491,6 @@ describe("least-privilege-secret-access, survivors", () => {
 
 describe("revocation-requires-verification, survivors", () => {
   const check = (stack: AnalyzerResourceView[]) => checkStack(revocationRequiresVerification, stack);
-  const POLICY = "revocation-requires-verification";
   const ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
   const verificationNode = (name: string, generations: Record<string, unknown>, dependencies: string[]): AnalyzerResourceView =>
     resourceView({
@@ -1483,9 +1546,11 @@ describe("revocation-requires-verification, survivors", () => {
     expect(found[0].urn).toBe(U(T.cloudRunService, "svc"));
   });
 
-  test("published current generation: a pin unknown in preview is a note, not a violation", async () => {
+  test("published current generation: a pin unknown in preview cannot be proven safe", async () => {
     expect(messages(await check(publishedStack({ pin: UNKNOWN })))).toEqual([
-      advisorySkip(POLICY, [`svc container 0 env ${ENV}: which version of auth-token it pins`]),
+      unprovable("auth-token-g3-revocation revokes the published auth-token-g3 (version 13)", [
+        `svc container 0 env ${ENV}: which version of auth-token it pins`,
+      ]),
     ]);
   });
 
@@ -1532,28 +1597,26 @@ describe("revocation-requires-verification, survivors", () => {
     ]);
   });
 
-  test("the current version is the first enabled version strictly newer than any before it", async () => {
+  test("the current version is the newest one a reader pins; with no reader, the newest enabled one", async () => {
     const stack = rotationStack();
     const token = stack[0];
-    // Disabled (itself a revocation with nothing newer), older, or of the same generation: none replaces auth-token-g4.
+    // Disabled and never live, older, older by number, or newer but pinned by no reader: none replaces auth-token-g4.
     expect(await check([...stack, versionNode(token, "auth-token-g5", { version: "15", enabled: false })])).toEqual([]);
     expect(await check([...stack, versionNode(token, "auth-token-g2", { version: "12" })])).toEqual([]);
     expect(await check([...stack, versionNode(token, "auth-token-alt", { version: "4" })])).toEqual([]);
-    // Whereas a newer enabled version does, and the services' pins on auth-token-g4 are then stale.
-    const found = await check([...stack, versionNode(token, "auth-token-g5", { version: "15" })]);
-    expect(found.map((v) => v.urn).sort()).toEqual([
-      U(T.cloudRunService, "control-service"),
-      U(T.cloudRunService, "executor-service"),
-      U(T.secretVersion, "auth-token-g3"),
-    ]);
-    expect(messages(found)).toContain(
+    expect(await check([...stack, versionNode(token, "auth-token-g5", { version: "15" })])).toEqual([]);
+    // With no reader at all, the newest enabled version is current, and the verification must be of it.
+    const unread = stack.filter((r) => r.type !== T.cloudRunService);
+    const found = await check([...unread, versionNode(token, "auth-token-g5", { version: "15" })]);
+    expect(messages(found)).toEqual([
       "mandatory: auth-token-g3 is disabled (revoked) after verification (which verifies generation 4), not after a verification of " +
         "auth-token-g5 (generation 5): nothing verifies the current auth-token before the revocation. Missing edge: auth-token-g3 -> a " +
         "verification with generations.authToken = 5.",
-    );
+    ]);
+    expect(found[0].urn).toBe(U(T.secretVersion, "auth-token-g3"));
   });
 
-  test("a disabled version resource whose newer generation is published: its pins by dependency are notes, by number named", async () => {
+  test("a disabled version resource whose newer generation is published: a pin built from it or naming its number is stale", async () => {
     const build = (pin: unknown): AnalyzerResourceView[] => {
       const token = secretNode("tok", "auth-token");
       const g3Urn = U(T.secretVersion, "auth-token-g3");
@@ -1565,7 +1628,9 @@ describe("revocation-requires-verification, survivors", () => {
       return [token, g3, svc, verification];
     };
     expect(messages(await check(build(UNKNOWN)))).toEqual([
-      advisorySkip(POLICY, [`svc container 0 env ${ENV}: which version of auth-token it pins`]),
+      `mandatory: svc container 0 env ${ENV} pins auth-token-g3, the version being revoked (its reference is built from that version's ` +
+        "outputs), not the current generation 4: revoking auth-token-g3 would cut off a service that has not rolled to the new generation. " +
+        "Missing pin: svc -> generation 4.",
     ]);
     expect(messages(await check(build("13")))).toEqual([
       `mandatory: svc container 0 env ${ENV} pins auth-token-g3, the version being revoked, not the current generation 4: ` +
@@ -1574,7 +1639,7 @@ describe("revocation-requires-verification, survivors", () => {
     expect(await check(build("14"))).toEqual([]);
   });
 
-  test("a pin known only by the template's dependency on the revoked version is a note, not a violation", async () => {
+  test("a pin known only by the template's dependency on the revoked version is a stale pin", async () => {
     const stack = rotationStack({ controlTokenVersion: UNKNOWN });
     const control = stack.find((r) => r.name === "control-service") as AnalyzerResourceView;
     const onG3 = resourceView({
@@ -1584,17 +1649,26 @@ describe("revocation-requires-verification, survivors", () => {
       },
     });
     expect(messages(await check(replace(stack, "control-service", onG3)))).toEqual([
-      advisorySkip(POLICY, [`control-service container 0 env ${ENV}: which version of auth-token it pins`]),
+      `mandatory: control-service container 0 env ${ENV} pins auth-token-g3, the version being revoked (its reference is built from that ` +
+        "version's outputs), not the current auth-token-g4 (generation 4): revoking auth-token-g3 would cut off a service that has not " +
+        "rolled to the new generation. Missing pin: control-service -> auth-token-g4.",
     ]);
   });
 
-  test("a version pinned by a number that is no generation is shown with generation ?", async () => {
+  test("readers on two versions that nothing orders: the rotation has not finished", async () => {
     const stack = rotationStack({ controlTokenVersion: "abc" });
     const odd = versionNode(stack[0], "auth-token-odd", { version: "abc" });
     expect(messages(await check([...stack, odd]))).toEqual([
-      `mandatory: control-service container 0 env ${ENV} pins auth-token-odd (generation ?), not the current auth-token-g4 (generation 4): ` +
-        "revoking auth-token-g3 would cut off a service that has not rolled to the new generation. Missing pin: control-service -> auth-token-g4.",
+      "mandatory: auth-token-g3 is disabled (revoked) while the workloads that read auth-token pin different versions (auth-token-g4 by " +
+        "executor-service; auth-token-odd by control-service) and nothing shows which of them is current. To fix: roll every reader to the " +
+        "same version (from that version resource's output) before revoking auth-token-g3.",
     ]);
+    // Ordered by number, the older one is a stale pin, named with its generation when its name has one.
+    const older = rotationStack({ controlTokenVersion: "2" });
+    const g2 = versionNode(older[0], "auth-token-old", { version: "2" });
+    expect(messages(await check([...older, g2]))[0]).toContain(
+      `control-service container 0 env ${ENV} pins auth-token-old, not the current`,
+    );
   });
 
   test("a service that does not read the secret is not a rollout the verification must wait for", async () => {

@@ -232,10 +232,15 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
       ]);
     expect(policies).toEqual([
       ["revocation-requires-verification", "mandatory", "stack"],
+      ["secret-access-before-rollout", "mandatory", "stack"],
+      ["executor-before-control", "mandatory", "stack"],
+      ["verification-after-rollouts", "mandatory", "stack"],
+      ["verification-expects-pinned-generation", "mandatory", "stack"],
       ["secret-references-pinned", "mandatory", "resource"],
       ["credentials-from-secret-manager", "mandatory", "resource"],
+      ["credentials-not-in-plain-config", "mandatory", "stack"],
       ["services-share-token-version", "mandatory", "stack"],
-      ["token-entropy", "mandatory", "resource"],
+      ["token-entropy", "mandatory", "stack"],
       ["secret-versions-recoverable", "mandatory", "resource"],
       ["least-privilege-secret-access", "mandatory", "stack"],
       ["executor-exposure", "advisory", "stack"],
@@ -309,6 +314,28 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
     const expected = await runPolicies(cut, { ...options, policies: [revocationRequiresVerification] });
     expect(expected.map((v) => v.policy)).toEqual(["revocation-requires-verification"]);
     expect(diagnostics(response)).toEqual(expected.map((v) => asDiagnostic(v, v.urn)));
+  });
+
+  test("AnalyzeStack in a first preview: a revocation whose reader's pin is unknown is refused as not provable, as the harness says", async () => {
+    const { config, secretKeys } = stackConfig("staging");
+    const { evaluation, resourceOutputs } = await evaluateWithPolicies({
+      program: path.join(ROOT, "tests", "fixtures", "policy", "revocation-requires-verification-unprovable-in-preview.ts"),
+      project: PROJECT,
+      stack: "staging",
+      config,
+      secretKeys,
+      firstPreview: true,
+    });
+    if (evaluation.error) throw evaluation.error instanceof Error ? evaluation.error : new Error("the fixture program failed");
+    const options = { outputs: resourceOutputs, stackOutputs: evaluation.outputs, config };
+    const response = await rpcs.analyzeStack(analyzeStackRequest(analyzerViews(evaluation.resources, options).stack));
+    const expected = await runPolicies(evaluation.resources, { ...options, policies: [revocationRequiresVerification] });
+    expect(expected.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([
+      ["revocation-requires-verification", "mandatory", "credential-old"],
+    ]);
+    expect(expected[0].message).toContain("cannot be proven safe during preview");
+    const fromPack = diagnostics(response).filter((d) => d.policy === "revocation-requires-verification");
+    expect(fromPack).toEqual(expected.map((v) => asDiagnostic(v, v.urn)));
   });
 
   test("Configure (what --policy-pack-config sends): a raised TTL minimum and a lowered level apply", async () => {

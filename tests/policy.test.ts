@@ -272,7 +272,8 @@ describe("each fixture program breaks exactly one rule", () => {
       "short-token",
       "token-entropy",
       "auth-token-g1-value",
-      "auth-token-g1-value yields 95.3 bits of entropy (16 characters from a 62-character alphabet); a bearer token needs at least 256 bits " +
+      "auth-token-g1-value (it becomes the value of auth-token-g1) yields 95.3 bits of entropy (16 characters from a 62-character alphabet); " +
+        "a credential needs at least 256 bits " +
         "(32 bytes): set length to at least 43 with the same character classes.",
     ],
   ])("%s: exactly one violation, of %s, on %s", async (fixture, policy, resource, message) => {
@@ -293,16 +294,22 @@ describe("each fixture program breaks exactly one rule", () => {
     ]);
   });
 
-  test("revocation-services-pin-previous: one revocation violation per service still pinning the revoked version", async () => {
+  test("revocation-services-pin-previous: one revocation violation per service still pinning the revoked version, and the verification of another generation", async () => {
     const pinMessage = (service: string): string =>
       `${service} container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3, the version being revoked, not the current ` +
       `auth-token-g4 (generation 4): revoking auth-token-g3 would cut off a service that has not rolled to the new generation. ` +
       `Missing pin: ${service} -> auth-token-g4.`;
+    const generationMessage = (service: string): string =>
+      `verification expects token generation 4, but ${service} container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3 ` +
+      "(generation 3): it would verify a generation the services do not run (or fail every rotation). To fix: set expectTokenVersion and " +
+      "generations from the credential's current generation, the one both services pin.";
     expect(
       (await violationsOf("revocation-services-pin-previous")).map((v) => [v.policy, v.enforcementLevel, resourceName(v.urn), v.message]),
     ).toEqual([
       ["revocation-requires-verification", "mandatory", "control-service", pinMessage("control-service")],
       ["revocation-requires-verification", "mandatory", "executor-service", pinMessage("executor-service")],
+      ["verification-expects-pinned-generation", "mandatory", "verification", generationMessage("control-service")],
+      ["verification-expects-pinned-generation", "mandatory", "verification", generationMessage("executor-service")],
     ]);
   });
 
@@ -311,6 +318,7 @@ describe("each fixture program breaks exactly one rule", () => {
     expect(summary(violations)).toEqual([
       ["revocation-requires-verification", "mandatory", "control-service"],
       ["services-share-token-version", "mandatory", "control-service"],
+      ["verification-expects-pinned-generation", "mandatory", "verification"],
     ]);
     const [pin, share] = violations;
     expect(pin.message).toContain(
@@ -325,14 +333,20 @@ describe("each fixture program breaks exactly one rule", () => {
   });
 
   test("an enforcement override from the pack config changes the level, and `disabled` silences the policy", async () => {
-    const resources = (await evaluateFixture("latest-secret-reference")).evaluation.resources;
-    expect(summary(await runPolicies(resources, { policyConfig: { "secret-references-pinned": "advisory" } }))).toEqual([
+    const fixture = await evaluateFixture("latest-secret-reference");
+    const resources = fixture.evaluation.resources;
+    const outputs = fixture.resourceOutputs;
+    expect(summary(await runPolicies(resources, { outputs, policyConfig: { "secret-references-pinned": "advisory" } }))).toEqual([
       ["secret-references-pinned", "advisory", "executor-service"],
     ]);
-    expect(await runPolicies(resources, { policyConfig: { "secret-references-pinned": { enforcementLevel: "disabled" } } })).toEqual([]);
+    expect(
+      await runPolicies(resources, { outputs, policyConfig: { "secret-references-pinned": { enforcementLevel: "disabled" } } }),
+    ).toEqual([]);
     // `remediate` validates as mandatory; `all` sets every policy that has no level of its own.
-    expect(summary(await runPolicies(resources, { policyConfig: { "secret-references-pinned": "remediate" } }))[0][1]).toBe("mandatory");
-    expect(summary(await runPolicies(resources, { policyConfig: { all: "advisory" } }))[0][1]).toBe("advisory");
+    expect(summary(await runPolicies(resources, { outputs, policyConfig: { "secret-references-pinned": "remediate" } }))[0][1]).toBe(
+      "mandatory",
+    );
+    expect(summary(await runPolicies(resources, { outputs, policyConfig: { all: "advisory" } }))[0][1]).toBe("advisory");
     const exposure = (await evaluateFixture("public-executor-without-auth")).evaluation.resources;
     expect(summary(await runPolicies(exposure, { policyConfig: { "executor-exposure": "mandatory" } }))).toEqual([
       ["executor-exposure", "mandatory", "executor-service"],
@@ -358,7 +372,7 @@ describe("cutting the revocation -> verification edge fails the pack", () => {
     }
   });
 
-  test("verification that does not wait for the control rollout is a missing edge too", async () => {
+  test("verification that does not wait for the control rollout is a missing edge too (and for verification-after-rollouts)", async () => {
     const { evaluation, resourceOutputs } = await evaluateStack("staging");
     // The program links them twice (dependsOn and the control revision input); cut both.
     const cut = withoutEdge(evaluation.resources, "verification", "control-service").map((r) =>
@@ -372,6 +386,15 @@ describe("cutting the revocation -> verification edge fails the pack", () => {
         message:
           "verification verifies auth-token generation 4 but does not depend on control-service, which reads that secret: it could pass " +
           "before that rollout finished, and auth-token-g3 would be revoked under it. Missing edge: verification -> control-service.",
+      },
+      {
+        policy: "verification-after-rollouts",
+        enforcementLevel: "mandatory",
+        urn: urnNamed("verification"),
+        message:
+          "verification does not depend on control-service (a caller of the executor): it could check the services before that rollout " +
+          "finished, and what it vouches for (the revocation after it) would not be what runs. Missing edge: verification -> control-service. " +
+          "To fix: add control-service to verification's dependsOn.",
       },
     ]);
   });
@@ -506,7 +529,11 @@ describe("credentials-from-secret-manager", () => {
     expect(messages(await check([plainEnv("SPARK_EXECUTOR_AUTH_TOKEN", "x")]))).toEqual([
       literal("SPARK_EXECUTOR_AUTH_TOKEN", "the executor's bearer token"),
     ]);
-    expect(await check([plainEnv("CONTROL_TOKEN", "x")])).toEqual([]);
+    // Not a configured name, but named like a credential: refused all the same, as any credential-like literal.
+    expect(messages(await check([plainEnv("CONTROL_TOKEN", "x")]))[0]).toContain(
+      "CONTROL_TOKEN is named like a credential but is a plain value",
+    );
+    expect(await check([plainEnv("CONTROL_TARGET", "x")])).toEqual([]);
     expect(
       messages(
         await check([plainEnv("CONTROL_TOKEN", "x")], { "credentials-from-secret-manager": { controlTokenEnvNames: ["CONTROL_TOKEN"] } }),
@@ -543,12 +570,12 @@ describe("credentials-from-secret-manager", () => {
 
 describe("token-entropy", () => {
   const random = (type: string, name: string, props: Record<string, unknown>, urn?: string) =>
-    checkResource(tokenEntropy, resourceView({ type, name, props, urn }));
+    checkStack(tokenEntropy, [resourceView({ type, name, props, urn })]);
 
   test("the boundary: 43 alphanumeric characters are enough (256.1 bits), 42 are not", async () => {
     expect(await random(T.randomPassword, "auth-token-g5-value", { length: 43, special: false })).toEqual([]);
     expect(messages(await random(T.randomPassword, "auth-token-g5-value", { length: 42, special: false }))).toEqual([
-      "mandatory: auth-token-g5-value yields 250.1 bits of entropy (42 characters from a 62-character alphabet); a bearer token needs at least " +
+      "mandatory: auth-token-g5-value yields 250.1 bits of entropy (42 characters from a 62-character alphabet); a credential needs at least " +
         "256 bits (32 bytes): set length to at least 43 with the same character classes.",
     ]);
   });
@@ -572,7 +599,7 @@ describe("token-entropy", () => {
   test("bytes, ids and UUIDs", async () => {
     expect(await random(T.randomBytes, "token-bytes", { length: 32 })).toEqual([]);
     expect(messages(await random(T.randomId, "token-id", { byteLength: 16 }))).toEqual([
-      "mandatory: token-id yields 128.0 bits of entropy (16 random bytes); a bearer token needs at least 256 bits (32 bytes): use at least 32 random bytes.",
+      "mandatory: token-id yields 128.0 bits of entropy (16 random bytes); a credential needs at least 256 bits (32 bytes): use at least 32 random bytes.",
     ]);
     expect(messages(await random(T.randomUuid, "token-uuid", {}))[0]).toContain(
       "122.0 bits of entropy (a version 4 UUID (122 random bits))",
@@ -585,23 +612,23 @@ describe("token-entropy", () => {
     expect(summary(await random(T.randomPassword, "credential-value", { length: 8 }, child))).toEqual([
       ["token-entropy", "mandatory", "credential-value"],
     ]);
-    const configured = await checkResource(tokenEntropy, resourceView({ type: T.randomPassword, name: "bearer", props: { length: 8 } }), {
+    const configured = await checkStack(tokenEntropy, [resourceView({ type: T.randomPassword, name: "bearer", props: { length: 8 } })], {
       policyConfig: { "token-entropy": { tokenSourcePattern: "^bearer$" } },
     });
     expect(summary(configured)).toEqual([["token-entropy", "mandatory", "bearer"]]);
   });
 
   test("the minimum can be raised, never lowered; an unknown length is a note", async () => {
-    const raised = await checkResource(
+    const raised = await checkStack(
       tokenEntropy,
-      resourceView({ type: T.randomPassword, name: "token", props: { length: 48, special: false } }),
+      [resourceView({ type: T.randomPassword, name: "token", props: { length: 48, special: false } })],
       {
         policyConfig: { "token-entropy": { minEntropyBits: 384 } },
       },
     );
-    expect(messages(raised)[0]).toContain("a bearer token needs at least 384 bits (48 bytes): set length to at least 65");
+    expect(messages(raised)[0]).toContain("a credential needs at least 384 bits (48 bytes): set length to at least 65");
     await expect(
-      checkResource(tokenEntropy, resourceView({ type: T.randomPassword, name: "token", props: { length: 48 } }), {
+      checkStack(tokenEntropy, [resourceView({ type: T.randomPassword, name: "token", props: { length: 48 } })], {
         policyConfig: { "token-entropy": { minEntropyBits: 128 } },
       }),
     ).rejects.toThrow("invalid policy pack config:\n  - token-entropy.minEntropyBits: 128 is below the minimum 256");
@@ -706,10 +733,15 @@ describe("revocation-requires-verification, by hand", () => {
     expect(found[0].message).toContain('pins "latest", not the current auth-token-g4 (generation 4)');
   });
 
-  test("preview: unknown pins confirmed by the template's dependency pass; unknown `enabled` is a note", async () => {
+  test("preview: unknown pins confirmed by the template's dependency pass; an unknown `enabled` is checked as a revocation", async () => {
     expect(await check({ executorTokenVersion: UNKNOWN, controlTokenVersion: UNKNOWN })).toEqual([]);
-    expect(messages(await check({ g3Enabled: UNKNOWN }))).toEqual([
-      `advisory: ${skipNote("revocation-requires-verification", ["auth-token-g3: whether it is enabled"])}`,
+    // Gated as a revocation must be: safe whichever value it takes.
+    expect(await check({ g3Enabled: UNKNOWN })).toEqual([]);
+    // Not gated: it may be a revocation without verification, which must not pass.
+    expect(messages(await check({ g3Enabled: UNKNOWN, revokedDeps: [] }))).toEqual([
+      "mandatory: auth-token-g3 may be disabled (its `enabled` is unknown until apply) while auth-token-g4 (generation 4) is current, but it " +
+        "depends on no verification: the old auth-token could be revoked before the new generation is verified on the services. Missing " +
+        "edge: auth-token-g3 -> verification (dependsOn, e.g. RotatingSecret's revocationGate).",
     ]);
   });
 

@@ -68,6 +68,9 @@ function requireFile(flag: string, file: string, cwd: string, what: string): voi
   if (fs.statSync(file).isDirectory()) throw new UsageError(`${flag}: ${shown} is a directory; allowed: a ${what} (a file)`);
 }
 
+/** The stack whose config a `--program` runs with when no `--stack` is given. */
+export const DEFAULT_PROGRAM_STACK = "staging";
+
 export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
   let stack: string | undefined;
   let json = false;
@@ -110,6 +113,8 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
         throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
     }
   }
+  // A program of its own (an adversarial or fixture program) runs with staging's config unless told otherwise.
+  if (stack === undefined && program !== undefined) stack = DEFAULT_PROGRAM_STACK;
   if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
   const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stackParts(stack).name}.yaml`);
   requireFile(configFile ? "--config-file" : "--stack", resolvedConfig, cwd, "stack file");
@@ -232,6 +237,21 @@ export function withoutApplyOnlyValues(message: string, values: readonly string[
 }
 
 /**
+ * A program outside the repository (`--program /elsewhere/prog.ts`) finds its packages
+ * (`@pulumi/pulumi`, `@pulumi/gcp`, ...) in the repository's node_modules: the very copies the
+ * recording monitor is installed in, or its resources would never reach it.
+ */
+function resolvePackagesFrom(programPath: string): void {
+  const packages = path.join(ROOT, "node_modules");
+  if (!path.relative(ROOT, programPath).startsWith("..")) return;
+  const current = (process.env.NODE_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "");
+  if (current.includes(packages)) return;
+  process.env.NODE_PATH = [packages, ...current].join(path.delimiter);
+  // Node reads NODE_PATH at startup; this makes it read it again (internal, stable since Node 0.x).
+  (require("module") as { _initPaths(): void })._initPaths();
+}
+
+/**
  * Builds the plan for the given options. Throws ConfigError or UsageError for exit code 2.
  * `program` overrides `options.program` with a function (tests pass `defineStack`: under Jest a
  * module cannot be re-executed by path).
@@ -243,6 +263,7 @@ export function withoutApplyOnlyValues(message: string, values: readonly string[
  * never quotes a made-up value either: it shows the marker in its place.
  */
 export async function makePlan(options: PlanCliOptions, program?: () => unknown, notes: string[] = []): Promise<PlanDocument> {
+  if (program === undefined) resolvePackagesFrom(options.program);
   const project = projectName();
   const stack = stackParts(options.stack);
   if (stack.project !== undefined && stack.project !== project) {

@@ -125,6 +125,12 @@ export interface PolicyEvaluationOptions extends EvaluateOptions {
    * exists. Implies `preview`.
    */
   readonly firstPreview?: boolean;
+  /**
+   * Evaluate as a `pulumi preview` of an update in which only the resources this picks are created
+   * (their computed values unknown); every other resource exists already (its outputs known).
+   * Implies `preview`. E.g. a rotation's new version and its value: `(r) => /-g5(-value)?$/.test(r.name)`.
+   */
+  readonly previewCreates?: (resource: { readonly type: string; readonly name: string }) => boolean;
 }
 
 export interface PolicyEvaluation {
@@ -600,28 +606,28 @@ function fromWire(value: unknown): unknown {
 }
 
 /**
- * Wraps the mocks to keep each resource's state (its outputs). With `firstPreview`, every value
- * the mocks compute beyond the inputs, and the id, is withheld for each registered resource: the
- * SDK then treats it as unknown, as it is in a first preview, and the recorded outputs mark it
- * `UNKNOWN`. Reads keep their state: the engine performs them during preview.
+ * Wraps the mocks to keep each resource's state (its outputs). For a resource `creating` picks
+ * (every one in a first preview), every value the mocks compute beyond the inputs, and the id, is
+ * withheld: the SDK then treats it as unknown, as it is in a preview, and the recorded outputs
+ * mark it `UNKNOWN`.
  */
 class OutputRecorder {
   private readonly queues = new Map<string, Promise<Record<string, unknown>>[]>();
   readonly mocks: pulumi.runtime.Mocks;
 
-  constructor(base: pulumi.runtime.Mocks, firstPreview: boolean) {
+  constructor(base: pulumi.runtime.Mocks, creating: (resource: { readonly type: string; readonly name: string }) => boolean) {
     this.mocks = {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {
         const shaped = Promise.resolve(base.newResource(args)).then((result) => {
           const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-          // A read (a StackReference, a `.get`: the monitor passes its id) happens in preview too: its state is known.
-          const withheld = firstPreview && !args.id;
-          const computed = withheld
+          // A read (a StackReference, a `.get`) looks up what exists already: known in preview too.
+          const creates = creating(args) && !(typeof args.id === "string" && args.id !== "");
+          const computed = creates
             ? Object.keys(result.state).filter((key) => !(key in inputs) || !sameValue(result.state[key], inputs[key]))
             : [];
           const state: Record<string, unknown> = {};
           for (const [key, value] of Object.entries(result.state)) if (!computed.includes(key)) state[key] = value;
-          return { result: { id: withheld ? undefined : result.id, state }, computed };
+          return { result: { id: creates ? undefined : result.id, state }, computed };
         });
         // Queued in call order (the order of registration), before any await.
         const key = `${args.type}\u0000${args.name}`;
@@ -688,7 +694,7 @@ async function resolvePreviewOutput(value: unknown): Promise<unknown> {
 }
 
 async function evaluate(options: PolicyEvaluationOptions, mocks: pulumi.runtime.Mocks): Promise<Evaluation> {
-  if (!options.preview && !options.firstPreview) return evaluateProgram({ ...options, mocks });
+  if (!options.preview && !options.firstPreview && !options.previewCreates) return evaluateProgram({ ...options, mocks });
   const program = options.program;
   const run =
     typeof program === "function"
@@ -729,7 +735,8 @@ async function evaluate(options: PolicyEvaluationOptions, mocks: pulumi.runtime.
  * (on what it registered before failing), as the engine never reaches `AnalyzeStack` then.
  */
 export async function evaluateWithPolicies(options: PolicyEvaluationOptions): Promise<PolicyEvaluation> {
-  const recorder = new OutputRecorder(options.mocks ?? stackMocks(), options.firstPreview === true);
+  const creating = options.firstPreview === true ? () => true : (options.previewCreates ?? (() => false));
+  const recorder = new OutputRecorder(options.mocks ?? stackMocks(), creating);
   const evaluation = await evaluate(options, recorder.mocks);
   const resourceOutputs = await recorder.outputsFor(evaluation.resources);
   const violations = await runPolicies(evaluation.resources, {

@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { appliedOutputsFromConfig } from "../lib/last-applied";
 import { TYPES } from "../lib/phases";
+import { EvaluationWatchdog } from "./evaluation-watchdog";
 
 import {
   MockMonitorInstance,
@@ -168,8 +169,9 @@ let RecordingMonitorClass: ReturnType<typeof recordingMonitorClass> | undefined;
 export const MOCK_SECRET_PREFIX = "MOCKSECRET";
 
 /**
- * Version numbers the mocks give secret versions: the generation plus this offset, so a test can
- * tell a pinned version NUMBER (from the resource's output) from the generation it holds.
+ * Version numbers the mocks give secret versions named `<credential>-g<N>`: the generation plus
+ * this offset, so a test can tell a pinned version NUMBER (from the resource's output) from the
+ * generation it holds. Other versions are numbered 1, 2, ... per secret, in order of creation.
  */
 export const MOCK_VERSION_OFFSET = 10;
 
@@ -184,6 +186,9 @@ export const OFFLINE_ORGANIZATION = "organization";
 
 /** Realistic outputs for the provider resources this stack uses, deterministic for snapshots. */
 export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
+  // Version numbers already given, per secret: a version named without `-g<N>` gets the next free
+  // number in order of creation, as Secret Manager numbers them, so no two versions share one.
+  const numbered = new Map<string, Set<number>>();
   return {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
       const inputs = args.inputs as Record<string, unknown>;
@@ -195,7 +200,12 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
         }
         case TYPES.secretVersion: {
           const generation = /-g([0-9]+)$/.exec(args.name);
-          const version = String((generation ? Number(generation[1]) : 0) + MOCK_VERSION_OFFSET);
+          const used = numbered.get(String(inputs.secret)) ?? new Set<number>();
+          numbered.set(String(inputs.secret), used);
+          let number = generation ? Number(generation[1]) + MOCK_VERSION_OFFSET : 1;
+          while (!generation && used.has(number)) number++;
+          used.add(number);
+          const version = String(number);
           const name = `${String(inputs.secret)}/versions/${version}`;
           return { id: name, state: { ...inputs, name, version } };
         }
@@ -309,6 +319,11 @@ export interface EvaluateOptions {
    * (a stack never applied, or an unknown state).
    */
   readonly lastApplied?: Readonly<Record<string, unknown>> | null;
+  /**
+   * A program that makes no progress for this long without finishing is reported as stalled
+   * (a cycle is reported as soon as it is seen; see evaluation-watchdog.ts). Default 10 s.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 /** Answers the program's StackReference to its own stack with `outputs`; everything else goes to `mocks`. */
@@ -373,6 +388,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const program = options.program;
   let exported: unknown;
   let error: unknown;
+  // A program that can never finish (a dependency cycle, a gate never released) fails here, naming
+  // the resources involved, instead of hanging or exiting with "leaked promises".
+  const watchdog = new EvaluationWatchdog({ stallTimeoutMs: options.stallTimeoutMs });
+  watchdog.start();
   try {
     if (typeof program === "function") {
       exported = program();
@@ -384,7 +403,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     }
     // As the Node language host does: an exported function is the program, a promise its outputs.
     if (typeof exported === "function") exported = (exported as () => unknown)();
-    exported = await exported;
+    exported = await watchdog.race(Promise.resolve(exported));
   } catch (err) {
     error = err;
   }
@@ -392,20 +411,22 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   if (error === undefined && exported !== null && typeof exported === "object") {
     try {
       for (const [key, value] of Object.entries(exported)) {
-        if (key !== "__esModule" && key !== "default") outputs[key] = await resolveOutput(value);
+        if (key !== "__esModule" && key !== "default") outputs[key] = await watchdog.race(resolveOutput(value));
       }
     } catch (err) {
       error = err;
     }
   }
   try {
-    const settled = runtimeSettings.get().waitForRPCs();
+    const settled = watchdog.race(runtimeSettings.get().waitForRPCs());
     // A program that threw may leave registrations waiting forever on a promise it never settled
     // (a revocation gate it did not release); the language host exits all the same, once only such
     // promises remain. Registrations already under way settle within this grace.
     await (error === undefined ? settled : Promise.race([settled, delay(FAILED_PROGRAM_GRACE_MS)]));
   } catch (err) {
     error ??= err;
+  } finally {
+    watchdog.stop();
   }
   return {
     resources: [...monitor.records],

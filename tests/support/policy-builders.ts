@@ -38,6 +38,12 @@ export const T = {
   randomUuid: "random:index/randomUuid:RandomUuid",
   randomUuid4: "random:index/randomUuid4:RandomUuid4",
   randomUuid7: "random:index/randomUuid7:RandomUuid7",
+  randomInteger: "random:index/randomInteger:RandomInteger",
+  randomPet: "random:index/randomPet:RandomPet",
+  regionalSecret: "gcp:secretmanager/regionalSecret:RegionalSecret",
+  cloudRunWorkerPool: "gcp:cloudrunv2/workerPool:WorkerPool",
+  cloudFunction: "gcp:cloudfunctions/function:Function",
+  cloudFunctionV2: "gcp:cloudfunctionsv2/function:Function",
 } as const;
 
 /** The note the pack adds when a check met a value unknown during preview. */
@@ -201,4 +207,25 @@ export function rotationStack(options: RotationOptions = {}): AnalyzerResourceVi
   const stack = [token, g4, g3, executorSa, controlSa, executor, control, verification];
   if (options.withoutGrants) return stack;
   return [...stack, grant("executor-token-access", executorSa), grant("control-token-access", controlSa)];
+}
+
+/** A per-secret accessor grant to an account (both by dependency and by name). */
+export function grantNode(name: string, secret: AnalyzerResourceView, account: AnalyzerResourceView, props: Record<string, unknown> = {}) {
+  return resourceView({
+    type: T.secretIamMember,
+    name,
+    urn: U(T.secretIamMember, name),
+    props: {
+      secretId: `projects/p/secrets/${String(secret.props.secretId)}`,
+      role: "roles/secretmanager.secretAccessor",
+      member: `serviceAccount:${String(account.props.email)}`,
+      ...props,
+    },
+    propertyDependencies: { secretId: [secret.urn], member: [account.urn] },
+  });
+}
+
+/** A verification resource with these props and dependencies. */
+export function verificationResource(props: Record<string, unknown>, dependencies: string[] = [], name = "verification") {
+  return resourceView({ type: T.verification, name, urn: U(T.verification, name), props, dependencies });
 }

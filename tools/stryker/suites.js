@@ -3,6 +3,9 @@
 // that its top-level hooks stay its own, as they are under Jest. Left out:
 // - policy-pack-process, plan, drill: they spawn processes, which carry no coverage back (drill also
 //   covers none of the mutated files);
+// - policy-programs: whole programs through the plan, seconds each, for every mutant they cover (the
+//   policies' unit suites pin the same behaviour in milliseconds); policy-harness and
+//   evaluation-watchdog: they cover none of the mutated files;
 // - the serialized-provider test: serializing instrumented code captures Stryker's own globals.
 "use strict";
 const path = require("path");
@@ -22,6 +25,9 @@ for (const suite of [
   "policy",
   "policy-mutation",
   "policy-compromised",
+  "policy-ordering",
+  "policy-workloads",
+  "policy-rotation",
 ]) {
   describe(`${suite}.test.ts`, function () {
     require(path.join(__dirname, "..", "..", "tests", `${suite}.test.ts`));
