@@ -785,7 +785,7 @@ export function holdsSecret(key: string, raw: RawConfig): boolean {
 }
 
 const plaintextProblem = (key: string, setName: string): string =>
-  `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${setName} <value>`;
+  `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${setName} < <file holding the value>`;
 const secretProblem = (key: string): string =>
   `${key}: is stored as a secret; allowed: plain config (it holds no secret, and must be reviewable in PRs)`;
 

@@ -135,7 +135,7 @@ describe("every key is one the project or its providers declare", () => {
 
 describe("a key that holds a secret must be one, in use or not", () => {
   const plaintext = (key: string): string =>
-    `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${key.replace(/^wallet-executor:/, "")} <value>`;
+    `${key}: is stored in plaintext; allowed: an encrypted value, set with: pulumi config set --secret ${key.replace(/^wallet-executor:/, "")} < <file holding the value>`;
 
   test.each([
     ["a mnemonic generation not in use", "wallet-executor:mnemonicG7", "staging"],

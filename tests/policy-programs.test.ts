@@ -45,7 +45,7 @@ describe("standalone unsafe programs, each refused by the rule it breaks", () =>
           "revocation-requires-verification",
           "credential-old",
           "credential-old is disabled (revoked) while credential-new is current, but it depends on no verification: the old " +
-            "projects/oa-wallet-staging/secrets/api-credential could be revoked before the new generation is verified on the services. " +
+            "[unknown until apply] could be revoked before the new generation is verified on the services. " +
             "Missing edge: credential-old -> the verification (dependsOn, e.g. RotatingSecret's revocationGate).",
         ],
       ],
@@ -70,7 +70,7 @@ describe("standalone unsafe programs, each refused by the rule it breaks", () =>
         [
           "secret-access-before-rollout",
           "worker",
-          "worker reads api-credential as serviceAccount:worker-run@oa-wallet-staging.iam.gserviceaccount.com, but does not depend on " +
+          "worker reads api-credential as [unknown until apply], but does not depend on " +
             "worker-access-0, which grants that access: its new instances may start before they may read the secret. Missing edge: worker -> " +
             "worker-access-0. To fix: add worker-access-0 to worker's dependsOn.",
         ],

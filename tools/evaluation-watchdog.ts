@@ -13,15 +13,12 @@
  *   for `stallTimeoutMs`, whatever is still waiting is reported with what it waits on.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { dependsOnResolution, resourceRegistration } from "../lib/sdk-internals/resource-registration";
 
-// SDK internals: the functions every resource constructor calls (looked up on the module object
-// at call time, so wrapping them here is seen by every constructor), and the one that resolves
-// `dependsOn` the way the SDK does. Narrowly typed; the SDK is pinned in package.json.
-type RegisterFn = (...args: unknown[]) => unknown;
-const resourceModule = require("@pulumi/pulumi/runtime/resource") as { registerResource: RegisterFn; readResource: RegisterFn };
-const dependsOnModule = require("@pulumi/pulumi/runtime/dependsOn") as {
-  gatherExplicitDependencies(dependsOn: unknown): Promise<pulumi.Resource[]>;
-};
+// SDK internals (fenced in lib/sdk-internals/resource-registration.ts): the functions every resource
+// constructor calls, and the one that resolves `dependsOn` the way the SDK does.
+const resourceModule = resourceRegistration.get();
+const dependsOnModule = { gatherExplicitDependencies: dependsOnResolution.get() };
 
 /** No progress for this long, with the program unfinished: it is stalled. */
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;

@@ -10,6 +10,7 @@
  * | the mock monitor, its settings, the store's feature flags, the wire format, Output.isKnown | mock-runtime.ts | tools/recording-monitor.ts, tools/policy-harness.ts |
  * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | tools/policy-harness.ts |
  * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy-pack-process.test.ts |
+ * | resource registration and dependsOn resolution | resource-registration.ts | tools/evaluation-watchdog.ts |
  * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/language-host.test.ts, tests/support/provider-process.ts |
  * | @pulumi/policy's UnknownValueError and the engine's unknown marker | (listed here) | policy/graph.ts |
  *
@@ -23,6 +24,7 @@ import { CHECKED_AGAINST, SdkInternalError, constant, member } from "./fence";
 import { SdkInternalEntry, defineInternal } from "./internal";
 import { analyzerProto, policyPackRunner } from "./analyzer-proto";
 import { languageProto, providerProto } from "./plugin-proto";
+import { dependsOnResolution, resourceRegistration } from "./resource-registration";
 import { ENGINE_WIRE, mockMonitor, outputKnown, runtimeSettings, runtimeStore, wireFormat } from "./mock-runtime";
 import { policyDeserialize, policyKinds, policyProxy } from "./policy-server";
 import { configSecretKeys } from "./runtime-config";
@@ -74,6 +76,8 @@ export const SDK_INTERNALS: readonly SdkInternalEntry[] = [
   policyPackRunner,
   languageProto,
   providerProto,
+  resourceRegistration,
+  dependsOnResolution,
   packUnknownValueError,
   packUnknownMarker,
 ];
