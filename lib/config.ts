@@ -7,6 +7,8 @@
  * shows everything a config change got wrong.
  */
 
+import { CLOUD_RUN_SHUTDOWN_GRACE_MS } from "./tagged-routing";
+
 export const PROJECT = "wallet-executor";
 
 export const ENVIRONMENTS = ["staging", "prod"] as const;
@@ -30,6 +32,27 @@ export const CLOUD_RUN_INGRESS: Readonly<Record<Ingress, string>> = {
 
 /** The executor reads its own port variable, not Cloud Run's PORT: both must be the container port. */
 export const EXECUTOR_PORT = 8080;
+
+/**
+ * How a token rotation reaches the control service (docs/design/zero-downtime.md): `tagged` gives
+ * each token generation's executor revision a name and a tag URL of its own and points the control
+ * at the tag of the generation whose token it holds (no failed call); `in-place` replaces the one
+ * revision behind the main URL (calls fail for about one control rollout).
+ */
+export const ROTATION_STRATEGIES = ["tagged", "in-place"] as const;
+export type RotationStrategy = (typeof ROTATION_STRATEGIES)[number];
+
+/** `wallet-executor:rotation`, defaulted. */
+export interface RotationConfig {
+  readonly strategy: RotationStrategy;
+  /**
+   * The first token generation deployed `tagged` (a stack moving from `in-place` sets it to its
+   * current generation): an older previous generation has no named revision to keep a tag on.
+   */
+  readonly taggedSince: number;
+  /** Cloud Run's shutdown grace (10 s); only a rehearsal on the local cloud sets less. */
+  readonly shutdownGraceMs: number;
+}
 
 /** The credential config keys, in rotation order of risk. */
 export const CREDENTIALS = ["authToken", "sparkApiKey", "mnemonic"] as const;
@@ -157,6 +180,8 @@ export interface StackConfig {
   readonly sparkApiKey: SourcedGenerations;
   readonly mnemonic: MnemonicGenerations;
   readonly verification: VerificationConfig;
+  /** `wallet-executor:rotation`: how the token reaches the control service during a rotation. */
+  readonly rotation: RotationConfig;
   /**
    * prod only: the staging stack whose verified generations gate a mnemonic rotation
    * (`<org>/<project>/<stack>`); unset means `<this org>/wallet-executor/staging`.
@@ -669,6 +694,31 @@ function readVerification(problems: string[], raw: RawConfig, executor: Executor
   };
 }
 
+const ROTATION_SHAPE = `one of ${ROTATION_STRATEGIES.join(", ")} (default tagged), or { strategy, taggedSince?, shutdownGraceMs? }`;
+
+function readRotation(problems: string[], raw: RawConfig): RotationConfig {
+  const key = projectKey("rotation");
+  const value = raw[key];
+  const fallback: RotationConfig = { strategy: "tagged", taggedSince: 1, shutdownGraceMs: CLOUD_RUN_SHUTDOWN_GRACE_MS };
+  if (value === undefined) return fallback;
+  if (typeof value === "string") {
+    if ((ROTATION_STRATEGIES as readonly string[]).includes(value)) return { ...fallback, strategy: value as RotationStrategy };
+    problems.push(`${key}: ${show(value)} is not allowed; allowed: ${ROTATION_SHAPE}`);
+    return fallback;
+  }
+  if (!isPlainObject(value)) {
+    problems.push(`${key}: ${show(value)} is not allowed; allowed: ${ROTATION_SHAPE}`);
+    return fallback;
+  }
+  const r = new Reader(problems, key, value);
+  r.onlyKeys(["strategy", "taggedSince", "shutdownGraceMs"]);
+  return {
+    strategy: r.oneOf("strategy", ROTATION_STRATEGIES, "tagged"),
+    taggedSince: r.integer("taggedSince", { min: 1, max: MAX_GENERATION, default: 1 }),
+    shutdownGraceMs: r.integer("shutdownGraceMs", { min: 0, max: 600_000, default: CLOUD_RUN_SHUTDOWN_GRACE_MS }),
+  };
+}
+
 /**
  * Parses and validates the whole stack configuration. Throws one `ConfigError` listing every
  * problem; returns a fully-defaulted, typed config otherwise.
@@ -693,7 +743,9 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
       `${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`,
     );
   }
-  const known = new Set(["environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS].map(projectKey));
+  const known = new Set(
+    ["environment", "executor", "control", "verification", "stagingStack", "rotation", ...CREDENTIALS].map(projectKey),
+  );
   for (const key of Object.keys(raw)) {
     // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
     // any other key in our namespace is a typo that would otherwise be silently ignored.
@@ -720,6 +772,7 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
     sparkApiKey: readSparkApiKey(problems, raw),
     mnemonic: readMnemonic(problems, raw, now),
     verification: readVerification(problems, raw, executor),
+    rotation: readRotation(problems, raw),
   };
   const stagingStack = raw[projectKey("stagingStack")];
   if (stagingStack !== undefined) {
@@ -792,6 +845,8 @@ export function checkSecretKeys(config: StackConfig, present: ReadonlySet<string
 
 /** Project keys whose values are objects, stored by Pulumi as JSON text. */
 const OBJECT_KEYS = new Set(["executor", "control", "verification", ...CREDENTIALS].map(projectKey));
+/** Keys that hold either a plain string or an object (stored as JSON text). */
+const STRING_OR_OBJECT_KEYS = new Set([projectKey("rotation")]);
 
 /**
  * Turns the engine's config map (every value a string; objects as JSON text) into `RawConfig`.
@@ -814,6 +869,12 @@ export function decodeConfigMap(
       continue;
     }
     if (OBJECT_KEYS.has(key)) {
+      try {
+        raw[key] = JSON.parse(text);
+      } catch {
+        problems.push(`${key}: is not valid structured config; allowed: a YAML object under the key in Pulumi.<stack>.yaml`);
+      }
+    } else if (STRING_OR_OBJECT_KEYS.has(key) && text.trimStart().startsWith("{")) {
       try {
         raw[key] = JSON.parse(text);
       } catch {
