@@ -139,7 +139,9 @@ export async function defineStack() {
   // generation older than `taggedSince` was deployed in place: it has no named revision to tag.
   const tokenGenerations = config.authToken;
   const taggedPrevious =
-    tokenGenerations.previous !== undefined && tokenGenerations.previous >= config.rotation.taggedSince ? tokenGenerations.previous : undefined;
+    tokenGenerations.previous !== undefined && tokenGenerations.previous >= config.rotation.taggedSince
+      ? tokenGenerations.previous
+      : undefined;
   const tagged =
     config.rotation.strategy === "tagged" ? { currentGeneration: tokenGenerations.current, previousGeneration: taggedPrevious } : undefined;
 
@@ -288,7 +290,11 @@ export async function defineStack() {
     // What the control calls (`tagged`: the current generation's tag URL) and every tag URL.
     executorCurrentUrl: executor.currentUri,
     executorTagUrls: executor.tagUris,
-    rotationStrategy: config.rotation.strategy,
+    // How a token rotation reaches the control (the plan predicts its window from this).
+    rotation: {
+      strategy: config.rotation.strategy,
+      taggedGenerations: tagged === undefined ? [] : [tagged.currentGeneration, ...(taggedPrevious === undefined ? [] : [taggedPrevious])],
+    },
     executorRevision: executor.latestReadyRevision,
     executorServiceAccount: executor.serviceAccount.email,
     controlUrl: control.uri,

@@ -87,7 +87,8 @@ export async function removeTag(inputs: TagRemovalInputs, wait: (ms: number) => 
       await sleep(delay);
       op = (await call(inputs, "GET", String(op.name))).json;
     }
-    if (op.error) throw new Error(`Cloud Run could not remove tag ${inputs.tag} from ${inputs.service}: ${JSON.stringify(op.error).slice(0, 300)}`);
+    if (op.error)
+      throw new Error(`Cloud Run could not remove tag ${inputs.tag} from ${inputs.service}: ${JSON.stringify(op.error).slice(0, 300)}`);
   }
   const after = (await call(inputs, "GET", inputs.service)).json;
   const remaining = tagUris(after.trafficStatuses as TrafficStatus[] | undefined);

@@ -743,9 +743,7 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date()): StackC
       `${projectKey("environment")}: ${environmentValue === undefined ? "is required" : `${show(environmentValue)} is not allowed`}; allowed: ${ENVIRONMENTS.join(", ")}`,
     );
   }
-  const known = new Set(
-    ["environment", "executor", "control", "verification", "stagingStack", "rotation", ...CREDENTIALS].map(projectKey),
-  );
+  const known = new Set(["environment", "executor", "control", "verification", "stagingStack", "rotation", ...CREDENTIALS].map(projectKey));
   for (const key of Object.keys(raw)) {
     // Secret values live under their own keys (sparkApiKeyG<n>, mnemonicG<n>, the smoke invoice);
     // any other key in our namespace is a typo that would otherwise be silently ignored.

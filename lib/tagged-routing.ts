@@ -9,7 +9,10 @@ import { createHash } from "crypto";
 export const CLOUD_RUN_SHUTDOWN_GRACE_MS = 10_000;
 
 /** The env vars that differ between two generations of the same template (left out of its hash). */
-export const TOKEN_ENV_NAMES: readonly string[] = ["OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION"];
+export const TOKEN_ENV_NAMES: readonly string[] = [
+  "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
+  "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION",
+];
 
 /** The tag of a token generation's executor revision: `g5`. */
 export function generationTag(generation: number): string {
@@ -28,7 +31,10 @@ export function tagGeneration(tag: string | undefined): number | undefined {
  * reading the cloud (`<service>-g<generation>-<hash>` names both). Key order does not matter.
  */
 export function templateHash(template: unknown): string {
-  return createHash("sha256").update(canonicalJson(withoutTokenEnv(template))).digest("hex").slice(0, 7);
+  return createHash("sha256")
+    .update(canonicalJson(withoutTokenEnv(template)))
+    .digest("hex")
+    .slice(0, 7);
 }
 
 function withoutTokenEnv(template: unknown): unknown {

@@ -99,7 +99,16 @@ export function fingerprintsOf(inputs: GateInputs): SecretFingerprints {
 }
 
 /** The inputs whose change means the deployed state is no longer the verified one. */
-const TRIGGERS = ["baseUrl", "expectTokenVersion", "generations", "executorRevision", "controlRevision", "revoking", "expectMode", "tags"] as const;
+const TRIGGERS = [
+  "baseUrl",
+  "expectTokenVersion",
+  "generations",
+  "executorRevision",
+  "controlRevision",
+  "revoking",
+  "expectMode",
+  "tags",
+] as const;
 
 /** What differs between the last verification (its outputs) and the new inputs; empty = nothing to verify. */
 export function changedTriggers(olds: Partial<GateOutputs>, news: GateInputs): string[] {
@@ -206,7 +215,11 @@ export async function runGate(inputs: GateInputs, olds?: Partial<GateOutputs>): 
     .filter(([tag]) => tag !== tags.current && tag !== tags.previous)
     .map(([, uri]) => uri);
   if (inputs.previousToken !== undefined && others.length > 0) {
-    const refused = await verifyRefusedEverywhere({ urls: others, token: inputs.previousToken, deadlineMs: Math.min(inputs.deadlineMs, 30_000) });
+    const refused = await verifyRefusedEverywhere({
+      urls: others,
+      token: inputs.previousToken,
+      deadlineMs: Math.min(inputs.deadlineMs, 30_000),
+    });
     checks.push(...refused.checks.map((check) => ({ ...check, detail: `at the other tags: ${check.detail}` })));
   }
   const totalMs = main.totalMs;

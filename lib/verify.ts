@@ -882,7 +882,9 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
     if (options.goneUrls !== undefined) {
       const goneStarted = performance.now();
       const gone = await Promise.all(options.goneUrls.map(async (url) => ({ url, answer: await ask(url) })));
-      const routing = gone.filter((r) => r.answer.status !== 404 && !(r.answer.status === undefined && r.answer.reason.includes("ECONNREFUSED")));
+      const routing = gone.filter(
+        (r) => r.answer.status !== 404 && !(r.answer.status === undefined && r.answer.reason.includes("ECONNREFUSED")),
+      );
       checks.push({
         name: "previous-tag-gone",
         ok: routing.length === 0,

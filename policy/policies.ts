@@ -9,6 +9,7 @@ import { secretVersionsRecoverable } from "./recoverability";
 import { revocationRequiresVerification } from "./revocation";
 import { revocationEndpoint } from "./revocation-endpoint";
 import { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
+import { inPlaceRotationWindow, taggedRouting } from "./tagged-routing";
 import { servicesShareTokenVersion, tokenEntropy } from "./token";
 
 export { leastPrivilegeSecretAccess } from "./access";
@@ -17,6 +18,7 @@ export { secretVersionsRecoverable } from "./recoverability";
 export { revocationRequiresVerification } from "./revocation";
 export { revocationEndpoint } from "./revocation-endpoint";
 export { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
+export { inPlaceRotationWindow, taggedRouting } from "./tagged-routing";
 export { servicesShareTokenVersion, tokenEntropy } from "./token";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it (also policy/package.json's name). */
@@ -42,4 +44,6 @@ export const ALL_POLICIES: readonly WalletPolicy[] = [
   leastPrivilegeSecretAccess,
   executorExposure,
   revocationEndpoint,
+  taggedRouting,
+  inPlaceRotationWindow,
 ];

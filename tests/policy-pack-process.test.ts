@@ -240,6 +240,8 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
       ["least-privilege-secret-access", "mandatory", "stack"],
       ["executor-exposure", "advisory", "stack"],
       ["revocation-endpoint", "mandatory", "resource"],
+      ["tagged-routing", "mandatory", "stack"],
+      ["in-place-rotation-window", "advisory", "stack"],
     ]);
     const recoverable = info.getPoliciesList().find((p) => p.getName() === "secret-versions-recoverable");
     expect(recoverable?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({

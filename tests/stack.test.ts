@@ -451,7 +451,9 @@ describe("property: config parsing", () => {
     const { config } = stackConfig("staging");
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(config)) {
-      raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key) ? JSON.parse(value) : value;
+      raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key)
+        ? JSON.parse(value)
+        : value;
     }
     return raw;
   };
