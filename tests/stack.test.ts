@@ -241,7 +241,7 @@ describe("the staging stack", () => {
       uri: "https://wallet-executor-mock-uc.a.run.app",
       currentUri: "https://g4---wallet-executor-mock-uc.a.run.app",
       tagUris: { g4: "https://g4---wallet-executor-mock-uc.a.run.app" },
-      latestReadyRevision: expect.stringMatching(/^wallet-executor-g4-[0-9a-f]{7}$/),
+      latestReadyRevision: expect.stringMatching(/^wallet-executor-g4-[0-9a-f]{7}$/) as unknown,
       serviceAccountEmail: "wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com",
     });
     expect(outputsOf("control")).toEqual({

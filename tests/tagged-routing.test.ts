@@ -196,7 +196,7 @@ describe("the tag removal and the refused-everywhere check, against real servers
       const waited: number[] = [];
       const out = await removeTag(
         { service: "projects/p/locations/l/services/s", tag: "g4", drainMs: 22_000, accessToken: "deployer", apiBase: `${api.url}/v2` },
-        async (ms) => void waited.push(ms),
+        (ms) => Promise.resolve(void waited.push(ms)),
       );
       expect(waited).toEqual([22_000]);
       expect(out).toMatchObject({ removedUri: "https://g4", mainUri: "https://main", remainingUris: ["https://g5"] });
@@ -207,7 +207,7 @@ describe("the tag removal and the refused-everywhere check, against real servers
       seen.length = 0;
       await removeTag(
         { service: "projects/p/locations/l/services/s", tag: "g4", drainMs: 0, accessToken: "deployer", apiBase: `${api.url}/v2` },
-        async () => undefined,
+        () => Promise.resolve(undefined),
       );
       expect(seen.some((line) => line.startsWith("PATCH"))).toBe(false);
     } finally {
@@ -222,7 +222,9 @@ describe("the tag removal and the refused-everywhere check, against real servers
     });
     try {
       await expect(
-        removeTag({ service: "s", tag: "g4", drainMs: 0, accessToken: "deployer-secret-token", apiBase: api.url }, async () => undefined),
+        removeTag({ service: "s", tag: "g4", drainMs: 0, accessToken: "deployer-secret-token", apiBase: api.url }, () =>
+          Promise.resolve(undefined),
+        ),
       ).rejects.toThrow(/HTTP 403 denied for \[redacted\]$/);
     } finally {
       await close(api.server);
