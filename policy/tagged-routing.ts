@@ -119,7 +119,11 @@ export const taggedRouting: StackValidationPolicy = {
           );
       }
       // Every control calls the tag URL of the generation whose token it holds (the current one).
-      const statuses = list(at(executor.node.props, "trafficStatuses"));
+      // An output: absent from a model that has only inputs (a service changing in this update).
+      // The check then runs on the apply's model (stack policies see outputs after the update).
+      const rawStatuses = at(executor.node.props, "trafficStatuses");
+      if (rawStatuses === undefined) continue;
+      const statuses = list(rawStatuses);
       for (const control of controls) {
         const envName = CONTROL_BASE_URL_ENV_NAMES.find((n) => envNamed(control.workload, n)) as string;
         const url = text(envNamed(control.workload, envName)?.value);
@@ -155,7 +159,13 @@ export const inPlaceRotationWindow: StackValidationPolicy = {
   enforcementLevel: "advisory",
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const graph = new StackGraph(args.resources);
-    for (const executor of workloadsOf(graph).filter(
+    const workloads = workloadsOf(graph);
+    // A rotation's window matters where a control calls the executor with the token.
+    const hasControl = workloads.some(
+      (w) => !isExecutor(w.node.urn, w.workload) && CONTROL_BASE_URL_ENV_NAMES.some((n) => envNamed(w.workload, n)),
+    );
+    if (!hasControl) return;
+    for (const executor of workloads.filter(
       (w) => w.node.type === "gcp:cloudrunv2/service:Service" && isExecutor(w.node.urn, w.workload),
     )) {
       const targets = targetsOf(executor.node);
