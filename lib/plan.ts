@@ -239,10 +239,10 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
     credentials: args.credentials,
     resources,
     waves,
-    routing: predictRouting(args.resources, args.credentials, waves, args.rotation),
     criticalPath: criticalPath(deps, phaseByUrn),
     violations,
     unsetSecrets: [...(args.unsetSecrets ?? [])].sort(),
+    routing: predictRouting(args.resources, args.credentials, waves, args.rotation),
   };
 }
 

@@ -218,13 +218,10 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
           const template = (inputs.template ?? {}) as { revision?: unknown };
           const revision = typeof template.revision === "string" ? template.revision : `${name}-00001-mck`;
           const traffics = Array.isArray(inputs.traffics) ? (inputs.traffics as Record<string, unknown>[]) : [];
-          const trafficStatuses = traffics.map((target) => ({
-            type: target.type,
-            revision: typeof target.revision === "string" ? target.revision : "",
-            percent: target.percent ?? 0,
-            tag: typeof target.tag === "string" ? target.tag : "",
-            uri: typeof target.tag === "string" ? `https://${target.tag}---${name}-mock-uc.a.run.app` : "",
-          }));
+          // Only what the tag targets add (the URL); the rest of a status repeats the inputs.
+          const trafficStatuses = traffics
+            .filter((target) => typeof target.tag === "string" && target.tag !== "")
+            .map((target) => ({ tag: target.tag, uri: `https://${String(target.tag)}---${name}-mock-uc.a.run.app` }));
           return {
             id: `projects/${project}/locations/${String(inputs.location)}/services/${name}`,
             state: {
