@@ -12,6 +12,8 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlService } from "./components/control-service";
 import { ExecutorService } from "./components/executor-service";
+import { ExecutorTagRemoval, cloudRunApiBase } from "./components/executor-tag-removal";
+import { RevocationCheck } from "./components/revocation-check";
 import { secretManagerApiBase } from "./components/published-version-revocation";
 import { GenerationValues, RotatingSecret } from "./components/rotating-secret";
 import { Verification } from "./components/verification";
@@ -31,6 +33,7 @@ import {
 import { isConfigSecret } from "./lib/sdk-internals/runtime-config";
 import { NEVER_APPLIED, appliedStateFrom, checkAgainstApplied, neverApplied } from "./lib/last-applied";
 import { readStackFile } from "./lib/stack-file";
+import { drainMs, generationTag } from "./lib/tagged-routing";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
 export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
@@ -150,6 +153,17 @@ export async function defineStack() {
   // The mnemonic is the wallet's identity: its secret is protected from deletion by the engine.
   const mnemonic = rotatingSecret("mnemonic", configValues("mnemonic"), true);
 
+  // `tagged` (docs/design/zero-downtime.md): each token generation's executor revision has a name
+  // and a tag; the previous generation keeps its tag until its token is revoked. A previous
+  // generation older than `taggedSince` was deployed in place: it has no named revision to tag.
+  const tokenGenerations = config.authToken;
+  const taggedPrevious =
+    tokenGenerations.previous !== undefined && tokenGenerations.previous >= config.rotation.taggedSince
+      ? tokenGenerations.previous
+      : undefined;
+  const tagged =
+    config.rotation.strategy === "tagged" ? { currentGeneration: tokenGenerations.current, previousGeneration: taggedPrevious } : undefined;
+
   // 2. Executor rollout, pinned to the current versions (its grants come first, inside the component).
   const executor = new ExecutorService("executor", {
     project,
@@ -177,6 +191,7 @@ export async function defineStack() {
       versionNumber: mnemonic.current.versionNumber,
       versionName: mnemonic.current.versionName,
     },
+    tagged,
   });
 
   // 3. Control rollout: the same token version as the executor, after the executor.
@@ -192,7 +207,8 @@ export async function defineStack() {
     ingress: config.control.ingress,
     publicInvoker: config.control.publicInvoker,
     envNames: config.control.envNames,
-    executorUrl: executor.uri,
+    // `tagged`: the current generation's tag URL, as the executor service reports it.
+    executorUrl: executor.currentUri,
     executorTimeoutMs: config.control.timeoutMs,
     authToken: { secretResourceId: authToken.secretResourceId, versionNumber: authToken.current.versionNumber },
     executorService: executor.service,
@@ -221,6 +237,14 @@ export async function defineStack() {
         token: requireValue(authToken.current.value),
         previousToken: authToken.previous?.value,
         expectIdentity: config.mnemonic.expectIdentity,
+        tags:
+          tagged === undefined
+            ? undefined
+            : {
+                uris: executor.tagUris,
+                current: generationTag(tagged.currentGeneration),
+                ...(taggedPrevious === undefined ? {} : { previous: generationTag(taggedPrevious) }),
+              },
         payment:
           payment === undefined
             ? undefined
@@ -240,6 +264,35 @@ export async function defineStack() {
   // 5. Revoke: previous versions with revokePrevious were waiting for this.
   releaseGate(verification);
 
+  // 6. `tagged`: revoked means refused everywhere. The revoked generation's revision still holds its
+  // token, so its tag goes too, once the control's calls can no longer use it (the control's request
+  // timeout + Cloud Run's shutdown grace after its rollout), as a step of its own; then a check
+  // that the revoked token gets 401 at every URL the executor has left.
+  if (tagged !== undefined && taggedPrevious !== undefined && tokenGenerations.revokePrevious) {
+    const tagRemoval = new ExecutorTagRemoval(
+      "executor-previous-tag-removal",
+      {
+        service: pulumi.interpolate`projects/${project}/locations/${region}/services/${executor.service.name}`,
+        tag: generationTag(taggedPrevious),
+        drainMs: drainMs(config.control.timeoutMs, config.rotation.shutdownGraceMs),
+        accessToken: deployerAccessToken(),
+        apiBase: cloudRunApiBase(new pulumi.Config("gcp").get("cloudRunV2CustomEndpoint")),
+      },
+      { dependsOn: [verification, control.service] },
+    );
+    new RevocationCheck(
+      "executor-previous-token-refused",
+      {
+        urls: pulumi.all([tagRemoval.mainUri, tagRemoval.remainingUris]).apply(([main, tags]) => [main, ...tags]),
+        removedUri: tagRemoval.removedUri,
+        generation: taggedPrevious,
+        deadlineMs: config.verification.deadlineMs,
+        token: requireValue(authToken.previous?.value),
+      },
+      { dependsOn: [tagRemoval] },
+    );
+  }
+
   function credentialOutputs(secret: RotatingSecret, credential: CredentialKey) {
     const generations = config[credential];
     return {
@@ -258,6 +311,14 @@ export async function defineStack() {
   return {
     environment,
     executorUrl: executor.uri,
+    // What the control calls (`tagged`: the current generation's tag URL) and every tag URL.
+    executorCurrentUrl: executor.currentUri,
+    executorTagUrls: executor.tagUris,
+    // How a token rotation reaches the control (the plan predicts its window from this).
+    rotation: {
+      strategy: config.rotation.strategy,
+      taggedGenerations: tagged === undefined ? [] : [tagged.currentGeneration, ...(taggedPrevious === undefined ? [] : [taggedPrevious])],
+    },
     executorRevision: executor.latestReadyRevision,
     executorServiceAccount: executor.serviceAccount.email,
     controlUrl: control.uri,

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_RUN_INGRESS, Ingress } from "../lib/config";
+import { IN_PLACE_TRAFFIC, TaggedGenerations, revisionName, taggedTraffic, templateHash } from "../lib/tagged-routing";
 import { grantSecretAccess } from "./secret-ref";
 
 /** The deployment settings both services take from config. */
@@ -32,12 +33,21 @@ export interface CloudRunWorkloadArgs extends CloudRunServiceArgs {
   readonly readsSecrets: Readonly<Record<string, pulumi.Input<string>>>;
   /** Resources the rollout must wait for besides the grants (the executor, for the control service). */
   readonly after?: pulumi.Resource[];
+  /**
+   * The `tagged` rotation strategy (docs/design/zero-downtime.md): the revision of the current
+   * token generation is named `<service>-g<generation>-<template hash>` and tagged `g<generation>`;
+   * the previous generation's revision (same template hash) keeps its tag at 0%. Absent: one
+   * unnamed revision at a time, all traffic on the latest (`in-place`).
+   */
+  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number };
 }
 
 export interface CloudRunWorkload {
   readonly serviceAccount: gcp.serviceaccount.Account;
   readonly grants: gcp.secretmanager.SecretIamMember[];
   readonly service: gcp.cloudrunv2.Service;
+  /** The revision names the service routes to by generation (tagged only). */
+  readonly revisionNames?: pulumi.Output<TaggedGenerations>;
 }
 
 /**
@@ -55,6 +65,33 @@ export function cloudRunWorkload(parent: pulumi.ComponentResource, name: string,
   const grants = Object.entries(args.readsSecrets).map(([label, secretResourceId]) =>
     grantSecretAccess(`${name}-${label}-access`, secretResourceId, serviceAccount, parent),
   );
+  const template = {
+    serviceAccount: serviceAccount.email,
+    scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+    containers: [{ image: args.image, ports: { containerPort: args.port }, envs: args.envs }],
+  };
+  const tagged = args.tagged;
+  // The hash reveals nothing of a secret (no value is in the template, only version references).
+  const revisionNames =
+    tagged === undefined
+      ? undefined
+      : pulumi.unsecret(
+          pulumi.all([pulumi.output(args.serviceName), pulumi.output(template)]).apply(([serviceName, resolved]) => {
+            const hash = templateHash(resolved);
+            const names: TaggedGenerations = {
+              current: { generation: tagged.currentGeneration, revision: revisionName(serviceName, tagged.currentGeneration, hash) },
+              ...(tagged.previousGeneration === undefined
+                ? {}
+                : {
+                    previous: {
+                      generation: tagged.previousGeneration,
+                      revision: revisionName(serviceName, tagged.previousGeneration, hash),
+                    },
+                  }),
+            };
+            return names;
+          }),
+        );
   const service = new gcp.cloudrunv2.Service(
     `${name}-service`,
     {
@@ -63,12 +100,8 @@ export function cloudRunWorkload(parent: pulumi.ComponentResource, name: string,
       location: args.location,
       ingress: CLOUD_RUN_INGRESS[args.ingress],
       deletionProtection: true,
-      template: {
-        serviceAccount: serviceAccount.email,
-        scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
-        containers: [{ image: args.image, ports: { containerPort: args.port }, envs: args.envs }],
-      },
-      traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
+      template: revisionNames === undefined ? template : { ...template, revision: revisionNames.current.revision },
+      traffics: revisionNames === undefined ? [...IN_PLACE_TRAFFIC] : revisionNames.apply(taggedTraffic),
     },
     { parent, dependsOn: [...grants, ...(args.after ?? [])] },
   );
@@ -79,5 +112,5 @@ export function cloudRunWorkload(parent: pulumi.ComponentResource, name: string,
       { parent },
     );
   }
-  return { serviceAccount, grants, service };
+  return { serviceAccount, grants, service, revisionNames };
 }

@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { EXECUTOR_PORT, ExecutorMode, SparkNetwork } from "../lib/config";
 import { CloudRunServiceArgs, cloudRunWorkload } from "./cloud-run-workload";
+import { TaggedGenerations, generationTag, tagUri, tagUris } from "../lib/tagged-routing";
 import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
 
 export interface ExecutorServiceArgs extends CloudRunServiceArgs {
@@ -23,6 +24,11 @@ export interface ExecutorServiceArgs extends CloudRunServiceArgs {
   readonly sparkApiKey: PinnedSecret;
   /** The mnemonic's secret (for the grant) and full version name (read at run time). */
   readonly mnemonic: PinnedSecret & { readonly versionName: pulumi.Input<string> };
+  /**
+   * `tagged` rotation: the token generations whose revisions carry a tag (the current one, and the
+   * previous one until its token is revoked). Absent: `in-place`.
+   */
+  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number };
 }
 
 /**
@@ -35,6 +41,15 @@ export class ExecutorService extends pulumi.ComponentResource {
   readonly service: gcp.cloudrunv2.Service;
   readonly uri: pulumi.Output<string>;
   readonly latestReadyRevision: pulumi.Output<string>;
+  /** Tagged only: the revision names by generation. */
+  readonly revisionNames?: pulumi.Output<TaggedGenerations>;
+  /** Every tag URL the service reports, by tag (empty for `in-place`). */
+  readonly tagUris: pulumi.Output<Record<string, string>>;
+  /**
+   * The URL a caller holding the current token calls: the current generation's tag URL, read from
+   * the service's traffic statuses (`tagged`), or the main URL (`in-place`).
+   */
+  readonly currentUri: pulumi.Output<string>;
 
   constructor(name: string, args: ExecutorServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wallet:service:ExecutorService", name, {}, opts);
@@ -68,6 +83,7 @@ export class ExecutorService extends pulumi.ComponentResource {
       displayName: "Wallet executor",
       port: EXECUTOR_PORT,
       envs: env,
+      tagged: args.tagged,
       readsSecrets: {
         "auth-token": args.authToken.secretResourceId,
         "spark-api-key": args.sparkApiKey.secretResourceId,
@@ -81,7 +97,16 @@ export class ExecutorService extends pulumi.ComponentResource {
 
     this.uri = this.service.uri;
     this.latestReadyRevision = this.service.latestReadyRevision;
+    this.revisionNames = workload.revisionNames;
+    this.tagUris = this.service.trafficStatuses.apply((statuses) => tagUris(statuses));
+    const tagged = args.tagged;
+    this.currentUri =
+      tagged === undefined
+        ? this.uri
+        : this.service.trafficStatuses.apply((statuses) => tagUri(statuses, generationTag(tagged.currentGeneration)));
     this.registerOutputs({
+      currentUri: this.currentUri,
+      tagUris: this.tagUris,
       uri: this.uri,
       latestReadyRevision: this.latestReadyRevision,
       serviceAccountEmail: this.serviceAccount.email,

@@ -7,9 +7,8 @@ import {
   changedTriggers,
   failureMessage,
   gateOutputs,
-  verifyOptionsFor,
+  runGate,
 } from "../lib/verification-gate";
-import { verifyExecutor } from "../lib/verify";
 
 /**
  * Runs the runbook's checklist against the deployed executor, on create and on every update that
@@ -29,13 +28,13 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
     return Promise.resolve({ changes: changed.length > 0, replaces: [], deleteBeforeReplace: false });
   },
   async create(inputs: GateInputs): Promise<pulumi.dynamic.CreateResult> {
-    const report = await verifyExecutor(verifyOptionsFor(inputs));
+    const report = await runGate(inputs);
     if (!report.ok) throw new Error(failureMessage(inputs, report));
     return { id: `verification-g${inputs.expectTokenVersion}-${Date.now()}`, outs: gateOutputs(inputs, report, new Date()) };
   },
   async update(_id: string, olds: GateOutputs, news: GateInputs): Promise<pulumi.dynamic.UpdateResult> {
     // With the old outputs, a mnemonic rotation also checks that the old identity is gone.
-    const report = await verifyExecutor(verifyOptionsFor(news, olds));
+    const report = await runGate(news, olds);
     if (!report.ok) throw new Error(failureMessage(news, report));
     return { outs: gateOutputs(news, report, new Date(), olds) };
   },
@@ -68,6 +67,8 @@ export interface VerificationArgs {
   readonly payment?: pulumi.Input<{ invoice: pulumi.Input<string>; host: pulumi.Input<string>; maxAmountMsats: pulumi.Input<number> }>;
   /** The identity the executor must show, when a mnemonic rotation's new identity is known. */
   readonly expectIdentity?: pulumi.Input<string>;
+  /** `tagged`: the executor's tag URLs, the current generation's tag and the previous one's. */
+  readonly tags?: pulumi.Input<{ uris: pulumi.Input<Record<string, string>>; current: string; previous?: string }>;
 }
 
 /** The verification gate between the control rollout and revocation. */

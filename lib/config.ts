@@ -8,6 +8,7 @@
  */
 
 import { ENGINE_NAMESPACE, PROVIDER_NAMESPACES, SECRET_PROVIDER_KEYS, closest, providerConfigKeys } from "./provider-config";
+import { CLOUD_RUN_SHUTDOWN_GRACE_MS } from "./tagged-routing";
 
 export const PROJECT = "wallet-executor";
 
@@ -32,6 +33,27 @@ export const CLOUD_RUN_INGRESS: Readonly<Record<Ingress, string>> = {
 
 /** The executor reads its own port variable, not Cloud Run's PORT: both must be the container port. */
 export const EXECUTOR_PORT = 8080;
+
+/**
+ * How a token rotation reaches the control service (docs/design/zero-downtime.md): `tagged` gives
+ * each token generation's executor revision a name and a tag URL of its own and points the control
+ * at the tag of the generation whose token it holds (no failed call); `in-place` replaces the one
+ * revision behind the main URL (calls fail for about one control rollout).
+ */
+export const ROTATION_STRATEGIES = ["tagged", "in-place"] as const;
+export type RotationStrategy = (typeof ROTATION_STRATEGIES)[number];
+
+/** `wallet-executor:rotation`, defaulted. */
+export interface RotationConfig {
+  readonly strategy: RotationStrategy;
+  /**
+   * The first token generation deployed `tagged` (a stack moving from `in-place` sets it to its
+   * current generation): an older previous generation has no named revision to keep a tag on.
+   */
+  readonly taggedSince: number;
+  /** Cloud Run's shutdown grace (10 s); only a rehearsal on the local cloud sets less. */
+  readonly shutdownGraceMs: number;
+}
 
 /** The credential config keys, in rotation order of risk. */
 export const CREDENTIALS = ["authToken", "sparkApiKey", "mnemonic"] as const;
@@ -167,6 +189,8 @@ export interface StackConfig {
   readonly sparkApiKey: SourcedGenerations;
   readonly mnemonic: MnemonicGenerations;
   readonly verification: VerificationConfig;
+  /** `wallet-executor:rotation`: how the token reaches the control service during a rotation. */
+  readonly rotation: RotationConfig;
   /**
    * prod only: the staging stack whose verified generations gate a mnemonic rotation
    * (`<org>/<project>/<stack>`); unset means `<this org>/wallet-executor/staging`.
@@ -750,7 +774,7 @@ function readVerification(problems: string[], raw: RawConfig, executor: Executor
 }
 
 /** The project's keys that hold plain (reviewable) values. */
-const PLAIN_PROJECT_KEYS = ["environment", "executor", "control", "verification", "stagingStack", ...CREDENTIALS] as const;
+const PLAIN_PROJECT_KEYS = ["environment", "executor", "control", "verification", "stagingStack", "rotation", ...CREDENTIALS] as const;
 
 /** Keys of the project that hold secret values: a generation's value, the smoke invoice. */
 const GENERATION_VALUE_KEY = /^(sparkApiKey|mnemonic)G([1-9][0-9]*)$/;
@@ -846,6 +870,31 @@ export function environmentOfStack(stack: string): Environment | undefined {
   return (ENVIRONMENTS as readonly string[]).includes(name) ? (name as Environment) : undefined;
 }
 
+const ROTATION_SHAPE = `one of ${ROTATION_STRATEGIES.join(", ")} (default tagged), or { strategy, taggedSince?, shutdownGraceMs? }`;
+
+function readRotation(problems: string[], raw: RawConfig): RotationConfig {
+  const key = projectKey("rotation");
+  const value = raw[key];
+  const fallback: RotationConfig = { strategy: "tagged", taggedSince: 1, shutdownGraceMs: CLOUD_RUN_SHUTDOWN_GRACE_MS };
+  if (value === undefined) return fallback;
+  if (typeof value === "string") {
+    if ((ROTATION_STRATEGIES as readonly string[]).includes(value)) return { ...fallback, strategy: value as RotationStrategy };
+    problems.push(`${key}: ${show(value)} is not allowed; allowed: ${ROTATION_SHAPE}`);
+    return fallback;
+  }
+  if (!isPlainObject(value)) {
+    problems.push(`${key}: ${show(value)} is not allowed; allowed: ${ROTATION_SHAPE}`);
+    return fallback;
+  }
+  const r = new Reader(problems, key, value);
+  r.onlyKeys(["strategy", "taggedSince", "shutdownGraceMs"]);
+  return {
+    strategy: r.oneOf("strategy", ROTATION_STRATEGIES, "tagged"),
+    taggedSince: r.integer("taggedSince", { min: 1, max: MAX_GENERATION, default: 1 }),
+    shutdownGraceMs: r.integer("shutdownGraceMs", { min: 0, max: 600_000, default: CLOUD_RUN_SHUTDOWN_GRACE_MS }),
+  };
+}
+
 /**
  * Parses and validates the whole stack configuration. Throws one `ConfigError` listing every
  * problem; returns a fully-defaulted, typed config otherwise.
@@ -903,6 +952,7 @@ export function parseStackConfig(raw: RawConfig, now: Date = new Date(), options
     sparkApiKey: readSparkApiKey(problems, raw),
     mnemonic: readMnemonic(problems, raw, now),
     verification: readVerification(problems, raw, executor),
+    rotation: readRotation(problems, raw),
   };
   const stagingStack = raw[projectKey("stagingStack")];
   if (stagingStack !== undefined) {
@@ -983,6 +1033,8 @@ export function checkSecretKeys(config: StackConfig, present: ReadonlySet<string
 
 /** Project keys whose values are objects, stored by Pulumi as JSON text. */
 const OBJECT_KEYS = new Set(["executor", "control", "verification", ...CREDENTIALS].map(projectKey));
+/** Keys that hold either a plain string or an object (stored as JSON text). */
+const STRING_OR_OBJECT_KEYS = new Set([projectKey("rotation")]);
 
 /**
  * Turns the engine's config map (every value a string; objects as JSON text) into `RawConfig`.
@@ -1005,6 +1057,12 @@ export function decodeConfigMap(
       continue;
     }
     if (OBJECT_KEYS.has(key)) {
+      try {
+        raw[key] = JSON.parse(text);
+      } catch {
+        problems.push(`${key}: is not valid structured config; allowed: a YAML object under the key in Pulumi.<stack>.yaml`);
+      }
+    } else if (STRING_OR_OBJECT_KEYS.has(key) && text.trimStart().startsWith("{")) {
       try {
         raw[key] = JSON.parse(text);
       } catch {

@@ -14,6 +14,10 @@ export const TYPES = {
   verification: "pulumi-nodejs:dynamic/rotation:Verification",
   /** Revocation of a version published out of band (disabled through Secret Manager's API). */
   publishedVersionRevocation: "pulumi-nodejs:dynamic/rotation:PublishedVersionRevocation",
+  /** `tagged`: removal of the revoked generation's tag from the executor (Cloud Run Admin API). */
+  executorTagRemoval: "pulumi-nodejs:dynamic/rotation:ExecutorTagRemoval",
+  /** `tagged`: the check that the revoked token is refused at every URL of the executor. */
+  revocationCheck: "pulumi-nodejs:dynamic/rotation:RevocationCheck",
   secret: "gcp:secretmanager/secret:Secret",
   secretVersion: "gcp:secretmanager/secretVersion:SecretVersion",
   secretIamMember: "gcp:secretmanager/secretIamMember:SecretIamMember",
@@ -80,7 +84,10 @@ export function phaseOf(subject: PhaseSubject): Phase {
     case TYPES.verification:
       return "verify";
     case TYPES.publishedVersionRevocation:
+    case TYPES.executorTagRemoval:
       return "revoke";
+    case TYPES.revocationCheck:
+      return "verify";
     case TYPES.cloudRunService:
     case TYPES.cloudRunServiceIamMember:
     case TYPES.serviceAccount:

@@ -3,7 +3,7 @@
  * graph's topological layers), the critical path, and a stable JSON document with every secret
  * redacted. Pure: no Pulumi, no I/O.
  */
-import { Phase, SLOW_PHASES, phaseOf } from "./phases";
+import { Phase, SLOW_PHASES, TYPES, phaseOf } from "./phases";
 import { Redactor } from "./redact";
 
 /** A registered resource, as much of it as the plan needs. */
@@ -55,6 +55,38 @@ export interface PlanDocument {
   readonly violations: readonly PlanViolation[];
   /** Secret config keys the stack needs that are not set yet (`pulumi up` refuses until they are). */
   readonly unsetSecrets: readonly string[];
+  /** If this apply rotates the token: which control revision reaches which executor revision, wave by wave. */
+  readonly routing: RoutingPrediction | null;
+}
+
+/** One control revision's calls at one point of the `up`. */
+export interface RoutingLine {
+  /** `control@old` (the revision running before the `up`) or `control@new`. */
+  readonly control: string;
+  /** The token generation it sends. */
+  readonly tokenGeneration: number;
+  /** The URL it calls: `tag g5` or `main URL`. */
+  readonly via: string;
+  /** The executor revision that answers (by name when the program names it). */
+  readonly executorRevision: string;
+  readonly accepted: boolean;
+}
+
+export interface RoutingWave {
+  /** 1-based, as in `waves`; 0 = before the `up` changes anything. */
+  readonly wave: number;
+  readonly what: string;
+  readonly lines: readonly RoutingLine[];
+}
+
+export interface RoutingPrediction {
+  readonly strategy: "tagged" | "in-place";
+  readonly fromGeneration: number;
+  readonly toGeneration: number;
+  readonly waves: readonly RoutingWave[];
+  /** Predicted failed calls' window: 0, or the control's rollout (in control rollouts). */
+  readonly failedCallWindowRollouts: 0 | 1;
+  readonly failedCallWindow: string;
 }
 
 export const SECRET_MARK = "[secret]";
@@ -198,6 +230,13 @@ export interface BuildPlanArgs {
   /** Values that must never appear in the document (secret placeholders), whether marked or not. */
   readonly forbidden?: readonly string[];
   readonly unsetSecrets?: readonly string[];
+  /** The program's `rotation` output: its strategy and the generations whose revisions carry a tag. */
+  readonly rotation?: RotationSummary;
+}
+
+export interface RotationSummary {
+  readonly strategy: "tagged" | "in-place";
+  readonly taggedGenerations: readonly number[];
 }
 
 /** Builds the plan document: deterministic for the same input. */
@@ -217,6 +256,7 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
   const violations = [...args.violations].sort((a, b) =>
     `${a.policy}\u0000${a.urn ?? ""}\u0000${a.message}` < `${b.policy}\u0000${b.urn ?? ""}\u0000${b.message}` ? -1 : 1,
   );
+  const waves = computeWaves(deps);
   // Then every string VALUE of the document (names, messages, inputs) through the one redaction
   // module: credential shapes anywhere, never the serialized document.
   const redactor = new Redactor(args.forbidden);
@@ -225,11 +265,129 @@ export function buildPlan(args: BuildPlanArgs): PlanDocument {
     stack: args.stack,
     credentials: args.credentials,
     resources,
-    waves: computeWaves(deps),
+    waves,
     criticalPath: criticalPath(deps, phaseByUrn),
     violations,
     unsetSecrets: [...(args.unsetSecrets ?? [])].sort(),
+    routing: predictRouting(args.resources, args.credentials, waves, args.rotation),
   });
+}
+
+/**
+ * If this apply moves the token from its previous generation to its current one: wave by wave,
+ * which control revision reaches which executor revision with which token, and the predicted
+ * failed-call window. `tagged`: every control revision calls its own generation's tag (0);
+ * `in-place`, or a previous generation with no tag (deployed before `taggedSince`): the old
+ * control's calls reach the new executor revision from the executor's rollout until the control's
+ * rollout ends (about one control rollout).
+ */
+export function predictRouting(
+  resources: readonly PlanResourceInput[],
+  credentials: readonly CredentialSummary[],
+  waves: readonly (readonly string[])[],
+  rotation: RotationSummary | undefined,
+): RoutingPrediction | null {
+  const token = credentials.find((c) => c.name === "authToken");
+  if (!token || token.current === null || token.previous === null) return null;
+  const phase = (r: PlanResourceInput): Phase => phaseOf({ urn: r.urn, inputs: r.inputs });
+  const executor = resources.find((r) => r.custom && phase(r) === "deploy-executor");
+  const control = resources.find((r) => r.custom && phase(r) === "deploy-control");
+  if (!executor || !control) return null;
+  const waveOf = (urn: string): number => waves.findIndex((wave) => wave.includes(urn)) + 1;
+  const removal = resources.find((r) => r.type === TYPES.executorTagRemoval);
+  const from = token.previous;
+  const to = token.current;
+  const traffics = Array.isArray(executor.inputs.traffics) ? (executor.inputs.traffics as Record<string, unknown>[]) : [];
+  const template = (executor.inputs.template ?? {}) as Record<string, unknown>;
+  const named = (value: unknown): string => (typeof value === "string" && value !== "" ? value : "(revision named at apply)");
+  const tagTarget = (generation: number) => traffics.find((t) => t.tag === `g${generation}`);
+  // In a dry run the revision names (a hash of resolved values) are unknown: the program's own
+  // `rotation` output says which generations are tagged.
+  const tagged = rotation ? rotation.strategy === "tagged" : traffics.some((t) => typeof t.tag === "string" && t.tag !== "");
+  const previousTagged = tagged && (rotation ? rotation.taggedGenerations.includes(from) : tagTarget(from) !== undefined);
+  const newRevision = tagged ? named(template.revision) : `executor@new (accepts g${to} only)`;
+  const oldTarget = previousTagged ? (tagTarget(from) ?? { revision: undefined }) : undefined;
+  const oldRevision = oldTarget ? named(oldTarget.revision) : `executor@old (accepts g${from} only)`;
+  const executorWave = waveOf(executor.urn);
+  const controlWave = waveOf(control.urn);
+  const oldControl = (via: string, revision: string, accepted: boolean): RoutingLine => ({
+    control: "control@old",
+    tokenGeneration: from,
+    via,
+    executorRevision: revision,
+    accepted,
+  });
+  const newControl: RoutingLine = {
+    control: "control@new",
+    tokenGeneration: to,
+    via: tagged ? `tag g${to}` : "main URL",
+    executorRevision: newRevision,
+    accepted: true,
+  };
+  const result: RoutingWave[] = [];
+  if (oldTarget) {
+    const viaOld = `tag g${from}`;
+    result.push({ wave: 0, what: "before the up", lines: [oldControl(viaOld, oldRevision, true)] });
+    result.push({
+      wave: executorWave,
+      what: `executor rollout: the main URL and tag g${to} move to ${newRevision}; tag g${from} stays`,
+      lines: [oldControl(viaOld, oldRevision, true)],
+    });
+    result.push({
+      wave: controlWave,
+      what: "control rollout: old and new control revisions both serve for a while",
+      lines: [oldControl(viaOld, oldRevision, true), newControl],
+    });
+    result.push(
+      removal
+        ? {
+            wave: waveOf(removal.urn),
+            what: `tag g${from} removed after the drain (the control's timeout + shutdown grace): g${from} refused everywhere`,
+            lines: [newControl],
+          }
+        : { wave: controlWave, what: `after the control rollout; tag g${from} stays until revokePrevious`, lines: [newControl] },
+    );
+    return {
+      strategy: "tagged",
+      fromGeneration: from,
+      toGeneration: to,
+      waves: result,
+      failedCallWindowRollouts: 0,
+      failedCallWindow: "0",
+    };
+  }
+  const via = "main URL";
+  result.push({ wave: 0, what: "before the up", lines: [oldControl(via, oldRevision, true)] });
+  result.push({
+    wave: executorWave,
+    what: `executor rollout: the main URL moves to ${newRevision}`,
+    lines: [oldControl(via, newRevision, false)],
+  });
+  result.push({ wave: controlWave, what: "control rollout", lines: [oldControl(via, newRevision, false), newControl] });
+  result.push({ wave: controlWave, what: "after the control rollout", lines: [newControl] });
+  return {
+    strategy: tagged ? "tagged" : "in-place",
+    fromGeneration: from,
+    toGeneration: to,
+    waves: result,
+    failedCallWindowRollouts: 1,
+    failedCallWindow: tagged
+      ? `about one control rollout (generation ${from} has no tag: it was deployed before taggedSince)`
+      : "about one control rollout",
+  };
+}
+
+function renderRouting(routing: RoutingPrediction): string[] {
+  const lines = [`Token rotation g${routing.fromGeneration} -> g${routing.toGeneration}, if this apply makes it (${routing.strategy})`];
+  for (const wave of routing.waves) {
+    lines.push(`  ${wave.wave === 0 ? "before " : `wave ${String(wave.wave).padStart(2)}`}  ${wave.what}`);
+    for (const line of wave.lines)
+      lines.push(
+        `             ${line.control} sends g${line.tokenGeneration} -> ${line.via} -> ${line.executorRevision}: ${line.accepted ? "accepted" : "REFUSED (401)"}`,
+      );
+  }
+  lines.push(`  predicted failed-call window: ${routing.failedCallWindow}`);
+  return lines;
 }
 
 /** True when a mandatory violation blocks the update. */
@@ -267,6 +425,10 @@ export function renderPlan(plan: PlanDocument, notes: readonly string[] = []): s
       lines.push(`${label}  ${(r?.phase ?? "other").padEnd(phaseWidth)}  ${shortName(urn)}  (${r?.type ?? "?"})`);
     });
   });
+  if (plan.routing) {
+    lines.push("");
+    lines.push(...renderRouting(plan.routing));
+  }
   lines.push("");
   const slow = plan.criticalPath.filter((urn) => SLOW_PHASES.has(byUrn.get(urn)?.phase ?? "other"));
   lines.push(`Critical path (${plan.criticalPath.length} steps, ${slow.length} slow)`);

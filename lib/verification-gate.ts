@@ -10,7 +10,7 @@
  * of the value.
  */
 import { createHash } from "crypto";
-import { VerifyOptions, VerifyReport, redact } from "./verify";
+import { VerifyOptions, VerifyReport, redact, verifyExecutor, verifyRefusedEverywhere } from "./verify";
 
 /** The credential generations a verification vouches for (read by the policy pack). */
 export interface VerifiedGenerations {
@@ -33,6 +33,11 @@ export interface VerifiedDeployment {
   /** The versions this verification releases for revocation; adding one re-verifies first. */
   readonly revoking: readonly string[];
   readonly expectMode: "spark" | "mock";
+  /**
+   * `tagged` rotation: the executor's tag URLs by tag, the current generation's tag, and the
+   * previous generation's (which still accepts the previous token by design). Absent: `in-place`.
+   */
+  readonly tags?: { readonly uris: Readonly<Record<string, string>>; readonly current: string; readonly previous?: string } | null;
 }
 
 export interface GateInputs extends VerifiedDeployment {
@@ -94,11 +99,20 @@ export function fingerprintsOf(inputs: GateInputs): SecretFingerprints {
 }
 
 /** The inputs whose change means the deployed state is no longer the verified one. */
-const TRIGGERS = ["baseUrl", "expectTokenVersion", "generations", "executorRevision", "controlRevision", "revoking", "expectMode"] as const;
+const TRIGGERS = [
+  "baseUrl",
+  "expectTokenVersion",
+  "generations",
+  "executorRevision",
+  "controlRevision",
+  "revoking",
+  "expectMode",
+  "tags",
+] as const;
 
 /** What differs between the last verification (its outputs) and the new inputs; empty = nothing to verify. */
 export function changedTriggers(olds: Partial<GateOutputs>, news: GateInputs): string[] {
-  const changed: string[] = TRIGGERS.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+  const changed: string[] = TRIGGERS.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
   if ((olds.expectIdentity ?? null) !== (news.expectIdentity ?? null)) changed.push("expectIdentity");
   const before = olds.fingerprints;
   const after = fingerprintsOf(news);
@@ -169,6 +183,7 @@ export function gateOutputs(inputs: GateInputs, report: VerifyReport, now: Date,
     controlRevision: inputs.controlRevision,
     revoking: inputs.revoking,
     expectMode: inputs.expectMode,
+    tags: inputs.tags ?? null,
     expectIdentity: inputs.expectIdentity ?? null,
     fingerprints: fingerprintsOf(inputs),
     checks: report.checks.map(({ name, ok, ms }) => ({ name, ok, ms })),
@@ -177,4 +192,36 @@ export function gateOutputs(inputs: GateInputs, report: VerifyReport, now: Date,
     balanceSats: status?.balanceSats ?? null,
     mnemonicCutover,
   };
+}
+
+/**
+ * The whole gate: the checklist at the main URL and, for `tagged`, again at the current
+ * generation's tag URL (the URL the control calls), and the previous token refused at every other
+ * tag but the previous generation's (which accepts it until its revocation, by design).
+ */
+export async function runGate(inputs: GateInputs, olds?: Partial<GateOutputs>): Promise<VerifyReport> {
+  const main = await verifyExecutor(verifyOptionsFor(inputs, olds));
+  const tags = inputs.tags;
+  if (!tags) return main;
+  const checks = [...main.checks];
+  const currentUri = tags.uris[tags.current];
+  if (currentUri === undefined) {
+    checks.push({ name: "status", ok: false, detail: `at tag ${tags.current}: the executor reports no URL for this tag`, ms: 0 });
+  } else {
+    const atTag = await verifyExecutor({ ...verifyOptionsFor(inputs, olds), baseUrl: currentUri, payment: undefined });
+    checks.push(...atTag.checks.map((check) => ({ ...check, detail: `at tag ${tags.current}: ${check.detail}` })));
+  }
+  const others = Object.entries(tags.uris)
+    .filter(([tag]) => tag !== tags.current && tag !== tags.previous)
+    .map(([, uri]) => uri);
+  if (inputs.previousToken !== undefined && others.length > 0) {
+    const refused = await verifyRefusedEverywhere({
+      urls: others,
+      token: inputs.previousToken,
+      deadlineMs: Math.min(inputs.deadlineMs, 30_000),
+    });
+    checks.push(...refused.checks.map((check) => ({ ...check, detail: `at the other tags: ${check.detail}` })));
+  }
+  const totalMs = main.totalMs;
+  return { ok: checks.every((check) => check.ok), checks, status: main.status, totalMs };
 }

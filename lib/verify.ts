@@ -33,7 +33,9 @@ export type CheckName =
   | "auth-deterministic"
   | "payment-smoke"
   | "identity"
-  | "no-secret-echo";
+  | "no-secret-echo"
+  | "previous-token-refused"
+  | "previous-tag-gone";
 
 export interface CheckResult {
   name: CheckName;
@@ -869,5 +871,94 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
   } finally {
     // Every request has settled by now; destroy rather than close so no idle socket lingers.
     if (ownDispatcher) await ownDispatcher.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoked means refused everywhere (the tagged rotation strategy, docs/design/zero-downtime.md)
+
+export interface RefusedEverywhereOptions {
+  /** Every URL of the service that must refuse the token (main URL and every remaining tag URL). */
+  urls: readonly string[];
+  /** URLs that must no longer route at all (a removed tag's): 404 or a refused connection. */
+  goneUrls?: readonly string[];
+  /** The revoked token (secret). */
+  token: string;
+  /** How long to keep asking while an answer is transient (5xx, 408, 429, no connection), default 30000. */
+  deadlineMs?: number;
+  /** Per-request timeout, default 10000. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Proves a revoked token is refused at every URL of a service: `previous-token-refused` (each of
+ * `urls` answers the contract's 401 to it) and, when `goneUrls` are given, `previous-tag-gone`
+ * (each answers 404, or refuses the connection: the tag routes nowhere). Never throws for what a
+ * server does; the token never appears in a detail.
+ */
+export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions): Promise<VerifyReport> {
+  if (typeof options.token !== "string" || options.token === "") throw new VerifyOptionsError("options.token must be a non-empty string");
+  const startedAt = performance.now();
+  const deadlineAt = startedAt + (options.deadlineMs ?? 30_000);
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const dispatcher = new Agent({ keepAliveTimeout: 1_000, connections: 4 });
+  const ask = async (url: string): Promise<{ status?: number; reason: string }> => {
+    const base = validate({ baseUrl: url, expectTokenVersion: 1, token: options.token });
+    for (let attempt = 1; ; attempt++) {
+      let answer: { status?: number; reason: string };
+      try {
+        const response = await request(`${base}/status`, {
+          dispatcher,
+          method: "GET",
+          headers: { authorization: `Bearer ${options.token}`, accept: "application/json" },
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        await response.body.dump();
+        answer = { status: response.statusCode, reason: `HTTP ${response.statusCode}` };
+      } catch (error) {
+        answer = { reason: describeError(error, [options.token]) };
+      }
+      const transient = answer.status === undefined ? !answer.reason.includes("ECONNREFUSED") : isTransientStatus(answer.status);
+      if (!transient || performance.now() + 100 > deadlineAt) return answer;
+      await sleep(Math.min(1_000, 50 * 2 ** attempt));
+    }
+  };
+  try {
+    const checks: CheckResult[] = [];
+    const refusedStarted = performance.now();
+    const refused = await Promise.all(options.urls.map(async (url) => ({ url, answer: await ask(url) })));
+    const accepted = refused.filter((r) => r.answer.status !== 401);
+    checks.push({
+      name: "previous-token-refused",
+      ok: accepted.length === 0 && options.urls.length > 0,
+      detail:
+        options.urls.length === 0
+          ? "no URL to check"
+          : accepted.length === 0
+            ? `the revoked token gets 401 at all ${options.urls.length} URLs: ${options.urls.join(", ")}`
+            : `the revoked token is not refused at: ${accepted.map((r) => `${r.url} (${r.answer.reason})`).join(", ")}`,
+      ms: elapsed(refusedStarted),
+    });
+    if (options.goneUrls !== undefined) {
+      const goneStarted = performance.now();
+      const gone = await Promise.all(options.goneUrls.map(async (url) => ({ url, answer: await ask(url) })));
+      const routing = gone.filter(
+        (r) => r.answer.status !== 404 && !(r.answer.status === undefined && r.answer.reason.includes("ECONNREFUSED")),
+      );
+      checks.push({
+        name: "previous-tag-gone",
+        ok: routing.length === 0,
+        detail:
+          routing.length === 0
+            ? `${options.goneUrls.length} removed tag URL(s) route nowhere (404 or connection refused): ${options.goneUrls.join(", ") || "none"}`
+            : `still routing: ${routing.map((r) => `${r.url} (${r.answer.reason})`).join(", ")}`,
+        ms: elapsed(goneStarted),
+      });
+    }
+    const safe = checks.map((c) => ({ ...c, detail: redact(c.detail, [options.token]) }));
+    return { ok: safe.every((c) => c.ok), checks: safe, totalMs: elapsed(startedAt) };
+  } finally {
+    await dispatcher.destroy();
   }
 }

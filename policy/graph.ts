@@ -18,6 +18,10 @@ export const TYPES = {
   verification: "pulumi-nodejs:dynamic/rotation:Verification",
   /** Revocation of a version published out of band (disabled through Secret Manager's API). */
   publishedVersionRevocation: "pulumi-nodejs:dynamic/rotation:PublishedVersionRevocation",
+  /** `tagged`: removal of the revoked generation's tag from the executor (Cloud Run Admin API). */
+  executorTagRemoval: "pulumi-nodejs:dynamic/rotation:ExecutorTagRemoval",
+  /** `tagged`: the check that the revoked token is refused at every URL of the executor. */
+  revocationCheck: "pulumi-nodejs:dynamic/rotation:RevocationCheck",
   secret: "gcp:secretmanager/secret:Secret",
   secretVersion: "gcp:secretmanager/secretVersion:SecretVersion",
   regionalSecretVersion: "gcp:secretmanager/regionalSecretVersion:RegionalSecretVersion",

@@ -16,6 +16,7 @@ import { executorBeforeControl } from "./rollout-order";
 import { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
 import { servicesShareTokenVersion } from "./token";
 import { verificationAfterRollouts, verificationExpectsPinnedGeneration } from "./verification";
+import { inPlaceRotationWindow, taggedRouting } from "./tagged-routing";
 
 export { leastPrivilegeSecretAccess } from "./access";
 export { secretAccessBeforeRollout } from "./access-order";
@@ -29,6 +30,7 @@ export { executorBeforeControl } from "./rollout-order";
 export { credentialsFromSecretManager, secretReferencesPinned } from "./secret-references";
 export { servicesShareTokenVersion } from "./token";
 export { verificationAfterRollouts, verificationExpectsPinnedGeneration } from "./verification";
+export { inPlaceRotationWindow, taggedRouting } from "./tagged-routing";
 
 /** The pack's name, as `pulumi preview --policy-pack` reports it (also policy/package.json's name). */
 export const POLICY_PACK_NAME = "wallet-executor-policy";
@@ -61,4 +63,6 @@ export const ALL_POLICIES: readonly WalletPolicy[] = [
   executorExposure,
   revocationEndpoint,
   compromisedGenerations,
+  taggedRouting,
+  inPlaceRotationWindow,
 ];

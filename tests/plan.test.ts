@@ -278,6 +278,13 @@ async function mockInventions(stack: "staging" | "prod"): Promise<Set<string>> {
   const known = new Set([
     ...leaves(Object.values(config).map((v) => (/^[[{]/.test(v) ? (JSON.parse(v) as unknown) : v))),
     ...evaluation.resources.map((r) => r.name),
+    // Tags the program names after the configured token generations (`g4`), not the cloud.
+    ...Object.values(config)
+      .filter((v) => /^\{/.test(v))
+      .flatMap((v) => {
+        const parsed = JSON.parse(v) as { current?: unknown; previous?: unknown };
+        return [parsed.current, parsed.previous].filter((g) => typeof g === "number").map((g) => `g${String(g)}`);
+      }),
   ]);
   return new Set(invented.filter((v) => v !== "" && !known.has(v)));
 }
@@ -400,7 +407,9 @@ describe("npm run plan, as a process", () => {
       "criticalPath",
       "violations",
       "unsetSecrets",
+      "routing",
     ]);
+    expect(doc.routing).toMatchObject({ strategy: "tagged", fromGeneration: 2, toGeneration: 3 });
     expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
     expect(doc.stack).toBe("prod");
   });

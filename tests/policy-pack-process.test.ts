@@ -246,6 +246,8 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
       ["executor-exposure", "advisory", "stack"],
       ["revocation-endpoint", "mandatory", "resource"],
       ["compromised-generations", "mandatory", "stack"],
+      ["tagged-routing", "mandatory", "stack"],
+      ["in-place-rotation-window", "advisory", "stack"],
     ]);
     const recoverable = info.getPoliciesList().find((p) => p.getName() === "secret-versions-recoverable");
     expect(recoverable?.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({

@@ -81,9 +81,12 @@ describe("the staging stack", () => {
       location: "us-central1",
       ingress: "INGRESS_TRAFFIC_ALL",
       deletionProtection: true,
-      // All traffic on the newest ready revision: a rollout is what carries a new token version.
-      traffics: [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }],
     });
+    // `tagged` (the default): all traffic on the current generation's named revision, which carries
+    // the generation's tag; generation 3 predates `taggedSince: 4`, so it has no tag to keep.
+    const revision = (service.inputs.template as { revision: string }).revision;
+    expect(revision).toMatch(/^wallet-executor-g4-[0-9a-f]{7}$/);
+    expect(service.inputs.traffics).toEqual([{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision, percent: 100, tag: "g4" }]);
     expect(run.byName("executor-sa").inputs.displayName).toBe("Wallet executor (wallet-executor)");
     expect(run.byName("control-sa").inputs.displayName).toBe("Wallet control service (wallet-control)");
     expect(run.byName("executor-public-invoker").inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers" });
@@ -92,7 +95,8 @@ describe("the staging stack", () => {
 
   test("the control service gets the executor's URL, the SAME token secret version, and its timeout, under the canonical names", () => {
     expect(envMap(run.byName("control-service"))).toEqual({
-      OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL: "https://wallet-executor-mock-uc.a.run.app",
+      // The current generation's tag URL, as the executor service reports it in trafficStatuses.
+      OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL: "https://g4---wallet-executor-mock-uc.a.run.app",
       OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: { secret: "projects/oa-wallet-staging/secrets/wallet-executor-auth-token", version: "14" },
       OA_LIGHTNING_WALLET_EXECUTOR_TIMEOUT_MS: "12000",
     });
@@ -245,7 +249,9 @@ describe("the staging stack", () => {
     });
     expect(outputsOf("executor")).toEqual({
       uri: "https://wallet-executor-mock-uc.a.run.app",
-      latestReadyRevision: "wallet-executor-00001-mck",
+      currentUri: "https://g4---wallet-executor-mock-uc.a.run.app",
+      tagUris: { g4: "https://g4---wallet-executor-mock-uc.a.run.app" },
+      latestReadyRevision: expect.stringMatching(/^wallet-executor-g4-[0-9a-f]{7}$/) as unknown,
       serviceAccountEmail: "wallet-executor-run@oa-wallet-staging.iam.gserviceaccount.com",
     });
     expect(outputsOf("control")).toEqual({
@@ -256,8 +262,10 @@ describe("the staging stack", () => {
   });
 
   test("components parent their children, with names derived from the component's", () => {
-    // Reads (the stack's references to itself and to staging) belong to the stack, not to a component.
-    for (const resource of run.resources.filter((r) => r.custom && !r.read && r.type !== TYPES.verification)) {
+    // Reads (the stack's references to itself and to staging) belong to the stack, not to a component; the gate and the
+    // revocation steps are the stack's own top-level steps.
+    const topLevel = new Set<string>([TYPES.verification, TYPES.executorTagRemoval, TYPES.revocationCheck]);
+    for (const resource of run.resources.filter((r) => r.custom && !r.read && !topLevel.has(r.type))) {
       expect(resource.parent).toBeDefined();
       const parentName = (resource.parent as string).split("::").pop() as string;
       expect(resource.name.startsWith(parentName)).toBe(true);
@@ -274,7 +282,7 @@ describe("the prod stack", () => {
 
   test("the control service reads its settings under the configured legacy names", () => {
     expect(envMap(run.byName("control-service"))).toEqual({
-      SPARK_EXECUTOR_BASE_URL: "https://wallet-executor-mock-uc.a.run.app",
+      SPARK_EXECUTOR_BASE_URL: "https://g3---wallet-executor-mock-uc.a.run.app",
       SPARK_EXECUTOR_AUTH_TOKEN: { secret: "projects/oa-wallet-prod/secrets/wallet-executor-auth-token", version: "13" },
       SPARK_EXECUTOR_TIMEOUT_MS: "12000",
     });
@@ -454,7 +462,9 @@ describe("property: config parsing", () => {
     const { config } = stackConfig("staging");
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(config)) {
-      raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic)$/.test(key) ? JSON.parse(value) : value;
+      raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key)
+        ? JSON.parse(value)
+        : value;
     }
     return raw;
   };
@@ -469,6 +479,7 @@ describe("property: config parsing", () => {
     "wallet-executor:sparkApiKey",
     "wallet-executor:mnemonic",
     "wallet-executor:stagingStack",
+    "wallet-executor:rotation",
   ];
   const FIELDS = [
     "current",
@@ -483,6 +494,8 @@ describe("property: config parsing", () => {
     "payment",
     "envNames",
     "approval",
+    "strategy",
+    "taggedSince",
   ];
 
   test("any input parses into a consistent config or fails with a ConfigError whose every line names a key", () => {

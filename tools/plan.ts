@@ -23,7 +23,7 @@ import { parse } from "yaml";
 import { ConfigError, checkSecretKeys, decodeConfigMap, parseStackConfig } from "../lib/config";
 import { asError } from "../lib/errors";
 import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied } from "../lib/last-applied";
-import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, renderPlan } from "../lib/plan";
+import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, RotationSummary, renderPlan } from "../lib/plan";
 import { Redactor, printable } from "../lib/redact";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "../lib/stack-file";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
@@ -179,6 +179,16 @@ function projectName(): string {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name?: unknown };
   if (typeof doc?.name !== "string") throw new UsageError("Pulumi.yaml has no project name");
   return doc.name;
+}
+
+/** The program's `rotation` output, when it has one. */
+function rotationFrom(outputs: Readonly<Record<string, unknown>>): RotationSummary | undefined {
+  const rotation = outputs.rotation as { strategy?: unknown; taggedGenerations?: unknown } | undefined;
+  if (!rotation || (rotation.strategy !== "tagged" && rotation.strategy !== "in-place")) return undefined;
+  const generations = Array.isArray(rotation.taggedGenerations)
+    ? rotation.taggedGenerations.filter((g): g is number => typeof g === "number")
+    : [];
+  return { strategy: rotation.strategy, taggedGenerations: generations };
 }
 
 /** The credentials summary, from the program's `credentials` output when it has one. */
@@ -352,6 +362,7 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown,
     stack: stack.name,
     resources: dryRun.evaluation.resources,
     credentials: credentialsFrom(dryRun.evaluation.outputs),
+    rotation: rotationFrom(dryRun.evaluation.outputs),
     violations: [...verdicts.values()],
     forbidden: [REDACTED_PLACEHOLDER_PREFIX, MOCK_SECRET_PREFIX],
     unsetSecrets,

@@ -225,13 +225,22 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
         }
         case TYPES.cloudRunService: {
           const name = String(inputs.name);
+          // A named template's revision is that name; tags get URLs of their own, as Cloud Run reports them.
+          const template = (inputs.template ?? {}) as { revision?: unknown };
+          const revision = typeof template.revision === "string" ? template.revision : `${name}-00001-mck`;
+          const traffics = Array.isArray(inputs.traffics) ? (inputs.traffics as Record<string, unknown>[]) : [];
+          // Only what the tag targets add (the URL); the rest of a status repeats the inputs.
+          const trafficStatuses = traffics
+            .filter((target) => typeof target.tag === "string" && target.tag !== "")
+            .map((target) => ({ tag: target.tag, uri: `https://${String(target.tag)}---${name}-mock-uc.a.run.app` }));
           return {
             id: `projects/${project}/locations/${String(inputs.location)}/services/${name}`,
             state: {
               ...inputs,
               uri: `https://${name}-mock-uc.a.run.app`,
-              latestReadyRevision: `${name}-00001-mck`,
-              latestCreatedRevision: `${name}-00001-mck`,
+              latestReadyRevision: revision,
+              latestCreatedRevision: revision,
+              trafficStatuses,
             },
           };
         }
@@ -239,6 +248,23 @@ export function stackMocks(options: MockOptions = {}): pulumi.runtime.Mocks {
           // The gate's secrets are inputs only; its outputs are a non-secret report.
           const { token: _token, previousToken: _previous, payment: _payment, __provider: _provider, ...rest } = inputs;
           return { id: `${args.name}-mock`, state: { ...rest, verifiedAt: "2026-01-01T00:00:00.000Z", checks: [] } };
+        }
+        case TYPES.executorTagRemoval: {
+          const { accessToken: _token, __provider: _provider, ...rest } = inputs;
+          const name = String(inputs.service).split("/").pop() as string;
+          return {
+            id: `${String(inputs.service)}#${String(inputs.tag)}`,
+            state: {
+              ...rest,
+              removedUri: `https://${String(inputs.tag)}---${name}-mock-uc.a.run.app`,
+              mainUri: `https://${name}-mock-uc.a.run.app`,
+              remainingUris: [],
+            },
+          };
+        }
+        case TYPES.revocationCheck: {
+          const { token: _token, __provider: _provider, ...rest } = inputs;
+          return { id: `${args.name}-mock`, state: { ...rest, checkedAt: "2026-01-01T00:00:00.000Z", checks: [] } };
         }
         case TYPES.publishedVersionRevocation: {
           const { accessToken: _token, __provider: _provider, ...rest } = inputs;
