@@ -103,7 +103,15 @@ export class ExecutorService extends pulumi.ComponentResource {
     this.currentUri =
       tagged === undefined
         ? this.uri
-        : this.service.trafficStatuses.apply((statuses) => tagUri(statuses, generationTag(tagged.currentGeneration)));
+        : this.service.trafficStatuses.apply((statuses) => {
+            const tag = generationTag(tagged.currentGeneration);
+            // A preview sees the statuses from before this update: a new generation's tag is not
+            // there yet, and its URL is known only once the rollout reports it.
+            if (pulumi.runtime.isDryRun() && !(statuses ?? []).some((status) => status.tag === tag && status.uri)) {
+              return pulumi.unknown as unknown as string;
+            }
+            return tagUri(statuses, tag);
+          });
     this.registerOutputs({
       currentUri: this.currentUri,
       tagUris: this.tagUris,

@@ -26,9 +26,14 @@ afterAll(() => pulumi.runtime.disconnect());
 const SLOW = 60_000;
 const FIXTURES = path.join(ROOT, "tests", "fixtures", "policy");
 
-/** The plan's findings as [policy, level, resource name, message]. */
+/**
+ * The plan's findings as [policy, level, resource name, message]. The advisory on in-place rotation
+ * (these small programs route by the main URL) is tested with the tagged strategy, not here.
+ */
 const findings = (plan: PlanDocument): [string, string, string | undefined, string][] =>
-  plan.violations.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop(), v.message]);
+  plan.violations
+    .filter((v) => v.policy !== "in-place-rotation-window")
+    .map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop(), v.message]);
 
 const planOf = async (fixture: string): Promise<PlanDocument> =>
   makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT));
