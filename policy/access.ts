@@ -16,7 +16,6 @@ import {
   isUnknown,
   list,
   parseSecretName,
-  sameSecret,
   showSecret,
   text,
 } from "./graph";
@@ -164,7 +163,7 @@ export const leastPrivilegeSecretAccess: StackValidationPolicy = {
           : secretName !== undefined &&
             secretRefsOf(workload.workload).some((ref) => {
               const name = typeof ref.secret === "string" ? parseSecretName(ref.secret) : undefined;
-              return name !== undefined && sameSecret(name, secretName);
+              return name !== undefined && graph.sameSecret(name, secretName);
             });
       for (const binding of bindings) {
         if (isUnknown(binding.role)) {

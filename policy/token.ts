@@ -9,18 +9,7 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import {
-  PreviewGaps,
-  StackGraph,
-  StackNode,
-  TYPES,
-  isUnknown,
-  isWithin,
-  parseSecretName,
-  plainProps,
-  sameSecret,
-  showSecret,
-} from "./graph";
+import { PreviewGaps, StackGraph, StackNode, TYPES, isUnknown, isWithin, parseSecretName, plainProps, showSecret } from "./graph";
 import { CONTROL_TOKEN_ENV_NAMES_SCHEMA, CredentialsConfig, controlTokenEnvNames } from "./secret-references";
 import { CONTROL_BASE_URL_ENV_NAMES, ENV, EnvVar, Pin, StackWorkload, envNamed, isExecutor, pinsOf, workloadsOf } from "./workloads";
 
@@ -199,7 +188,7 @@ export const servicesShareTokenVersion: StackValidationPolicy = {
         const secret = env.secretKeyRef?.secret;
         if (isUnknown(secret)) return "unknown";
         const name = typeof secret === "string" ? parseSecretName(secret) : undefined;
-        return name !== undefined && sameSecret(name, tokenSecretName);
+        return name !== undefined && graph.sameSecret(name, tokenSecretName);
       };
       for (const control of workloads.filter((w) => w !== executor && !isExecutor(w.node.urn, w.workload))) {
         const bySecret = control.workload.envs.filter((env) => namesTokenSecret(env) === true);
