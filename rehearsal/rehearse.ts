@@ -17,7 +17,7 @@ import { PulumiCli } from "../tools/pulumi-setup";
 import { followEventLog } from "./event-log";
 import { Scenario, ScenarioApply, ScenarioName, scenarioFor } from "./scenarios";
 import { ProbeRound, TrafficCall, parseTrafficRecords } from "./traffic";
-import { Workspace, createWorkspace, readProjectConfig, setThrowawaySecrets, writeConfig } from "./workspace";
+import { RunningCommand, Workspace, createWorkspace, readProjectConfig, setThrowawaySecrets, writeConfig } from "./workspace";
 
 export interface RehearsalOptions {
   readonly cli: PulumiCli;
@@ -231,33 +231,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         fs.mkdirSync(path.dirname(stem), { recursive: true });
         log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
         log("  pulumi preview with the policy pack, saving the update plan");
-        const previewStart = Date.now();
-        const previewLog = followEventLog(`${stem}.preview.jsonl`);
-        const preview = await ws.pulumi([
-          "preview",
-          "--stack",
-          ws.stack,
-          "--non-interactive",
-          "--color",
-          "never",
-          "--policy-pack",
-          "policy",
-          "--policy-pack-config",
-          ws.policyConfig,
-          "--save-plan",
-          `${stem}.plan.json`,
-          "--event-log",
-          `${stem}.preview.jsonl`,
-        ]);
-        const previewEvents = previewLog.stop();
-        const verdicts = verdictsIn(previewEvents);
-        const refused = verdicts.some((v) => v.level === "mandatory");
-        const previewRecord: PreviewRecord = {
-          ok: preview.status === 0 && !refused,
-          ms: Date.now() - previewStart,
-          ...(preview.status === 0 && !refused ? {} : { error: errorLine(preview.stdout, preview.stderr) }),
-          verdicts,
-        };
+        const previewRecord = await previewWithPack(ws, stem);
         if (!previewRecord.ok) {
           log(`  refused at preview: ${previewRecord.error ?? ""}; nothing applied`);
           attempts.push({ preview: previewRecord, up: null });
@@ -267,24 +241,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         log("  pulumi up, constrained to the previewed plan");
         const upStart = Date.now();
         const upLog = followEventLog(`${stem}.up.jsonl`);
-        const running = ws.start([
-          "up",
-          "--stack",
-          ws.stack,
-          "--yes",
-          "--skip-preview",
-          "--non-interactive",
-          "--color",
-          "never",
-          "--policy-pack",
-          "policy",
-          "--policy-pack-config",
-          ws.policyConfig,
-          "--plan",
-          `${stem}.plan.json`,
-          "--event-log",
-          `${stem}.up.jsonl`,
-        ]);
+        const running = startUp(ws, stem);
         let interrupted = false;
         if (step.interrupt && attempt === 0) {
           // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
@@ -392,6 +349,54 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     end: end ?? afterBaseline ?? empty,
     ...(error ? { error } : {}),
   };
+}
+
+/** `pulumi preview` with the policy pack and the rehearsal's pack config, saving the update plan to `<stem>.plan.json`. */
+export async function previewWithPack(ws: Workspace, stem: string): Promise<PreviewRecord> {
+  const previewStart = Date.now();
+  const previewLog = followEventLog(`${stem}.preview.jsonl`);
+  const preview = await ws.pulumi([
+    "preview",
+    "--stack",
+    ws.stack,
+    "--non-interactive",
+    "--color",
+    "never",
+    "--policy-pack",
+    "policy",
+    "--policy-pack-config",
+    ws.policyConfig,
+    "--save-plan",
+    `${stem}.plan.json`,
+    "--event-log",
+    `${stem}.preview.jsonl`,
+  ]);
+  const verdicts = verdictsIn(previewLog.stop());
+  const refused = verdicts.some((v) => v.level === "mandatory");
+  const ok = preview.status === 0 && !refused;
+  return { ok, ms: Date.now() - previewStart, ...(ok ? {} : { error: errorLine(preview.stdout, preview.stderr) }), verdicts };
+}
+
+/** `pulumi up` constrained to the plan `previewWithPack` saved, with the same pack, logging events to `<stem>.up.jsonl`. */
+export function startUp(ws: Workspace, stem: string): RunningCommand {
+  return ws.start([
+    "up",
+    "--stack",
+    ws.stack,
+    "--yes",
+    "--skip-preview",
+    "--non-interactive",
+    "--color",
+    "never",
+    "--policy-pack",
+    "policy",
+    "--policy-pack-config",
+    ws.policyConfig,
+    "--plan",
+    `${stem}.plan.json`,
+    "--event-log",
+    `${stem}.up.jsonl`,
+  ]);
 }
 
 function lastError(apply: ApplyRecord): string {
