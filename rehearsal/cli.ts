@@ -48,19 +48,22 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
     const number = (min: number, max: number): number => {
       const text = value();
       const n = Number(text);
-      if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || n < min || n > max) throw new UsageError(`${flag} ${text} is not allowed; allowed: a number ${min}..${max}`);
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || n < min || n > max)
+        throw new UsageError(`${flag} ${text} is not allowed; allowed: a number ${min}..${max}`);
       return n;
     };
     switch (flag) {
       case "--stack": {
         const s = value();
-        if (!(ENVIRONMENTS as readonly string[]).includes(s)) throw new UsageError(`--stack ${s} is not allowed; allowed: ${ENVIRONMENTS.join(", ")}`);
+        if (!(ENVIRONMENTS as readonly string[]).includes(s))
+          throw new UsageError(`--stack ${s} is not allowed; allowed: ${ENVIRONMENTS.join(", ")}`);
         stack = s;
         break;
       }
       case "--scenario": {
         const s = value();
-        if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`--scenario ${s} is not allowed; allowed: ${SCENARIOS.join(", ")}`);
+        if (!(SCENARIOS as readonly string[]).includes(s))
+          throw new UsageError(`--scenario ${s} is not allowed; allowed: ${SCENARIOS.join(", ")}`);
         scenario = s as ScenarioName;
         break;
       }
@@ -86,7 +89,15 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
         throw new UsageError(`unknown argument ${flag}\n${USAGE}`);
     }
   }
-  return { stack, scenario, ...(executorCommand !== undefined ? { executorCommand } : {}), load, rolloutMs, ...(out !== undefined ? { out } : {}), json };
+  return {
+    stack,
+    scenario,
+    ...(executorCommand !== undefined ? { executorCommand } : {}),
+    load,
+    rolloutMs,
+    ...(out !== undefined ? { out } : {}),
+    json,
+  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {

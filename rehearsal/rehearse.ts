@@ -132,14 +132,21 @@ function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
     });
 }
 
-/** The most specific error line of a CLI run (Pulumi's diagnostics start with `error:`). */
-function errorLine(stdout: string, stderr: string): string {
+/** The most specific error of a CLI run (Pulumi's diagnostics start with `error:`), with its `- ` detail lines. */
+export function errorLine(stdout: string, stderr: string): string {
   const lines = `${stdout}\n${stderr}`
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "");
-  const errors = lines.filter((line) => /^error:/i.test(line) && !/^error: (update|preview) failed$/.test(line));
-  return sanitizeMessage(errors[errors.length - 1] ?? lines.filter((l) => /error/i.test(l)).pop() ?? "failed");
+  const generic = /^error: (update|preview) failed$/;
+  let at = -1;
+  lines.forEach((line, i) => {
+    if (/^error:/i.test(line) && !generic.test(line)) at = i;
+  });
+  if (at < 0) return sanitizeMessage(lines.filter((l) => /error/i.test(l)).pop() ?? "failed");
+  const details: string[] = [];
+  for (let i = at + 1; i < lines.length && details.length < 8 && lines[i].startsWith("- "); i += 1) details.push(lines[i]);
+  return sanitizeMessage([lines[at], ...details].join(" "));
 }
 
 async function fetchStatus(url: string, token: string | undefined): Promise<number | string> {
@@ -211,7 +218,13 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   let end: EndState | undefined;
   let workspace: Workspace | undefined;
   try {
-    workspace = await createWorkspace({ cli: options.cli, out, stack: options.stack, cloudEnv: cloud.env, ...(options.sourceDir ? { sourceDir: options.sourceDir } : {}) });
+    workspace = await createWorkspace({
+      cli: options.cli,
+      out,
+      stack: options.stack,
+      cloudEnv: cloud.env,
+      ...(options.sourceDir ? { sourceDir: options.sourceDir } : {}),
+    });
     const ws = workspace;
     log(`project copied to ${ws.project}; stack ${options.stack} on a file backend (passphrase provider)`);
     writeConfig(ws.stackFile, {
@@ -247,7 +260,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
           // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
           const after = cloud.events.since(0).pop()?.seq ?? 0;
           const seen = await Promise.race([
-            waitForEvent(cloud, after, (e) => e.type === "revision-created" && String(e.service ?? "").endsWith(`/${executorName}`), 240_000),
+            waitForEvent(
+              cloud,
+              after,
+              (e) => e.type === "revision-created" && String(e.service ?? "").endsWith(`/${executorName}`),
+              240_000,
+            ),
             running.done.then(() => false),
           ]);
           if (seen) {
@@ -275,7 +293,11 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       return { title: step.title, baseline, expect: step.expect, attempts, outcome };
     };
 
-    const baselineApply = await apply({ title: "baseline: the stack as it runs before the scenario", changes: {}, expect: "applied" }, true, 0);
+    const baselineApply = await apply(
+      { title: "baseline: the stack as it runs before the scenario", changes: {}, expect: "applied" },
+      true,
+      0,
+    );
     applies.push(baselineApply);
     if (baselineApply.outcome !== "applied") throw new Error(`the baseline apply did not succeed: ${lastError(baselineApply)}`);
     afterBaseline = await endState(ws, api, executorName, controlName);
@@ -288,7 +310,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     if (scenario.fault === "executor-grant-removed") {
       const tokenSecret = oldVersion?.name.replace(/\/versions\/[^/]+$/, "");
       const account = afterBaseline.outputs.executorServiceAccount;
-      if (!tokenSecret || typeof account !== "string") throw new Error("cannot find the token's secret or the executor's account to remove the grant");
+      if (!tokenSecret || typeof account !== "string")
+        throw new Error("cannot find the token's secret or the executor's account to remove the grant");
       await removeGrant(api, tokenSecret, `serviceAccount:${account}`);
       log(`fault: removed ${account}'s access to the token's secret out of band`);
     }
@@ -429,7 +452,10 @@ function startProber(api: LocalCloudClient, executorName: string, token: string,
       try {
         const service = serviceNamed(await api.state(), executorName);
         if (!service) return;
-        const urls: [string, string][] = [["main", service.url], ...Object.entries(service.tagUrls).map(([tag, url]): [string, string] => [`tag:${tag}`, url])];
+        const urls: [string, string][] = [
+          ["main", service.url],
+          ...Object.entries(service.tagUrls).map(([tag, url]): [string, string] => [`tag:${tag}`, url]),
+        ];
         const atMs = Date.now();
         const answers = await Promise.all(urls.map(async ([label, url]) => [label, String(await fetchStatus(url, token))] as const));
         rounds.push({ atMs, answers: Object.fromEntries(answers) });
@@ -443,7 +469,11 @@ function startProber(api: LocalCloudClient, executorName: string, token: string,
 }
 
 async function removeGrant(api: LocalCloudClient, secret: string, member: string): Promise<void> {
-  const policy = await api.call<{ etag: string; bindings?: { role: string; members: string[] }[] }>("POST", `/v1/${secret}:getIamPolicy`, {});
+  const policy = await api.call<{ etag: string; bindings?: { role: string; members: string[] }[] }>(
+    "POST",
+    `/v1/${secret}:getIamPolicy`,
+    {},
+  );
   const bindings = (policy.bindings ?? [])
     .map((b) => ({ ...b, members: b.members.filter((m) => m !== member) }))
     .filter((b) => b.members.length > 0);
@@ -480,7 +510,10 @@ async function endState(ws: Workspace, api: LocalCloudClient, executorName: stri
   const control = serviceNamed(state, controlName);
   const current = versions
     .filter((v) => v.credential === "authToken")
-    .find((v) => v.generation === (outputs.credentials as { authToken?: { currentGeneration?: number } } | undefined)?.authToken?.currentGeneration);
+    .find(
+      (v) =>
+        v.generation === (outputs.credentials as { authToken?: { currentGeneration?: number } } | undefined)?.authToken?.currentGeneration,
+    );
   const currentToken = current ? await api.accessSecretVersion(current.name).catch(() => undefined) : undefined;
   return {
     versions,

@@ -11,7 +11,17 @@ import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../lib/drill
 import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../lib/timeline";
 import type { LocalCloudEvent } from "../localcloud/events";
 import type { ApplyRecord, PolicyVerdict, RehearsalRun, VersionInfo } from "./rehearse";
-import { FailureWindow, OldTokenVerdict, Span, SpanTally, TrafficTally, failureWindow, oldTokenVerdict, tally, tallyBySpan } from "./traffic";
+import {
+  FailureWindow,
+  OldTokenVerdict,
+  Span,
+  SpanTally,
+  TrafficTally,
+  failureWindow,
+  oldTokenVerdict,
+  tally,
+  tallyBySpan,
+} from "./traffic";
 
 export const REHEARSAL_REPORT_SCHEMA = "wallet-executor/rehearsal-report/v1";
 
@@ -64,7 +74,12 @@ export interface RehearsalReport {
   readonly wallMs: number;
   /** Baseline apply excluded: the scenario's own applies. */
   readonly scenarioMs: number;
-  readonly settings: { readonly load: number; readonly payRate: number; readonly rolloutMs: number; readonly executorCommand: string | null };
+  readonly settings: {
+    readonly load: number;
+    readonly payRate: number;
+    readonly rolloutMs: number;
+    readonly executorCommand: string | null;
+  };
   readonly ok: boolean;
   readonly headline: string;
   readonly checks: readonly Check[];
@@ -116,7 +131,15 @@ function versionState(versions: readonly VersionInfo[], credential: string, gene
   return versions.find((v) => v.credential === credential && v.generation === generation)?.state ?? "absent";
 }
 
-const CLOUD_TYPES = new Set(["revision-created", "revision-ready", "revision-failed", "traffic-shift-started", "traffic-changed", "tag-routed", "tag-removed"]);
+const CLOUD_TYPES = new Set([
+  "revision-created",
+  "revision-ready",
+  "revision-failed",
+  "traffic-shift-started",
+  "traffic-changed",
+  "tag-routed",
+  "tag-removed",
+]);
 
 export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
   const { scenario } = run;
@@ -158,13 +181,21 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
       const name = `apply ${index}${apply.attempts.length > 1 ? ` (attempt ${j + 1})` : ""}`;
       spans.push({ label: `${name}: other steps`, startMs: attempt.up.startMs, endMs: attempt.up.endMs });
       for (const phase of applies[index].attempts[j].phases) {
-        spans.push({ label: `${name}: ${phase.label}`, startMs: phase.startMs + base, endMs: (phase.endMs ?? rel(attempt.up.endMs, base)) + base });
+        spans.push({
+          label: `${name}: ${phase.label}`,
+          startMs: phase.startMs + base,
+          endMs: (phase.endMs ?? rel(attempt.up.endMs, base)) + base,
+        });
       }
     }),
   );
   const calls = run.traffic.filter((c) => c.atMs >= base);
   const window = failureWindow(calls);
-  const perPhase = tallyBySpan(calls, spans).map(({ startMs, endMs, ...rest }) => ({ ...rest, startAtMs: rel(startMs, base), endAtMs: rel(endMs, base) }));
+  const perPhase = tallyBySpan(calls, spans).map(({ startMs, endMs, ...rest }) => ({
+    ...rest,
+    startAtMs: rel(startMs, base),
+    endAtMs: rel(endMs, base),
+  }));
   const probes = oldTokenVerdict(run.probes.filter((p) => p.atMs >= base));
 
   const checks = assess(run, timeline, probes);
@@ -178,8 +209,11 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     .map((e) => ({
       atMs: rel(e.atMs, base),
       type: e.type,
-      service: String(e.service ?? "").split("/").pop() ?? "",
-      revision: typeof e.revision === "string" ? e.revision.split("/").pop() ?? null : null,
+      service:
+        String(e.service ?? "")
+          .split("/")
+          .pop() ?? "",
+      revision: typeof e.revision === "string" ? (e.revision.split("/").pop() ?? null) : null,
       detail: describeCloudEvent(e),
     }));
   let drill: DrillReport | null = null;
@@ -251,10 +285,18 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
   scenario.applies.forEach((step, i) => {
     const apply: ApplyRecord | undefined = scenarioApplies[i];
     const outcome = apply?.outcome ?? "not run";
-    add(`apply ${i + 1} ${step.expect === "applied" ? "applied" : "stopped with a failed update"}`, outcome === step.expect, `${step.title}: ${outcome}`);
+    add(
+      `apply ${i + 1} ${step.expect === "applied" ? "applied" : "stopped with a failed update"}`,
+      outcome === step.expect,
+      `${step.title}: ${outcome}`,
+    );
     if (step.interrupt) {
       const interrupted = apply?.attempts[0]?.up?.interrupted === true;
-      add(`apply ${i + 1} was interrupted midway, then ran again`, interrupted && (apply?.attempts.length ?? 0) === 2, interrupted ? "interrupted, re-run" : "not interrupted");
+      add(
+        `apply ${i + 1} was interrupted midway, then ran again`,
+        interrupted && (apply?.attempts.length ?? 0) === 2,
+        interrupted ? "interrupted, re-run" : "not interrupted",
+      );
     }
   });
   const credential = scenario.end.credential;
@@ -268,17 +310,28 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
   }
   if (scenario.end.disabled.length === 0) {
     const revoked = end.versions.filter((v) => v.state !== "ENABLED");
-    add("nothing revoked", revoked.length === 0, revoked.length === 0 ? "every version enabled" : revoked.map((v) => `${v.credential} g${v.generation} ${v.state}`).join(", "));
+    add(
+      "nothing revoked",
+      revoked.length === 0,
+      revoked.length === 0 ? "every version enabled" : revoked.map((v) => `${v.credential} g${v.generation} ${v.state}`).join(", "),
+    );
   }
   const verified = (end.outputs.verifiedGenerations as Record<string, unknown> | undefined)?.[credential];
-  add(`the last passing verification vouched for ${credential} generation ${scenario.end.current}`, verified === scenario.end.current, `verifiedGenerations.${credential} = ${String(verified)}`);
+  add(
+    `the last passing verification vouched for ${credential} generation ${scenario.end.current}`,
+    verified === scenario.end.current,
+    `verifiedGenerations.${credential} = ${String(verified)}`,
+  );
 
   // In each update: executor before control, control before verification, verification before revocation.
   timeline.runs.forEach((r) => {
     const phase = (p: RunbookPhase): { start: number; end: number | null } | null => {
       const steps = timeline.steps.filter((s) => s.run === r.index && s.phase === p && s.timed);
       if (steps.length === 0) return null;
-      return { start: Math.min(...steps.map((s) => s.start)), end: steps.some((s) => s.end === null) ? null : Math.max(...steps.map((s) => s.end as number)) };
+      return {
+        start: Math.min(...steps.map((s) => s.start)),
+        end: steps.some((s) => s.end === null) ? null : Math.max(...steps.map((s) => s.end as number)),
+      };
     };
     const order: [RunbookPhase, RunbookPhase][] = [
       ["deploy-executor", "deploy-control"],
@@ -289,7 +342,11 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
       const a = phase(before);
       const b = phase(after);
       if (!a || !b) continue;
-      add(`update ${r.index + 1}: ${PHASE_LABELS[before]} finished before ${PHASE_LABELS[after]} began`, a.end !== null && a.end <= b.start, "");
+      add(
+        `update ${r.index + 1}: ${PHASE_LABELS[before]} finished before ${PHASE_LABELS[after]} began`,
+        a.end !== null && a.end <= b.start,
+        "",
+      );
     }
     const verify = phase("verify");
     const revoke = phase("revoke");
@@ -310,20 +367,39 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
 
   if (scenario.end.executorRevisionFails) {
     const failedRevision = run.cloudEvents.find(
-      (e) => e.atMs >= run.scenarioStartMs && e.type === "revision-failed" && String(e.service ?? "").endsWith(`/${run.afterBaseline.executor?.name.split("/").pop() ?? "?"}`),
+      (e) =>
+        e.atMs >= run.scenarioStartMs &&
+        e.type === "revision-failed" &&
+        String(e.service ?? "").endsWith(`/${run.afterBaseline.executor?.name.split("/").pop() ?? "?"}`),
     );
-    add("the new executor revision never started", failedRevision !== undefined, failedRevision ? `${String(failedRevision.revision)}: ${String(failedRevision.reason ?? "")}`.slice(0, 200) : "no failed revision");
+    add(
+      "the new executor revision never started",
+      failedRevision !== undefined,
+      failedRevision ? `${String(failedRevision.revision)}: ${String(failedRevision.reason ?? "")}`.slice(0, 200) : "no failed revision",
+    );
     const before = run.afterBaseline.control?.latestReadyRevision ?? null;
     const after = end.control?.latestReadyRevision ?? null;
-    add("the apply stopped before the control rollout", before !== null && before === after, `control revision ${String(before)} -> ${String(after)}`);
+    add(
+      "the apply stopped before the control rollout",
+      before !== null && before === after,
+      `control revision ${String(before)} -> ${String(after)}`,
+    );
     const oldExecutor = run.afterBaseline.executor?.latestReadyRevision?.split("/").pop();
     const failedAt = scenarioApplies[scenarioApplies.length - 1]?.attempts.slice(-1)[0]?.up?.endMs ?? run.endedMs;
     const later = run.traffic.filter((c) => c.atMs > failedAt);
     const served = later.filter((c) => c.status === 200 && c.executorRevision === oldExecutor).length;
-    add("traffic keeps flowing to the old executor revision", later.length > 0 && served === later.length, `${served} of ${later.length} calls after the failure answered 200 by ${String(oldExecutor)}`);
+    add(
+      "traffic keeps flowing to the old executor revision",
+      later.length > 0 && served === later.length,
+      `${served} of ${later.length} calls after the failure answered 200 by ${String(oldExecutor)}`,
+    );
   }
   if (scenario.name === "rollback" || scenario.name === "missing-grant") {
-    add(`the token of generation ${scenario.from} is accepted again at the end`, probes.stillAcceptedAt.includes("main"), probes.stillAcceptedAt.join(", ") || "refused everywhere");
+    add(
+      `the token of generation ${scenario.from} is accepted again at the end`,
+      probes.stillAcceptedAt.includes("main"),
+      probes.stillAcceptedAt.join(", ") || "refused everywhere",
+    );
   }
   return checks;
 }
@@ -351,7 +427,10 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
     apply.attempts.forEach((attempt, i) => {
       if (apply.attempts.length > 1) push(`Attempt ${i + 1}:`, "");
       push(`- preview with the policy pack: ${attempt.preview} in ${attempt.previewMs} ms`);
-      const verdicts = attempt.verdicts.length === 0 ? "no violation" : attempt.verdicts.map((v) => `${v.level} ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`).join("; ");
+      const verdicts =
+        attempt.verdicts.length === 0
+          ? "no violation"
+          : attempt.verdicts.map((v) => `${v.level} ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`).join("; ");
       push(`- policy verdicts: ${verdicts}`);
       push(`- up: ${attempt.up}${attempt.upMs === null ? "" : ` in ${attempt.upMs} ms`}${attempt.error ? ` (${attempt.error})` : ""}`, "");
       if (attempt.phases.length > 0) {
@@ -364,13 +443,23 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
   const t = report.traffic;
   push("## Live traffic", "");
   push(
-    `${t.total.calls} calls from the control's revisions after the baseline: ${t.total.ok} answered, **${t.total.failed} failed** (401, 403, 404, refused), ${t.total.timeouts} timeouts (counted apart: a busy machine), ${t.total.other} other. Outcomes: ${Object.entries(t.total.outcomes).map(([k, v]) => `${k} x${v}`).join(", ") || "none"}.`,
+    `${t.total.calls} calls from the control's revisions after the baseline: ${t.total.ok} answered, **${t.total.failed} failed** (401, 403, 404, refused), ${t.total.timeouts} timeouts (counted apart: a busy machine), ${t.total.other} other. Outcomes: ${
+      Object.entries(t.total.outcomes)
+        .map(([k, v]) => `${k} x${v}`)
+        .join(", ") || "none"
+    }.`,
     "",
   );
-  push(t.failureWindow ? `Measured failure window: ${at(t.failureWindow.firstAtMs)} to ${at(t.failureWindow.lastAtMs)} (**${t.failureWindow.ms} ms**, ${t.failureWindow.failed} failed calls).` : "Measured failure window: **none** (no failed call).", "");
+  push(
+    t.failureWindow
+      ? `Measured failure window: ${at(t.failureWindow.firstAtMs)} to ${at(t.failureWindow.lastAtMs)} (**${t.failureWindow.ms} ms**, ${t.failureWindow.failed} failed calls).`
+      : "Measured failure window: **none** (no failed call).",
+    "",
+  );
   if (t.total.failedRoutes.length > 0) {
     push("| control revision | executor revision | outcome | calls |", "| --- | --- | --- | --- |");
-    for (const r of t.total.failedRoutes) push(`| ${r.controlRevision} | ${r.executorRevision ?? "none (no answer)"} | ${r.outcome} | ${r.count} |`);
+    for (const r of t.total.failedRoutes)
+      push(`| ${r.controlRevision} | ${r.executorRevision ?? "none (no answer)"} | ${r.outcome} | ${r.count} |`);
     push("");
   }
   push("| span | from | to | calls | failed | timeouts |", "| --- | --- | --- | --- | --- | --- |");
@@ -393,7 +482,12 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
   }
   for (const f of report.verification.failures) push(`- failed: ${cell(f)}`);
   push("", "## Revoked", "");
-  push(report.revoked.length === 0 ? "Nothing was revoked." : report.revoked.map((r) => `- ${r.credential} generation ${r.generation} (version ${r.version})`).join("\n"), "");
+  push(
+    report.revoked.length === 0
+      ? "Nothing was revoked."
+      : report.revoked.map((r) => `- ${r.credential} generation ${r.generation} (version ${r.version})`).join("\n"),
+    "",
+  );
   push("## The local cloud's timeline", "", "| at | event | service | revision | detail |", "| --- | --- | --- | --- | --- |");
   for (const e of report.cloud) push(`| ${at(e.atMs)} | ${e.type} | ${e.service} | ${e.revision ?? ""} | ${cell(e.detail)} |`);
   if (report.error) push("", `Stopped: ${report.error}`);

@@ -84,7 +84,8 @@ function settled(raw: Raw, key: CredentialKey): Record<string, unknown> {
   const value = (raw[key] ?? {}) as Record<string, unknown>;
   const current = currentOf(raw, key);
   const published = value.published as Record<string, unknown> | undefined;
-  const keep = published && published[String(current)] !== undefined ? { published: { [String(current)]: published[String(current)] } } : {};
+  const keep =
+    published && published[String(current)] !== undefined ? { published: { [String(current)]: published[String(current)] } } : {};
   return { current, ...keep };
 }
 
@@ -147,10 +148,18 @@ export function scenarioFor(name: ScenarioName, raw: Raw, now: Date = new Date()
       ]);
     case "mnemonic": {
       const controls = mnemonicControls(now);
-      return finished("docs/runbooks/mnemonic.md", "migrate to a new mnemonic (approval, window), then revoke with the reconciliation sign-off", [
-        { title: `mnemonic: current ${to}, previous ${from}, approval`, changes: set({ ...overlap, approval: controls.approval }), expect: "applied" },
-        { title: `mnemonic: revokePrevious (generation ${from}), sign-off`, changes: set({ ...revoke, ...controls }), expect: "applied" },
-      ]);
+      return finished(
+        "docs/runbooks/mnemonic.md",
+        "migrate to a new mnemonic (approval, window), then revoke with the reconciliation sign-off",
+        [
+          {
+            title: `mnemonic: current ${to}, previous ${from}, approval`,
+            changes: set({ ...overlap, approval: controls.approval }),
+            expect: "applied",
+          },
+          { title: `mnemonic: revokePrevious (generation ${from}), sign-off`, changes: set({ ...revoke, ...controls }), expect: "applied" },
+        ],
+      );
     }
     case "failed-verification":
       return {

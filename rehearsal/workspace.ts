@@ -86,7 +86,9 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
   installPlugins(home);
   fs.mkdirSync(path.join(dir, "state"), { recursive: true });
   // Nothing of the caller's Pulumi setup (a backend URL, an access token, a passphrase) leaks in.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("PULUMI_") && !name.startsWith("LOCALCLOUD_")));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("PULUMI_") && !name.startsWith("LOCALCLOUD_")),
+  );
   const env: NodeJS.ProcessEnv = {
     ...cliEnv(options.cli, base),
     ...options.cloudEnv,
@@ -167,7 +169,7 @@ export function throwawayValue(key: string): string {
 /** Sets every secret value the stack file's config needs and does not have yet (from stdin, never argv). */
 export async function setThrowawaySecrets(workspace: Workspace): Promise<string[]> {
   const raw = readStackConfig(workspace.stackFile);
-  const plain = Object.fromEntries(Object.entries(raw).filter(([, value]) => !(isSecure(value))));
+  const plain = Object.fromEntries(Object.entries(raw).filter(([, value]) => !isSecure(value)));
   const config = parseStackConfig(plain);
   const set: string[] = [];
   for (const key of requiredSecretKeys(config)) {
