@@ -1,5 +1,14 @@
 /** Counting the control's calls: what is a failure, per span, the window, and the old token's end. */
-import { TrafficCall, classify, failureWindow, oldTokenVerdict, parseTrafficRecords, tally, tallyBySpan } from "../../rehearsal/traffic";
+import {
+  ProbeRound,
+  TrafficCall,
+  classify,
+  failureWindow,
+  oldTokenVerdict,
+  parseTrafficRecords,
+  tally,
+  tallyBySpan,
+} from "../../rehearsal/traffic";
 
 const call = (atMs: number, outcome: number | string, control = "c1", executor?: string): TrafficCall => ({
   atMs,
@@ -60,7 +69,7 @@ test("the failure window runs from the first to the last failed call; none witho
 });
 
 test("the old token: last accepted anywhere, then refused at every URL; still accepted somewhere names where", () => {
-  const rounds = [
+  const rounds: ProbeRound[] = [
     { atMs: 1, answers: { main: "200" } },
     { atMs: 2, answers: { main: "401", "tag:g4": "200" } },
     { atMs: 3, answers: { main: "401", "tag:g4": "404" } },
