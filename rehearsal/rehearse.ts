@@ -117,6 +117,16 @@ export function misreportingCommand(command: string, generation: number): string
   return `if [ "$${EXECUTOR_VERSION_ENV}" = ${shellQuote(String(generation))} ]; then ${EXECUTOR_VERSION_ENV}=${generation + 1000}; export ${EXECUTOR_VERSION_ENV}; fi; exec ${command}`;
 }
 
+/** A violation's event message is the policy's description, a newline, then what is wrong: keep what is wrong. */
+export function violationText(message: string): string {
+  const lines = message
+    .replace(/<\{%[^%]*%\}>/g, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  return lines.length > 1 ? lines.slice(1).join(" ") : (lines[0] ?? "");
+}
+
 function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
   return events
     .filter((event) => event.policyEvent !== undefined)
@@ -127,7 +137,7 @@ function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
         policy: policy.policyName,
         level: policy.enforcementLevel,
         ...(resource ? { resource } : {}),
-        message: sanitizeMessage(policy.message),
+        message: sanitizeMessage(violationText(policy.message)),
       };
     });
 }
