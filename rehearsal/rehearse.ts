@@ -85,6 +85,8 @@ export interface EndState {
   readonly control: ServiceState | null;
   /** The executor's main URL with the current token, and the control's own /status. */
   readonly executorAnswers: number | string;
+  /** The token generation the executor's main URL accepts (of the token versions still enabled); null when none. */
+  readonly executorAcceptsGeneration: number | null;
   readonly controlAnswers: number | string;
 }
 
@@ -361,6 +363,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     executor: null,
     control: null,
     executorAnswers: "not checked",
+    executorAcceptsGeneration: null,
     controlAnswers: "not checked",
   };
   return {
@@ -525,6 +528,11 @@ async function endState(ws: Workspace, api: LocalCloudClient, executorName: stri
         v.generation === (outputs.credentials as { authToken?: { currentGeneration?: number } } | undefined)?.authToken?.currentGeneration,
     );
   const currentToken = current ? await api.accessSecretVersion(current.name).catch(() => undefined) : undefined;
+  let executorAcceptsGeneration: number | null = null;
+  for (const version of versions.filter((v) => v.credential === "authToken" && v.state === "ENABLED")) {
+    const token = await api.accessSecretVersion(version.name).catch(() => undefined);
+    if (executor && token !== undefined && (await fetchStatus(executor.url, token)) === 200) executorAcceptsGeneration = version.generation;
+  }
   return {
     versions,
     outputs,
@@ -532,6 +540,7 @@ async function endState(ws: Workspace, api: LocalCloudClient, executorName: stri
     executor,
     control,
     executorAnswers: executor ? await fetchStatus(executor.url, currentToken) : "no service",
+    executorAcceptsGeneration,
     controlAnswers: control ? await fetchStatus(control.url, undefined) : "no service",
   };
 }

@@ -362,7 +362,11 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
       probes.stillAcceptedAt.length > 0 ? `still accepted at ${probes.stillAcceptedAt.join(", ")}` : `${probes.rounds} probe rounds`,
     );
   }
-  add("the executor answers the current token", end.executorAnswers === 200, `GET /status: ${end.executorAnswers}`);
+  add(
+    `the executor answers the token of generation ${scenario.end.serving}`,
+    end.executorAcceptsGeneration === scenario.end.serving,
+    `GET /status accepts generation ${String(end.executorAcceptsGeneration)}; with the stack's current token: ${end.executorAnswers}`,
+  );
   add("the control service answers", end.controlAnswers === 200, `GET /status: ${end.controlAnswers}`);
 
   if (scenario.end.executorRevisionFails) {

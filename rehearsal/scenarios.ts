@@ -48,6 +48,8 @@ export interface ScenarioEnd {
   readonly enabled: readonly number[];
   /** The old token must be refused at every URL of the executor at the end. */
   readonly oldTokenRefused: boolean;
+  /** The token generation the executor accepts at the end (the one both services run). */
+  readonly serving: number;
   /** The new executor revision must have failed to start, and the control must not have rolled out. */
   readonly executorRevisionFails?: boolean;
 }
@@ -123,7 +125,15 @@ export function scenarioFor(name: ScenarioName, raw: Raw, now: Date = new Date()
     summary,
     applies,
     ...(fault ? { fault } : {}),
-    end: { credential, current: to, disabled: [from], enabled: [to], oldTokenRefused: credential === "authToken" },
+    end: {
+      credential,
+      current: to,
+      disabled: [from],
+      enabled: [to],
+      oldTokenRefused: credential === "authToken",
+      // Only the token's rotation changes which token the executor accepts.
+      serving: credential === "authToken" ? to : currentOf(raw, "authToken"),
+    },
   });
   switch (name) {
     case "rotate":
@@ -168,7 +178,8 @@ export function scenarioFor(name: ScenarioName, raw: Raw, now: Date = new Date()
         summary: "rotate and revoke in one apply; the new executor misreports its generation, verification fails",
         applies: [{ title: `authToken: current ${to}, previous ${from}, revokePrevious`, changes: set(revoke), expect: "update-failed" }],
         fault: "executor-misreports-generation",
-        end: { credential, current: from, disabled: [], enabled: [from, to], oldTokenRefused: false },
+        // Both services rolled out with the new token before verification failed.
+        end: { credential, current: from, disabled: [], enabled: [from, to], oldTokenRefused: false, serving: to },
       };
     case "missing-grant":
       return {
@@ -177,7 +188,15 @@ export function scenarioFor(name: ScenarioName, raw: Raw, now: Date = new Date()
         summary: "rotate after the executor's access to the token's secret was removed out of band: its new revision cannot start",
         applies: [{ title: `authToken: current ${to}, previous ${from}, revokePrevious`, changes: set(revoke), expect: "update-failed" }],
         fault: "executor-grant-removed",
-        end: { credential, current: from, disabled: [], enabled: [from, to], oldTokenRefused: false, executorRevisionFails: true },
+        end: {
+          credential,
+          current: from,
+          disabled: [],
+          enabled: [from],
+          oldTokenRefused: false,
+          serving: from,
+          executorRevisionFails: true,
+        },
       };
     case "rollback":
       return {
@@ -188,7 +207,7 @@ export function scenarioFor(name: ScenarioName, raw: Raw, now: Date = new Date()
           { title: `authToken: current ${to}, previous ${from}`, changes: set(overlap), expect: "applied" },
           { title: `authToken: roll back to current ${from}`, changes: set({ current: from }), expect: "applied" },
         ],
-        end: { credential, current: from, disabled: [to], enabled: [from], oldTokenRefused: false },
+        end: { credential, current: from, disabled: [to], enabled: [from], oldTokenRefused: false, serving: from },
       };
   }
 }

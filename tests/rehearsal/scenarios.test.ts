@@ -20,7 +20,7 @@ describe("scenarioFor", () => {
       { authToken: { current: 5, previous: 4 } },
       { authToken: { current: 5, previous: 4, revokePrevious: true } },
     ]);
-    expect(s.end).toEqual({ credential: "authToken", current: 5, disabled: [4], enabled: [5], oldTokenRefused: true });
+    expect(s.end).toEqual({ credential: "authToken", current: 5, disabled: [4], enabled: [5], oldTokenRefused: true, serving: 5 });
   });
 
   test("emergency and interrupted: one apply that rotates and revokes; interrupted is interrupted", () => {
@@ -35,11 +35,11 @@ describe("scenarioFor", () => {
     const failed = scenarioFor("failed-verification", staging);
     expect(failed.fault).toBe("executor-misreports-generation");
     expect(failed.applies.map((a) => a.expect)).toEqual(["update-failed"]);
-    expect(failed.end).toMatchObject({ current: 4, disabled: [], oldTokenRefused: false });
+    expect(failed.end).toMatchObject({ current: 4, disabled: [], oldTokenRefused: false, serving: 5 });
     expect(failed.end.enabled).toContain(4);
     const grant = scenarioFor("missing-grant", staging);
     expect(grant.fault).toBe("executor-grant-removed");
-    expect(grant.end).toMatchObject({ current: 4, disabled: [], executorRevisionFails: true });
+    expect(grant.end).toMatchObject({ current: 4, disabled: [], executorRevisionFails: true, serving: 4 });
   });
 
   test("rollback points current back before revocation; the new generation ends disabled", () => {
@@ -65,7 +65,7 @@ describe("scenarioFor", () => {
       },
     });
     expect(m.applies[1].changes.mnemonic).toMatchObject({ revokePrevious: true, reconciliationSignoff: { at: "2026-12-01T12:00:00Z" } });
-    expect(m.end).toMatchObject({ credential: "mnemonic", disabled: [1], oldTokenRefused: false });
+    expect(m.end).toMatchObject({ credential: "mnemonic", disabled: [1], oldTokenRefused: false, serving: 4 });
   });
 
   test("a stack file without a current generation is an error naming the key", () => {
