@@ -144,17 +144,15 @@ function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
     });
 }
 
-/** The most specific error of a CLI run (Pulumi's diagnostics start with `error:`), with its `- ` detail lines. */
+/** The first specific error of a CLI run (Pulumi's diagnostics start with `error:`), with its `- ` detail lines. */
 export function errorLine(stdout: string, stderr: string): string {
   const lines = `${stdout}\n${stderr}`
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "");
   const generic = /^error: (update|preview) failed$/;
-  let at = -1;
-  lines.forEach((line, i) => {
-    if (/^error:/i.test(line) && !generic.test(line)) at = i;
-  });
+  // The first specific error is the cause (a later one may be its consequence, e.g. a plan left unfinished).
+  const at = lines.findIndex((line) => /^error:/i.test(line) && !generic.test(line));
   if (at < 0) return sanitizeMessage(lines.filter((l) => /error/i.test(l)).pop() ?? "failed");
   const details: string[] = [];
   for (let i = at + 1; i < lines.length && details.length < 8 && lines[i].startsWith("- "); i += 1) details.push(lines[i]);
@@ -272,12 +270,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
           // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
           const after = cloud.events.since(0).pop()?.seq ?? 0;
           const seen = await Promise.race([
-            waitForEvent(
-              cloud,
-              after,
-              (e) => e.type === "revision-created" && String(e.service ?? "").endsWith(`/${executorName}`),
-              240_000,
-            ),
+            waitForEvent(cloud, after, (e) => e.type === "revision-created" && isService(e, executorName), 240_000),
             running.done.then(() => false),
           ]);
           if (seen) {
@@ -433,6 +426,12 @@ export function startUp(ws: Workspace, stem: string): RunningCommand {
     "--event-log",
     `${stem}.up.jsonl`,
   ]);
+}
+
+/** Whether a local cloud event is about this service (events name it short, or by its full name). */
+export function isService(event: LocalCloudEvent, name: string): boolean {
+  const service = String(event.service ?? "");
+  return service === name || service.endsWith(`/services/${name}`);
 }
 
 function lastError(apply: ApplyRecord): string {

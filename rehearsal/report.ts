@@ -10,6 +10,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../lib/drill-report";
 import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../lib/timeline";
 import type { LocalCloudEvent } from "../localcloud/events";
+import { isService } from "./rehearse";
 import type { ApplyRecord, PolicyVerdict, RehearsalRun, VersionInfo } from "./rehearse";
 import {
   FailureWindow,
@@ -374,7 +375,7 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
       (e) =>
         e.atMs >= run.scenarioStartMs &&
         e.type === "revision-failed" &&
-        String(e.service ?? "").endsWith(`/${run.afterBaseline.executor?.name.split("/").pop() ?? "?"}`),
+        isService(e, run.afterBaseline.executor?.name.split("/").pop() ?? "?"),
     );
     add(
       "the new executor revision never started",

@@ -1,6 +1,6 @@
 /** The rehearsal's small pure helpers: policy messages, CLI errors, the failed-verification fault. */
 import { spawnSync } from "node:child_process";
-import { errorLine, misreportingCommand, violationText } from "../../rehearsal/rehearse";
+import { errorLine, isService, misreportingCommand, violationText } from "../../rehearsal/rehearse";
 
 test("a violation's message keeps what is wrong, not the policy's description before it", () => {
   expect(violationText("<{%fg 3%}>Protects each credential.\ngrant g gives user:x access.<{%reset%}>\n")).toBe(
@@ -11,10 +11,10 @@ test("a violation's message keeps what is wrong, not the policy's description be
   );
 });
 
-test("a CLI error: the most specific error line with its detail lines, never the generic one, bearer tokens redacted", () => {
+test("a CLI error: the first specific error line (the cause) with its detail lines, never the generic one, bearer tokens redacted", () => {
   const stdout =
     "Updating (staging)\n  error: verification failed 2 of 6 checks:\n  - auth: Bearer abc123 refused\n  - status: wrong\nResources:\n";
-  expect(errorLine(stdout, "error: update failed\n")).toBe(
+  expect(errorLine(stdout, "error: update failed\nerror: expected resource operations for x but none were seen\n")).toBe(
     "error: verification failed 2 of 6 checks: - auth: Bearer [redacted] refused - status: wrong",
   );
   expect(errorLine("nothing useful", "")).toBe("failed");
@@ -29,4 +29,11 @@ test("the failed-verification fault: only the given generation reports another v
     }).stdout.trim();
   expect(run("5")).toBe("v=1005");
   expect(run("4")).toBe("v=4");
+});
+
+test("local cloud events name a service short or in full", () => {
+  const event = (service: string) => ({ seq: 1, atMs: 0, type: "revision-created", service });
+  expect(isService(event("wallet-executor"), "wallet-executor")).toBe(true);
+  expect(isService(event("projects/p/locations/l/services/wallet-executor"), "wallet-executor")).toBe(true);
+  expect(isService(event("wallet-executor-2"), "wallet-executor")).toBe(false);
 });
