@@ -221,7 +221,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   const api = new LocalCloudClient(cloud.url, cloud.token);
   const applies: ApplyRecord[] = [];
   const probes: ProbeRound[] = [];
-  let prober: NodeJS.Timeout | undefined;
+  let prober: Prober | undefined;
+  const known = new Map<string, Omit<VersionInfo, "state">>();
   let error: string | undefined;
   let scenarioStartMs = Date.now();
   let afterBaseline: EndState | undefined;
@@ -305,7 +306,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     );
     applies.push(baselineApply);
     if (baselineApply.outcome !== "applied") throw new Error(`the baseline apply did not succeed: ${lastError(baselineApply)}`);
-    afterBaseline = await endState(ws, api, executorName, controlName);
+    afterBaseline = await endState(ws, api, executorName, controlName, known);
 
     // The token the control holds now is the one the rotation retires: probed at every executor URL.
     const oldVersion = afterBaseline.versions.find((v) => v.credential === "authToken" && v.generation === scenario.from);
@@ -326,17 +327,18 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     for (const step of scenario.applies) {
       const record = await apply(step, false, index);
       applies.push(record);
+      for (const version of (await stackVersions(ws)).versions) known.set(version.name, version);
       index += 1;
       if (record.outcome !== "applied") break;
     }
     // Let the last rollout's traffic settle, and the probes see the end state.
     await new Promise((resolve) => setTimeout(resolve, Math.max(1_500, options.rolloutMs + 1_000)));
-    end = await endState(ws, api, executorName, controlName);
+    end = await endState(ws, api, executorName, controlName, known);
   } catch (err) {
     error = sanitizeMessage(err instanceof Error ? err.message : String(err));
     log(`stopped: ${error}`);
   } finally {
-    if (prober) clearInterval(prober);
+    await prober?.stop();
   }
   const cloudEvents = await api.call<{ events: LocalCloudEvent[] }>("GET", "/localcloud/v1/events").then(
     (body) => body.events,
@@ -454,30 +456,42 @@ function waitForEvent(cloud: LocalCloud, after: number, match: (event: LocalClou
   });
 }
 
+interface Prober {
+  /** Stops probing; resolves once the round in flight (if any) is recorded. */
+  stop(): Promise<void>;
+}
+
 /** Every 250 ms: the old token against the executor's main URL and every tag URL. */
-function startProber(api: LocalCloudClient, executorName: string, token: string, rounds: ProbeRound[]): NodeJS.Timeout {
-  let busy = false;
-  return setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void (async () => {
-      try {
-        const service = serviceNamed(await api.state(), executorName);
-        if (!service) return;
-        const urls: [string, string][] = [
-          ["main", service.url],
-          ...Object.entries(service.tagUrls).map(([tag, url]): [string, string] => [`tag:${tag}`, url]),
-        ];
-        const atMs = Date.now();
-        const answers = await Promise.all(urls.map(async ([label, url]) => [label, String(await fetchStatus(url, token))] as const));
-        rounds.push({ atMs, answers: Object.fromEntries(answers) });
-      } catch {
-        // The local cloud is closing.
-      } finally {
-        busy = false;
-      }
-    })();
+function startProber(api: LocalCloudClient, executorName: string, token: string, rounds: ProbeRound[]): Prober {
+  let inFlight: Promise<void> | undefined;
+  let stopped = false;
+  const round = async (): Promise<void> => {
+    try {
+      const service = serviceNamed(await api.state(), executorName);
+      if (!service) return;
+      const urls: [string, string][] = [
+        ["main", service.url],
+        ...Object.entries(service.tagUrls).map(([tag, url]): [string, string] => [`tag:${tag}`, url]),
+      ];
+      const atMs = Date.now();
+      const answers = await Promise.all(urls.map(async ([label, url]) => [label, String(await fetchStatus(url, token))] as const));
+      // A round that ends after the stop is not a fact about the rotation (the cloud may be closing).
+      if (!stopped) rounds.push({ atMs, answers: Object.fromEntries(answers) });
+    } catch {
+      // The local cloud is closing.
+    }
+  };
+  const timer = setInterval(() => {
+    if (inFlight || stopped) return;
+    inFlight = round().finally(() => (inFlight = undefined));
   }, 250);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      stopped = true;
+    },
+  };
 }
 
 async function removeGrant(api: LocalCloudClient, secret: string, member: string): Promise<void> {
@@ -493,24 +507,43 @@ async function removeGrant(api: LocalCloudClient, secret: string, member: string
 }
 
 /** The stack's outputs and versions (from `pulumi stack export`), the cloud's view, and whether both services answer. */
-async function endState(ws: Workspace, api: LocalCloudClient, executorName: string, controlName: string): Promise<EndState> {
+/** The token, key and mnemonic versions the stack's state holds: generation -> full version name. */
+async function stackVersions(ws: Workspace): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[] }> {
   const exported = await ws.pulumi(["stack", "export", "--stack", ws.stack]);
   const deployment = (JSON.parse(exported.stdout || "{}") as { deployment?: { resources?: ExportedResource[] } }).deployment;
   const resources = deployment?.resources ?? [];
-  const state = await api.state();
-  const versions: VersionInfo[] = [];
+  const versions: Omit<VersionInfo, "state">[] = [];
   for (const resource of resources) {
     if (resource.type !== VERSION_TYPE) continue;
-    const name = resource.urn.split("::").pop() ?? "";
-    const match = /^(.*)-g([0-9]+)$/.exec(name);
+    const match = /^(.*)-g([0-9]+)$/.exec(resource.urn.split("::").pop() ?? "");
     const versionName = resource.outputs?.name;
     if (!match || typeof versionName !== "string") continue;
-    const [, secretPath, number] = /^(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([0-9]+)$/.exec(versionName) ?? [];
-    const secretId = secretPath?.split("/").pop();
+    versions.push({ credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName });
+  }
+  return { resources, versions };
+}
+
+/**
+ * The stack's outputs and versions, the cloud's view, and whether both services answer. `known`:
+ * versions seen in earlier states (a generation dropped from config leaves the state, its version
+ * stays in Secret Manager, disabled).
+ */
+async function endState(
+  ws: Workspace,
+  api: LocalCloudClient,
+  executorName: string,
+  controlName: string,
+  known: Map<string, Omit<VersionInfo, "state">>,
+): Promise<EndState> {
+  const { resources, versions: inState } = await stackVersions(ws);
+  for (const version of inState) known.set(version.name, version);
+  const state = await api.state();
+  const versions: VersionInfo[] = [...known.values()].map((version) => {
+    const [, secretId, number] = /^projects\/[^/]+\/secrets\/([^/]+)\/versions\/([0-9]+)$/.exec(version.name) ?? [];
     const secret = state.secrets.find((s) => s.name.split("/").pop() === secretId);
     const live = secret?.versions.find((v) => v.number === Number(number));
-    versions.push({ credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName, state: live?.state ?? "unknown" });
-  }
+    return { ...version, state: live?.state ?? "unknown" };
+  });
   const checks = resources
     .map((r) => r.outputs?.checks)
     .filter((c): c is { name: string; ok: boolean; ms: number }[] => Array.isArray(c))

@@ -202,7 +202,7 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
   const checks = assess(run, timeline, probes);
   const ok = checks.every((c) => c.ok);
   const revoked = run.end.versions
-    .filter((v) => v.state !== "ENABLED" && versionState(run.afterBaseline.versions, v.credential, v.generation) === "ENABLED")
+    .filter((v) => v.state !== "ENABLED" && versionState(run.afterBaseline.versions, v.credential, v.generation) !== v.state)
     .map((v) => ({ credential: v.credential, generation: v.generation, version: v.name.split("/").pop() ?? v.name }));
   const verifyFailures = timeline.steps.filter((s) => s.phase === "verify" && s.status === "failed").map((s) => s.error ?? "failed");
   const cloud = run.cloudEvents
