@@ -8,7 +8,7 @@ import { spawn, ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
+import { parseDocument, visit } from "yaml";
 import { PROJECT, parseStackConfig, requiredSecretKeys } from "../lib/config";
 import { installPlugins } from "../providers/install";
 import { PulumiCli, cliEnv } from "../tools/pulumi-setup";
@@ -150,7 +150,16 @@ export function writeConfig(stackFile: string, changes: Readonly<Record<string, 
   const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined) doc.deleteIn(["config", key]);
-    else doc.setIn(["config", key], doc.createNode(value));
+    else {
+      const node = doc.createNode(value);
+      // Every string quoted: Pulumi's YAML reader would turn a plain 2026-12-01T02:00:00Z into a timestamp.
+      visit(node, {
+        Scalar(key, scalar) {
+          if (key !== "key" && typeof scalar.value === "string") scalar.type = "QUOTE_DOUBLE";
+        },
+      });
+      doc.setIn(["config", key], node);
+    }
   }
   fs.writeFileSync(stackFile, doc.toString());
 }

@@ -142,6 +142,7 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
           expect.objectContaining({
             policy: "least-privilege-secret-access",
             level: "mandatory",
+            resource: "stranger-token-access",
             message: expect.stringContaining("user:stranger@example.com") as unknown,
           }),
         ]),
