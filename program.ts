@@ -57,8 +57,8 @@ export async function defineStack() {
   });
   const applied = await lastApplied.getOutputDetails("credentials");
   const appliedEnvironment = await lastApplied.getOutputDetails("environment");
-  const appliedCredentials = applied.value ?? applied.secretValue;
-  const appliedState = neverApplied(appliedEnvironment.value ?? appliedEnvironment.secretValue, appliedCredentials)
+  const appliedCredentials: unknown = applied.value ?? applied.secretValue;
+  const appliedState = neverApplied((appliedEnvironment.value ?? appliedEnvironment.secretValue) as unknown, appliedCredentials)
     ? NEVER_APPLIED
     : appliedStateFrom(appliedCredentials);
   const check = checkAgainstApplied(config, appliedState, now);

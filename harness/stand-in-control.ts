@@ -1,6 +1,7 @@
 /**
  * A minimal stand-in for the control service, what the local cloud runs in the control's revisions
- * by default: it calls the executor's GET /status at a steady rate with the base URL and the token
+ * by default: it calls the executor's GET /status at a steady rate (and, when a pay rate is set,
+ * POST /pay-bolt11 with a small amount at that lower rate) with the base URL and the token
  * from ITS OWN environment (the variables ending in _BASE_URL, _AUTH_TOKEN and _TIMEOUT_MS, so both
  * the canonical and the legacy names work) and records every answer: time, its own revision, the
  * executor revision that answered (the local front end's header), the status or the failure. It
@@ -14,6 +15,8 @@ import { LOCAL_ENV } from "../localcloud/runners";
 
 export interface ControlCall {
   readonly atMs: number;
+  /** `/status` or `/pay-bolt11`. */
+  readonly path: string;
   readonly controlRevision: string;
   /** The executor revision that answered, when the answer came through the local front end. */
   readonly executorRevision?: string;
@@ -46,6 +49,9 @@ export function controlEnv(env: NodeJS.ProcessEnv): ControlEnv {
   };
 }
 
+/** What each payment may cost at most: well under the executor's per-request cap (200 000 msats in both stacks). */
+export const PAY_MAX_MSATS = 1_000;
+
 function failureOf(err: unknown): string {
   const code = (err as { code?: string }).code ?? "";
   if (code === "ECONNREFUSED") return "refused";
@@ -65,13 +71,28 @@ function main(): void {
   let inFlight = 0;
   let stopping = false;
 
-  async function call(): Promise<void> {
+  const payRate = Number(process.env[LOCAL_ENV.controlPayRate] ?? "0") || 0;
+  const payHost = process.env[LOCAL_ENV.controlPayHost] ?? "";
+  let paid = 0;
+
+  async function call(path: "/status" | "/pay-bolt11"): Promise<void> {
     inFlight += 1;
     const started = Date.now();
     let record: ControlCall;
     try {
-      const response = await request(`${settings.baseUrl}/status`, {
-        headers: { authorization: `Bearer ${settings.token}` },
+      paid += path === "/pay-bolt11" ? 1 : 0;
+      const response = await request(`${settings.baseUrl}${path}`, {
+        method: path === "/status" ? "GET" : "POST",
+        headers: { authorization: `Bearer ${settings.token}`, "content-type": "application/json" },
+        // A small amount, well within the executor's caps; a made-up invoice the mock mode accepts.
+        ...(path === "/pay-bolt11"
+          ? {
+              body: JSON.stringify({
+                requestId: `${revision}-${process.pid}-${paid}`,
+                payment: { invoice: `lnbcrt10n1rehearsal${revision}${paid}`, maxAmountMsats: PAY_MAX_MSATS, host: payHost },
+              }),
+            }
+          : {}),
         headersTimeout: settings.timeoutMs,
         bodyTimeout: settings.timeoutMs,
       });
@@ -79,6 +100,7 @@ function main(): void {
       const answeredBy = response.headers["x-localcloud-revision"];
       record = {
         atMs: started,
+        path,
         controlRevision: revision,
         ...(typeof answeredBy === "string" ? { executorRevision: answeredBy } : {}),
         status: response.statusCode,
@@ -86,7 +108,7 @@ function main(): void {
         durationMs: Date.now() - started,
       };
     } catch (err) {
-      record = { atMs: started, controlRevision: revision, failure: failureOf(err), durationMs: Date.now() - started };
+      record = { atMs: started, path, controlRevision: revision, failure: failureOf(err), durationMs: Date.now() - started };
     }
     inFlight -= 1;
     recent.push(record);
@@ -97,8 +119,14 @@ function main(): void {
   }
 
   const timer = setInterval(() => {
-    if (!stopping) void call();
+    if (!stopping) void call("/status");
   }, 1000 / rate);
+  const payTimer =
+    payRate > 0 && payHost !== ""
+      ? setInterval(() => {
+          if (!stopping) void call("/pay-bolt11");
+        }, 1000 / payRate)
+      : undefined;
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -116,6 +144,7 @@ function main(): void {
   const stop = (): void => {
     stopping = true;
     clearInterval(timer);
+    if (payTimer) clearInterval(payTimer);
     const finish = (): void => {
       if (inFlight > 0) setTimeout(finish, 20);
       else server.close(() => process.exit(0));

@@ -31,6 +31,10 @@ export const LOCAL_ENV = {
   accessToken: "LOCALCLOUD_ACCESS_TOKEN",
   /** Calls per second of the stand-in control. */
   controlRate: "STAND_IN_CONTROL_RATE",
+  /** Payments per second of the stand-in control (0: none). */
+  controlPayRate: "STAND_IN_CONTROL_PAY_RATE",
+  /** The host its payments name (one the executor allows). */
+  controlPayHost: "STAND_IN_CONTROL_PAY_HOST",
   /** Where the stand-in control appends its record (JSON lines), when the local cloud keeps records. */
   controlRecord: "STAND_IN_CONTROL_RECORD",
 } as const;

@@ -48,6 +48,9 @@ export interface LocalCloudOptions {
   readonly commands?: WorkloadCommands;
   /** Calls per second of the stand-in control (default 5). */
   readonly controlRatePerSec?: number;
+  /** Payments per second of the stand-in control (default none), to this host (one the executor allows). */
+  readonly controlPayRatePerSec?: number;
+  readonly controlPayHost?: string;
   readonly recordDir?: string;
   readonly logDir?: string;
   /** The clock of Secret Manager's destroy TTLs (default Date.now). */
@@ -109,6 +112,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       idleTimeoutMs: options.idleTimeoutMs ?? 15 * 60_000,
       commands: options.commands ?? {},
       controlRatePerSec: options.controlRatePerSec ?? 5,
+      ...(options.controlPayRatePerSec && options.controlPayHost
+        ? { controlPayRatePerSec: options.controlPayRatePerSec, controlPayHost: options.controlPayHost }
+        : {}),
       ...(options.recordDir ? { recordDir: options.recordDir } : {}),
       ...(options.logDir ? { logDir: options.logDir } : {}),
       baseEnv: hostBaseEnv(),

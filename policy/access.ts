@@ -16,7 +16,7 @@ import {
   sameAccount,
   showMember,
 } from "./accounts";
-import { PreviewGaps, SecretName, StackGraph, TYPES, Unknown, isUnknown, parseSecretName, sameSecret, showSecret, text } from "./graph";
+import { PreviewGaps, SecretName, StackGraph, TYPES, Unknown, isUnknown, parseSecretName, showSecret, text } from "./graph";
 import { StackWorkload, reads, secretRefsOf, workloadsOf } from "./workloads";
 
 export { BASIC_ROLES, SECRET_READING_ROLES } from "./accounts";
@@ -66,7 +66,7 @@ export const leastPrivilegeSecretAccess: StackValidationPolicy = {
           : secretName !== undefined &&
             secretRefsOf(workload.workload).some((ref) => {
               const name = typeof ref.secret === "string" ? parseSecretName(ref.secret) : undefined;
-              return name !== undefined && sameSecret(name, secretName);
+              return name !== undefined && graph.sameSecret(name, secretName);
             });
       for (const binding of bindings) {
         if (isUnknown(binding.role)) {

@@ -250,13 +250,51 @@ export function parseSecretName(reference: string): SecretName | undefined {
   return BARE_SECRET_ID.test(reference) ? { secretId: reference } : undefined;
 }
 
-/** Same secret id, and the same project when both name one (a bare id means "this project"). */
-export function sameSecret(a: SecretName, b: SecretName): boolean {
-  return a.secretId === b.secretId && (a.project === undefined || b.project === undefined || a.project === b.project);
+/**
+ * Another spelling of a project: Secret Manager's answers name a project by its NUMBER
+ * (`projects/123456789012/secrets/S/versions/N`) where the program's inputs name it by its id.
+ * The other spellings of a project the stack shows (none when it shows none).
+ */
+export type ProjectAliases = (project: string) => readonly string[];
+
+const NO_ALIASES: ProjectAliases = () => [];
+
+/**
+ * Same secret id, and the same project when both name one (a bare id means "this project"). A
+ * project's id and its number are the same project: `aliases` says which numbers go with which ids
+ * (the stack's own secrets show both), so a version name read back from Secret Manager matches the
+ * grant that names the project by id.
+ */
+export function sameSecret(a: SecretName, b: SecretName, aliases: ProjectAliases = NO_ALIASES): boolean {
+  if (a.secretId !== b.secretId) return false;
+  if (a.project === undefined || b.project === undefined || a.project === b.project) return true;
+  return aliases(a.project).includes(b.project) || aliases(b.project).includes(a.project);
 }
 
 export function showSecret(name: SecretName): string {
   return name.project === undefined ? name.secretId : `projects/${name.project}/secrets/${name.secretId}`;
+}
+
+/**
+ * From each Secret: the project its inputs name (`project`, an id) and the one its `name` output
+ * names (`projects/<number>/secrets/<id>`, as Secret Manager answers). Both spellings, both ways.
+ */
+function collectProjectAliases(nodes: readonly StackNode[]): Map<string, string[]> {
+  const aliases = new Map<string, string[]>();
+  const add = (from: string, to: string): void => {
+    const known = aliases.get(from) ?? [];
+    if (!known.includes(to)) aliases.set(from, [...known, to]);
+  };
+  for (const node of nodes) {
+    if (node.type !== TYPES.secret) continue;
+    const project = text(node.props.project);
+    const name = text(node.props.name);
+    const parsed = typeof name === "string" ? parseSecretName(name) : undefined;
+    if (typeof project !== "string" || parsed?.project === undefined || parsed.project === project) continue;
+    add(project, parsed.project);
+    add(parsed.project, project);
+  }
+  return aliases;
 }
 
 /** `projects/<p>/secrets/<s>/versions/<v>`: the executor's mnemonic reference. */
@@ -309,6 +347,18 @@ export class StackGraph {
       };
     });
     this.byUrn = new Map(this.nodes.map((node) => [node.urn, node]));
+    this.projectAliases = collectProjectAliases(this.nodes);
+  }
+
+  /** Project id <-> number pairs the stack's secrets show (their `project` input, their `name` output). */
+  private readonly projectAliases: ReadonlyMap<string, readonly string[]>;
+
+  /** Every other spelling of a project (its number for an id, its id for a number) the stack shows. */
+  readonly aliasesOf: ProjectAliases = (project) => this.projectAliases.get(project) ?? [];
+
+  /** `sameSecret`, knowing which project numbers and ids are the same project here. */
+  sameSecret(a: SecretName, b: SecretName): boolean {
+    return sameSecret(a, b, this.aliasesOf);
   }
 
   ofType(...types: string[]): StackNode[] {
@@ -347,7 +397,7 @@ export class StackGraph {
   secretsNamed(name: SecretName): StackNode[] {
     return this.ofType(TYPES.secret).filter((secret) => {
       const own = this.secretNameOf(secret);
-      return own !== undefined && sameSecret(own, name);
+      return own !== undefined && this.sameSecret(own, name);
     });
   }
 

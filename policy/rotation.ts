@@ -18,7 +18,6 @@ import {
   isWithin,
   nameGeneration,
   parseSecretName,
-  sameSecret,
   showSecret,
   text,
   versionNumberOf,
@@ -63,7 +62,7 @@ function names(graph: StackGraph, reference: string | Unknown | undefined, secre
   const name = typeof reference === "string" ? parseSecretName(reference) : undefined;
   if (!name) return false;
   const own = secret.node ? graph.secretNameOf(secret.node) : secret.name;
-  return own !== undefined && sameSecret(name, own);
+  return own !== undefined && graph.sameSecret(name, own);
 }
 
 /**

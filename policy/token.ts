@@ -3,7 +3,7 @@
  * secret version the executor accepts.
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PreviewGaps, StackGraph, StackNode, TYPES, isUnknown, isWithin, parseSecretName, sameSecret, showSecret } from "./graph";
+import { PreviewGaps, StackGraph, StackNode, TYPES, isUnknown, isWithin, parseSecretName, showSecret } from "./graph";
 import { CONTROL_TOKEN_ENV_NAMES_SCHEMA, CredentialsConfig, controlTokenEnvNames } from "./secret-references";
 import { CONTROL_BASE_URL_ENV_NAMES, ENV, EnvVar, Pin, StackWorkload, envNamed, isExecutor, pinsOf, workloadsOf } from "./workloads";
 
@@ -53,7 +53,7 @@ export const servicesShareTokenVersion: StackValidationPolicy = {
         const secret = env.secretKeyRef?.secret;
         if (isUnknown(secret)) return "unknown";
         const name = typeof secret === "string" ? parseSecretName(secret) : undefined;
-        return name !== undefined && sameSecret(name, tokenSecretName);
+        return name !== undefined && graph.sameSecret(name, tokenSecretName);
       };
       for (const control of workloads.filter((w) => w !== executor && !isExecutor(w.node.urn, w.workload))) {
         const bySecret = control.workload.envs.filter((env) => namesTokenSecret(env) === true);

@@ -18,7 +18,6 @@ import {
   isWithin,
   list,
   parseSecretName,
-  sameSecret,
   text,
   versionNumberOf,
 } from "./graph";
@@ -359,7 +358,7 @@ export function refNames(graph: StackGraph, ref: SecretRef, secret: StackNode): 
   const own = graph.secretNameOf(secret);
   if (!name) return "no";
   if (!own) return "unknown";
-  return sameSecret(name, own) ? "yes" : "no";
+  return graph.sameSecret(name, own) ? "yes" : "no";
 }
 
 /**

@@ -145,8 +145,10 @@ describe("the README is a front door", () => {
     expect(readme.split(/\s+/).filter((word) => word !== "").length).toBeLessThanOrEqual(README_MAX_WORDS);
   });
 
-  test("the quick start shows the plan and the tests", () => {
-    expect(readme).toContain("npm ci && npm run plan -- --stack staging");
+  test("the quick start shows the rehearsal first, then the tests", () => {
+    expect(readme).toMatch(/^npm ci && npm run rehearse\b/m);
+    expect(readme.indexOf("npm ci && npm run rehearse")).toBeLessThan(readme.search(/^npm test\b/m));
+    expect(readme).toContain("npm run plan -- --stack staging");
     expect(readme).toMatch(/^npm test\b/m);
   });
 

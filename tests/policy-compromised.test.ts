@@ -89,6 +89,18 @@ describe("compromised-generations", () => {
     ]);
   });
 
+  test("a malformed annotation is quoted at most 80 characters long", async () => {
+    const long = `x${"9".repeat(200)}`;
+    expect(messages(await checkStack(compromisedGenerations, annotated(long)))).toEqual([
+      `mandatory: auth-token-secret has the annotation ${COMPROMISED_ANNOTATION}=${JSON.stringify(long.slice(0, 80))}, which is not a ` +
+        'comma-separated list of generations: fix it (e.g. "3,5") so the compromised generations can be enforced.',
+    ]);
+  });
+
+  test("a pin that is not a version of the stack (latest, an alias) is another policy's business", async () => {
+    expect(await checkStack(compromisedGenerations, annotated("3", { controlTokenVersion: "latest" }))).toEqual([]);
+  });
+
   test("an enabled flag unknown in preview skips that version with a note", async () => {
     expect(messages(await checkStack(compromisedGenerations, annotated("3", { g3Enabled: UNKNOWN })))).toEqual([
       `advisory: ${skipNote(NAME, ["auth-token-g3: whether it is enabled"])}`,
@@ -99,6 +111,8 @@ describe("compromised-generations", () => {
     expect(parseGenerationList("3")).toEqual([3]);
     expect(parseGenerationList(" 3, 5 ")).toEqual([3, 5]);
     expect(parseGenerationList("")).toEqual([]);
+    expect(parseGenerationList("  ")).toEqual([]);
+    expect(parseGenerationList("10,12")).toEqual([10, 12]);
     expect(parseGenerationList("0")).toBeUndefined();
     expect(parseGenerationList("3,,5")).toBeUndefined();
     expect(parseGenerationList("3;5")).toBeUndefined();

@@ -808,6 +808,62 @@ describe("least-privilege-secret-access, edges", () => {
     ]);
   });
 
+  test("after an apply: a version name with the project NUMBER is the same secret as a grant naming the project id", async () => {
+    // Secret Manager answers with projects/<number>/...; the program's inputs say projects/<id>/...
+    const mnemonic = secretNode("mnem", "mnemonic", { name: "projects/123456789012/secrets/mnem" });
+    const other = secretNode("other", "spark-api-key", { project: "q", name: "projects/999/secrets/other" });
+    const reader = cloudRun(
+      "executor-service",
+      [
+        plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "spark"),
+        plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", "projects/123456789012/secrets/mnem/versions/1"),
+      ],
+      { serviceAccount: "exec@p.iam.gserviceaccount.com" },
+    );
+    const grant = (name: string, secretId: string, deps?: Record<string, string[]>) =>
+      resourceView({
+        type: T.secretIamMember,
+        name,
+        props: { secretId, role: ACCESSOR, member: "serviceAccount:exec@p.iam.gserviceaccount.com" },
+        propertyDependencies: deps,
+      });
+    const stack = [mnemonic, other, reader, accountNode("executor-sa", "exec")];
+    // By dependency on the secret resource, and by name alone: both are the secret the executor reads.
+    expect(
+      await checkStack(leastPrivilegeSecretAccess, [...stack, grant("by-dep", "projects/p/secrets/mnem", { secretId: [mnemonic.urn] })]),
+    ).toEqual([]);
+    expect(await checkStack(leastPrivilegeSecretAccess, [...stack, grant("by-name", "projects/p/secrets/mnem")])).toEqual([]);
+    // Another project's number is another project: still refused.
+    const elsewhere = cloudRun(
+      "executor-service",
+      [
+        plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", "spark"),
+        plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", "projects/999/secrets/mnem/versions/1"),
+      ],
+      { serviceAccount: "exec@p.iam.gserviceaccount.com" },
+    );
+    expect(
+      messages(
+        await checkStack(leastPrivilegeSecretAccess, [
+          mnemonic,
+          other,
+          elsewhere,
+          accountNode("executor-sa", "exec"),
+          grant("g", "projects/p/secrets/mnem"),
+        ]),
+      ),
+    ).toHaveLength(1);
+  });
+
+  test("sameSecret with project aliases: an id and its number are one project, another number is not", () => {
+    const aliases = (project: string): string[] => (project === "p" ? ["123"] : project === "123" ? ["p"] : []);
+    expect(sameSecret({ secretId: "a", project: "123" }, { secretId: "a", project: "p" }, aliases)).toBe(true);
+    expect(sameSecret({ secretId: "a", project: "p" }, { secretId: "a", project: "123" }, aliases)).toBe(true);
+    expect(sameSecret({ secretId: "a", project: "456" }, { secretId: "a", project: "p" }, aliases)).toBe(false);
+    expect(sameSecret({ secretId: "b", project: "123" }, { secretId: "a", project: "p" }, aliases)).toBe(false);
+    expect(sameSecret({ secretId: "a", project: "123" }, { secretId: "a", project: "p" })).toBe(false);
+  });
+
   test("the secret named by a bare id, or by dependency on the secret resource; a secret id that names nothing", async () => {
     const bare = secretGrant(T.secretIamMember, "bare", {
       secretId: "spark",

@@ -278,10 +278,10 @@ describe("the CLI refuses before sending anything", () => {
     await expect(verifyExecutor({ baseUrl: "http://10.0.0.8:8080", expectTokenVersion: 4, token: TOKEN })).rejects.toThrow(
       "options.baseUrl is plain http to a host that is not loopback",
     );
-    // Allowed: the options pass (the run then fails on the connection, not on the options).
+    // Allowed: the options pass (the run then fails on the connection, not on the options; 0.0.0.0 is refused at once, offline).
     const allowed = await cli([
       "--base-url",
-      "http://192.0.2.1:9",
+      "http://0.0.0.0:1",
       "--expect-token-version",
       "4",
       "--deadline-ms",
@@ -385,7 +385,7 @@ describe("bounds and edges of the verifier's own checks", () => {
       deadlineMs: 10_000,
     });
     expect(report.checks.map((c) => c.name)).not.toContain("auth-previous-token");
-    const remote = await verifyExecutor({ baseUrl: "https://192.0.2.1:9", expectTokenVersion: 4, token: TOKEN, deadlineMs: 200 });
+    const remote = await verifyExecutor({ baseUrl: "https://0.0.0.0:1", expectTokenVersion: 4, token: TOKEN, deadlineMs: 200 });
     expect(remote.ok).toBe(false);
   });
 

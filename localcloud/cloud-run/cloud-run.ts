@@ -57,6 +57,9 @@ export interface CloudRunSettings {
   readonly idleTimeoutMs: number;
   readonly commands: WorkloadCommands;
   readonly controlRatePerSec: number;
+  /** Payments per second of the stand-in control (0 or unset: none), naming `controlPayHost`. */
+  readonly controlPayRatePerSec?: number;
+  readonly controlPayHost?: string;
   /** When set, each stand-in control instance appends its record here as JSON lines. */
   readonly recordDir?: string;
   /** When set, each instance's stdout and stderr go to `<logDir>/<revision>/<instance>.log`. */
@@ -541,6 +544,10 @@ export class CloudRun {
     const port = await freePort();
     const token = this.iam.issueToken(principal);
     const extra: Record<string, string> = { [LOCAL_ENV.controlRate]: String(this.settings.controlRatePerSec) };
+    if (this.settings.controlPayRatePerSec && this.settings.controlPayHost) {
+      extra[LOCAL_ENV.controlPayRate] = String(this.settings.controlPayRatePerSec);
+      extra[LOCAL_ENV.controlPayHost] = this.settings.controlPayHost;
+    }
     if (this.settings.recordDir) extra[LOCAL_ENV.controlRecord] = path.join(this.settings.recordDir, `${id}.jsonl`);
     const instance = new Instance({
       id,

@@ -1,0 +1,586 @@
+/**
+ * A whole rehearsal on one machine: the local cloud, a copy of the project with its own stack, the
+ * baseline apply, the scenario's applies (each a real gated preview with the policy pack, then a
+ * real `pulumi up --plan --event-log`), live traffic from the control's revisions, the old token
+ * probed at every URL of the executor, and the facts the report is built from.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { request } from "undici";
+import { LocalCloudClient, LocalCloudState, ServiceState } from "../localcloud/client";
+import type { LocalCloudEvent } from "../localcloud/events";
+import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
+import { LocalCloud, startLocalCloud } from "../localcloud/server";
+import { sanitizeMessage } from "../lib/timeline";
+import { PulumiCli } from "../tools/pulumi-setup";
+import { followEventLog } from "./event-log";
+import { Scenario, ScenarioApply, ScenarioName, scenarioFor } from "./scenarios";
+import { ProbeRound, TrafficCall, parseTrafficRecords } from "./traffic";
+import { RunningCommand, Workspace, createWorkspace, readProjectConfig, setThrowawaySecrets, writeConfig } from "./workspace";
+
+export interface RehearsalOptions {
+  readonly cli: PulumiCli;
+  readonly stack: string;
+  readonly scenario: ScenarioName;
+  readonly out: string;
+  /** Calls per second of each control revision to the executor's /status. */
+  readonly load: number;
+  /** The local cloud's rollout time (a revision ready -> its traffic moves). */
+  readonly rolloutMs: number;
+  /** An outside executor, run by the shell in each executor instance; default the stand-in. */
+  readonly executorCommand?: string;
+  readonly log?: (line: string) => void;
+  /** The project to copy (default this checkout). */
+  readonly sourceDir?: string;
+}
+
+export interface PolicyVerdict {
+  readonly policy: string;
+  readonly level: string;
+  readonly resource?: string;
+  readonly message: string;
+}
+
+export interface PreviewRecord {
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly error?: string;
+  readonly verdicts: readonly PolicyVerdict[];
+}
+
+export interface UpRecord {
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly error?: string;
+  /** Interrupted on purpose (SIGINT midway). */
+  readonly interrupted?: boolean;
+  readonly events: readonly EngineEvent[];
+}
+
+export interface ApplyRecord {
+  readonly title: string;
+  readonly baseline: boolean;
+  readonly expect: ScenarioApply["expect"];
+  readonly attempts: readonly { preview: PreviewRecord; up: UpRecord | null }[];
+  /** How the last attempt ended. */
+  readonly outcome: "applied" | "refused" | "update-failed";
+}
+
+export interface VersionInfo {
+  readonly credential: string;
+  readonly generation: number;
+  /** Full version name as Secret Manager answers it. */
+  readonly name: string;
+  readonly state: string;
+}
+
+export interface EndState {
+  readonly versions: readonly VersionInfo[];
+  readonly outputs: Record<string, unknown>;
+  readonly verificationChecks: readonly { name: string; ok: boolean; ms: number }[];
+  readonly executor: ServiceState | null;
+  readonly control: ServiceState | null;
+  /** The executor's main URL with the current token, and the control's own /status. */
+  readonly executorAnswers: number | string;
+  /** The token generation the executor's main URL accepts (of the token versions still enabled); null when none. */
+  readonly executorAcceptsGeneration: number | null;
+  readonly controlAnswers: number | string;
+}
+
+export interface RehearsalRun {
+  readonly scenario: Scenario;
+  readonly stack: string;
+  readonly out: string;
+  readonly executorCommand: string | null;
+  readonly load: number;
+  readonly payRate: number;
+  readonly rolloutMs: number;
+  readonly startedMs: number;
+  /** When the scenario's first apply began (after the baseline). */
+  readonly scenarioStartMs: number;
+  readonly endedMs: number;
+  readonly applies: readonly ApplyRecord[];
+  readonly traffic: readonly TrafficCall[];
+  readonly probes: readonly ProbeRound[];
+  readonly cloudEvents: readonly LocalCloudEvent[];
+  readonly afterBaseline: EndState;
+  readonly end: EndState;
+  /** Set when the run stopped for a reason that is not an apply's outcome. */
+  readonly error?: string;
+}
+
+const EXECUTOR_VERSION_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION";
+
+/** The executor command with the failed-verification fault: generation `to` reports another version. */
+export function misreportingCommand(command: string, generation: number): string {
+  return `if [ "$${EXECUTOR_VERSION_ENV}" = ${shellQuote(String(generation))} ]; then ${EXECUTOR_VERSION_ENV}=${generation + 1000}; export ${EXECUTOR_VERSION_ENV}; fi; exec ${command}`;
+}
+
+/** A violation's event message is the policy's description, a newline, then what is wrong: keep what is wrong. */
+export function violationText(message: string): string {
+  const lines = message
+    .replace(/<\{%[^%]*%\}>/g, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  return lines.length > 1 ? lines.slice(1).join(" ") : (lines[0] ?? "");
+}
+
+function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
+  return events
+    .filter((event) => event.policyEvent !== undefined)
+    .map((event) => {
+      const policy = event.policyEvent!;
+      const resource = policy.resourceUrn ? policy.resourceUrn.split("::").pop() : undefined;
+      return {
+        policy: policy.policyName,
+        level: policy.enforcementLevel,
+        ...(resource ? { resource } : {}),
+        message: sanitizeMessage(violationText(policy.message)),
+      };
+    });
+}
+
+/** The first specific error of a CLI run (Pulumi's diagnostics start with `error:`), with its `- ` detail lines. */
+export function errorLine(stdout: string, stderr: string): string {
+  const lines = `${stdout}\n${stderr}`
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const generic = /^error: (update|preview) failed$/;
+  // The first specific error is the cause (a later one may be its consequence, e.g. a plan left unfinished).
+  const at = lines.findIndex((line) => /^error:/i.test(line) && !generic.test(line));
+  if (at < 0) return sanitizeMessage(lines.filter((l) => /error/i.test(l)).pop() ?? "failed");
+  const details: string[] = [];
+  for (let i = at + 1; i < lines.length && details.length < 8 && lines[i].startsWith("- "); i += 1) details.push(lines[i]);
+  return sanitizeMessage([lines[at], ...details].join(" "));
+}
+
+async function fetchStatus(url: string, token: string | undefined): Promise<number | string> {
+  try {
+    const response = await request(`${url.replace(/\/+$/, "")}/status`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    await response.body.dump();
+    return response.statusCode;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "error";
+    return code === "ECONNREFUSED" ? "refused" : /TIMEOUT/.test(code) ? "timeout" : code;
+  }
+}
+
+/** Finds a service of the stack in the local cloud by its Cloud Run name. */
+function serviceNamed(state: LocalCloudState, name: string): ServiceState | null {
+  return state.services.find((s) => s.name.endsWith(`/services/${name}`)) ?? null;
+}
+
+interface ExportedResource {
+  readonly type: string;
+  readonly urn: string;
+  readonly outputs?: Record<string, unknown>;
+}
+
+const VERSION_TYPE = "gcp:secretmanager/secretVersion:SecretVersion";
+
+export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun> {
+  const log = options.log ?? ((): void => undefined);
+  const startedMs = Date.now();
+  const out = path.resolve(options.out);
+  fs.mkdirSync(out, { recursive: true });
+  const source = options.sourceDir ?? path.resolve(__dirname, "..");
+  const rawSource = readProjectConfig(path.join(source, `Pulumi.${options.stack}.yaml`));
+  const scenario = scenarioFor(options.scenario, rawSource);
+  const executor = rawSource.executor as Record<string, unknown>;
+  const control = rawSource.control as Record<string, unknown>;
+  const executorName = String(executor.serviceName);
+  const controlName = String(control.serviceName);
+  const allowedHosts = Array.isArray(executor.allowedHosts) ? (executor.allowedHosts as string[]) : [];
+  const payRate = allowedHosts.length > 0 ? Math.max(0.2, options.load / 10) : 0;
+
+  const baseCommand = options.executorCommand ?? STAND_IN_EXECUTOR_COMMAND;
+  const executorCommand = scenario.fault === "executor-misreports-generation" ? misreportingCommand(baseCommand, scenario.to) : baseCommand;
+  const recordDir = path.join(out, "traffic");
+  const logDir = path.join(out, "instances");
+  fs.mkdirSync(recordDir, { recursive: true });
+  log(`starting the local cloud (rollout ${options.rolloutMs} ms, control load ${options.load}/s, payments ${payRate}/s)`);
+  const cloud: LocalCloud = await startLocalCloud({
+    rolloutMs: options.rolloutMs,
+    // Instances here answer SIGTERM at once; a short grace keeps a rehearsal's end quick.
+    shutdownGraceMs: 3_000,
+    controlRatePerSec: options.load,
+    ...(payRate > 0 ? { controlPayRatePerSec: payRate, controlPayHost: allowedHosts[0] } : {}),
+    commands: { executorCommand },
+    recordDir,
+    logDir,
+  });
+  const api = new LocalCloudClient(cloud.url, cloud.token);
+  const applies: ApplyRecord[] = [];
+  const probes: ProbeRound[] = [];
+  let prober: Prober | undefined;
+  const known = new Map<string, Omit<VersionInfo, "state">>();
+  let error: string | undefined;
+  let scenarioStartMs = Date.now();
+  let afterBaseline: EndState | undefined;
+  let end: EndState | undefined;
+  let workspace: Workspace | undefined;
+  try {
+    workspace = await createWorkspace({
+      cli: options.cli,
+      out,
+      stack: options.stack,
+      cloudEnv: cloud.env,
+      ...(options.sourceDir ? { sourceDir: options.sourceDir } : {}),
+    });
+    const ws = workspace;
+    log(`project copied to ${ws.project}; stack ${options.stack} on a file backend (passphrase provider)`);
+    writeConfig(ws.stackFile, {
+      "gcp:secretManagerCustomEndpoint": `${cloud.secretManagerApi}/`,
+      "wallet-executor:executor": { ...executor, mode: "mock" },
+      ...Object.fromEntries(Object.entries(scenario.baseline).map(([k, v]) => [`wallet-executor:${k}`, v])),
+    });
+    await setThrowawaySecrets(ws);
+
+    const apply = async (step: ScenarioApply, baseline: boolean, index: number): Promise<ApplyRecord> => {
+      writeConfig(ws.stackFile, Object.fromEntries(Object.entries(step.changes).map(([k, v]) => [`wallet-executor:${k}`, v])));
+      await setThrowawaySecrets(ws);
+      const attempts: { preview: PreviewRecord; up: UpRecord | null }[] = [];
+      let outcome: ApplyRecord["outcome"] = "update-failed";
+      for (let attempt = 0; attempt < (step.interrupt ? 2 : 1); attempt += 1) {
+        const stem = path.join(out, "events", `${String(index).padStart(2, "0")}-${baseline ? "baseline" : "apply"}-${attempt + 1}`);
+        fs.mkdirSync(path.dirname(stem), { recursive: true });
+        log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
+        log("  pulumi preview with the policy pack, saving the update plan");
+        const previewRecord = await previewWithPack(ws, stem);
+        if (!previewRecord.ok) {
+          log(`  refused at preview: ${previewRecord.error ?? ""}; nothing applied`);
+          attempts.push({ preview: previewRecord, up: null });
+          outcome = "refused";
+          break;
+        }
+        log("  pulumi up, constrained to the previewed plan");
+        const upStart = Date.now();
+        const upLog = followEventLog(`${stem}.up.jsonl`);
+        const running = startUp(ws, stem);
+        let interrupted = false;
+        if (step.interrupt && attempt === 0) {
+          // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
+          const after = cloud.events.since(0).pop()?.seq ?? 0;
+          const seen = await Promise.race([
+            waitForEvent(cloud, after, (e) => e.type === "revision-created" && isService(e, executorName), 240_000),
+            running.done.then(() => false),
+          ]);
+          if (seen) {
+            interrupted = true;
+            log("  interrupting the update (SIGINT) while the executor rolls out");
+            running.child.kill("SIGINT");
+          }
+        }
+        const result = await running.done;
+        const endMs = Date.now();
+        const upRecord: UpRecord = {
+          ok: result.status === 0,
+          ms: endMs - upStart,
+          startMs: upStart,
+          endMs,
+          ...(result.status === 0 ? {} : { error: errorLine(result.stdout, result.stderr) }),
+          ...(interrupted ? { interrupted } : {}),
+          events: upLog.stop(),
+        };
+        attempts.push({ preview: previewRecord, up: upRecord });
+        log(`  ${upRecord.ok ? "applied" : `failed: ${upRecord.error ?? ""}`} (${upRecord.ms} ms)`);
+        outcome = upRecord.ok ? "applied" : "update-failed";
+        if (upRecord.ok) break;
+      }
+      return { title: step.title, baseline, expect: step.expect, attempts, outcome };
+    };
+
+    const baselineApply = await apply(
+      { title: "baseline: the stack as it runs before the scenario", changes: {}, expect: "applied" },
+      true,
+      0,
+    );
+    applies.push(baselineApply);
+    if (baselineApply.outcome !== "applied") throw new Error(`the baseline apply did not succeed: ${lastError(baselineApply)}`);
+    afterBaseline = await endState(ws, api, executorName, controlName, known);
+
+    // The token the control holds now is the one the rotation retires: probed at every executor URL.
+    const oldVersion = afterBaseline.versions.find((v) => v.credential === "authToken" && v.generation === scenario.from);
+    const oldToken = oldVersion ? await api.accessSecretVersion(oldVersion.name) : undefined;
+    if (oldToken !== undefined) prober = startProber(api, executorName, oldToken, probes);
+
+    if (scenario.fault === "executor-grant-removed") {
+      const tokenSecret = oldVersion?.name.replace(/\/versions\/[^/]+$/, "");
+      const account = afterBaseline.outputs.executorServiceAccount;
+      if (!tokenSecret || typeof account !== "string")
+        throw new Error("cannot find the token's secret or the executor's account to remove the grant");
+      await removeGrant(api, tokenSecret, `serviceAccount:${account}`);
+      log(`fault: removed ${account}'s access to the token's secret out of band`);
+    }
+
+    scenarioStartMs = Date.now();
+    let index = 1;
+    for (const step of scenario.applies) {
+      const record = await apply(step, false, index);
+      applies.push(record);
+      for (const version of (await stackVersions(ws)).versions) known.set(version.name, version);
+      index += 1;
+      if (record.outcome !== "applied") break;
+    }
+    // Let the last rollout's traffic settle, and the probes see the end state.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1_500, options.rolloutMs + 1_000)));
+    end = await endState(ws, api, executorName, controlName, known);
+  } catch (err) {
+    error = sanitizeMessage(err instanceof Error ? err.message : String(err));
+    log(`stopped: ${error}`);
+  } finally {
+    await prober?.stop();
+  }
+  const cloudEvents = await api.call<{ events: LocalCloudEvent[] }>("GET", "/localcloud/v1/events").then(
+    (body) => body.events,
+    () => cloud.events.since(0),
+  );
+  await cloud.close();
+  const traffic = parseTrafficRecords(
+    fs
+      .readdirSync(recordDir)
+      .filter((f) => f.endsWith(".jsonl"))
+      .map((f) => fs.readFileSync(path.join(recordDir, f), "utf8")),
+  );
+  const empty: EndState = {
+    versions: [],
+    outputs: {},
+    verificationChecks: [],
+    executor: null,
+    control: null,
+    executorAnswers: "not checked",
+    executorAcceptsGeneration: null,
+    controlAnswers: "not checked",
+  };
+  return {
+    scenario,
+    stack: options.stack,
+    out,
+    executorCommand: options.executorCommand ?? null,
+    load: options.load,
+    payRate,
+    rolloutMs: options.rolloutMs,
+    startedMs,
+    scenarioStartMs,
+    endedMs: Date.now(),
+    applies,
+    traffic,
+    probes,
+    cloudEvents,
+    afterBaseline: afterBaseline ?? empty,
+    end: end ?? afterBaseline ?? empty,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** `pulumi preview` with the policy pack and the rehearsal's pack config, saving the update plan to `<stem>.plan.json`. */
+export async function previewWithPack(ws: Workspace, stem: string): Promise<PreviewRecord> {
+  const previewStart = Date.now();
+  const previewLog = followEventLog(`${stem}.preview.jsonl`);
+  const preview = await ws.pulumi([
+    "preview",
+    "--stack",
+    ws.stack,
+    "--non-interactive",
+    "--color",
+    "never",
+    "--policy-pack",
+    "policy",
+    "--policy-pack-config",
+    ws.policyConfig,
+    "--save-plan",
+    `${stem}.plan.json`,
+    "--event-log",
+    `${stem}.preview.jsonl`,
+  ]);
+  const verdicts = verdictsIn(previewLog.stop());
+  const refused = verdicts.some((v) => v.level === "mandatory");
+  const ok = preview.status === 0 && !refused;
+  return { ok, ms: Date.now() - previewStart, ...(ok ? {} : { error: errorLine(preview.stdout, preview.stderr) }), verdicts };
+}
+
+/** `pulumi up` constrained to the plan `previewWithPack` saved, with the same pack, logging events to `<stem>.up.jsonl`. */
+export function startUp(ws: Workspace, stem: string): RunningCommand {
+  return ws.start([
+    "up",
+    "--stack",
+    ws.stack,
+    "--yes",
+    "--skip-preview",
+    "--non-interactive",
+    "--color",
+    "never",
+    "--policy-pack",
+    "policy",
+    "--policy-pack-config",
+    ws.policyConfig,
+    "--plan",
+    `${stem}.plan.json`,
+    "--event-log",
+    `${stem}.up.jsonl`,
+  ]);
+}
+
+/** Whether a local cloud event is about this service (events name it short, or by its full name). */
+export function isService(event: LocalCloudEvent, name: string): boolean {
+  const service = String(event.service ?? "");
+  return service === name || service.endsWith(`/services/${name}`);
+}
+
+function lastError(apply: ApplyRecord): string {
+  const last = apply.attempts[apply.attempts.length - 1];
+  return last?.up?.error ?? last?.preview.error ?? "unknown";
+}
+
+function waitForEvent(cloud: LocalCloud, after: number, match: (event: LocalCloudEvent) => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const timer = setInterval(() => {
+      if (cloud.events.since(after).some(match)) {
+        clearInterval(timer);
+        resolve(true);
+      } else if (Date.now() > deadline) {
+        clearInterval(timer);
+        resolve(false);
+      }
+    }, 25);
+  });
+}
+
+interface Prober {
+  /** Stops probing; resolves once the round in flight (if any) is recorded. */
+  stop(): Promise<void>;
+}
+
+/** Every 250 ms: the old token against the executor's main URL and every tag URL. */
+function startProber(api: LocalCloudClient, executorName: string, token: string, rounds: ProbeRound[]): Prober {
+  let inFlight: Promise<void> | undefined;
+  let stopped = false;
+  const round = async (): Promise<void> => {
+    try {
+      const service = serviceNamed(await api.state(), executorName);
+      if (!service) return;
+      const urls: [string, string][] = [
+        ["main", service.url],
+        ...Object.entries(service.tagUrls).map(([tag, url]): [string, string] => [`tag:${tag}`, url]),
+      ];
+      const atMs = Date.now();
+      const answers = await Promise.all(urls.map(async ([label, url]) => [label, String(await fetchStatus(url, token))] as const));
+      // A round that ends after the stop is not a fact about the rotation (the cloud may be closing).
+      if (!stopped) rounds.push({ atMs, answers: Object.fromEntries(answers) });
+    } catch {
+      // The local cloud is closing.
+    }
+  };
+  const timer = setInterval(() => {
+    if (inFlight || stopped) return;
+    inFlight = round().finally(() => (inFlight = undefined));
+  }, 250);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      stopped = true;
+    },
+  };
+}
+
+async function removeGrant(api: LocalCloudClient, secret: string, member: string): Promise<void> {
+  const policy = await api.call<{ etag: string; bindings?: { role: string; members: string[] }[] }>(
+    "POST",
+    `/v1/${secret}:getIamPolicy`,
+    {},
+  );
+  const bindings = (policy.bindings ?? [])
+    .map((b) => ({ ...b, members: b.members.filter((m) => m !== member) }))
+    .filter((b) => b.members.length > 0);
+  await api.call("POST", `/v1/${secret}:setIamPolicy`, { policy: { etag: policy.etag, bindings } });
+}
+
+/** The stack's outputs and versions (from `pulumi stack export`), the cloud's view, and whether both services answer. */
+/** The token, key and mnemonic versions the stack's state holds: generation -> full version name. */
+async function stackVersions(ws: Workspace): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[] }> {
+  const exported = await ws.pulumi(["stack", "export", "--stack", ws.stack]);
+  const deployment = (JSON.parse(exported.stdout || "{}") as { deployment?: { resources?: ExportedResource[] } }).deployment;
+  const resources = deployment?.resources ?? [];
+  const versions: Omit<VersionInfo, "state">[] = [];
+  for (const resource of resources) {
+    if (resource.type !== VERSION_TYPE) continue;
+    const match = /^(.*)-g([0-9]+)$/.exec(resource.urn.split("::").pop() ?? "");
+    const versionName = resource.outputs?.name;
+    if (!match || typeof versionName !== "string") continue;
+    versions.push({ credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName });
+  }
+  return { resources, versions };
+}
+
+/**
+ * The stack's outputs and versions, the cloud's view, and whether both services answer. `known`:
+ * versions seen in earlier states (a generation dropped from config leaves the state, its version
+ * stays in Secret Manager, disabled).
+ */
+async function endState(
+  ws: Workspace,
+  api: LocalCloudClient,
+  executorName: string,
+  controlName: string,
+  known: Map<string, Omit<VersionInfo, "state">>,
+): Promise<EndState> {
+  const { resources, versions: inState } = await stackVersions(ws);
+  for (const version of inState) known.set(version.name, version);
+  const state = await api.state();
+  const versions: VersionInfo[] = [...known.values()].map((version) => {
+    const [, secretId, number] = /^projects\/[^/]+\/secrets\/([^/]+)\/versions\/([0-9]+)$/.exec(version.name) ?? [];
+    const secret = state.secrets.find((s) => s.name.split("/").pop() === secretId);
+    const live = secret?.versions.find((v) => v.number === Number(number));
+    return { ...version, state: live?.state ?? "unknown" };
+  });
+  const checks = resources
+    .map((r) => r.outputs?.checks)
+    .filter((c): c is { name: string; ok: boolean; ms: number }[] => Array.isArray(c))
+    .flat()
+    .map((c) => ({ name: String(c.name), ok: c.ok === true, ms: Number(c.ms) }));
+  const outputsRun = await ws.pulumi(["stack", "output", "--json", "--stack", ws.stack]);
+  const outputs = outputsRun.status === 0 ? (JSON.parse(outputsRun.stdout || "{}") as Record<string, unknown>) : {};
+  const executor = serviceNamed(state, executorName);
+  const control = serviceNamed(state, controlName);
+  const current = versions
+    .filter((v) => v.credential === "authToken")
+    .find(
+      (v) =>
+        v.generation === (outputs.credentials as { authToken?: { currentGeneration?: number } } | undefined)?.authToken?.currentGeneration,
+    );
+  const currentToken = current ? await api.accessSecretVersion(current.name).catch(() => undefined) : undefined;
+  let executorAcceptsGeneration: number | null = null;
+  for (const version of versions.filter((v) => v.credential === "authToken" && v.state === "ENABLED")) {
+    const token = await api.accessSecretVersion(version.name).catch(() => undefined);
+    if (executor && token !== undefined && (await fetchStatus(executor.url, token)) === 200) executorAcceptsGeneration = version.generation;
+  }
+  return {
+    versions,
+    outputs,
+    verificationChecks: checks,
+    executor,
+    control,
+    executorAnswers: executor ? await fetchStatus(executor.url, currentToken) : "no service",
+    executorAcceptsGeneration,
+    controlAnswers: control ? await fetchStatus(control.url, undefined) : "no service",
+  };
+}
+
+/** `auth-token-g4` -> authToken; the version resources are named after their secret's credential. */
+function credentialOf(prefix: string): string {
+  if (/auth-token/.test(prefix)) return "authToken";
+  if (/spark/.test(prefix)) return "sparkApiKey";
+  if (/mnemonic/.test(prefix)) return "mnemonic";
+  return prefix;
+}

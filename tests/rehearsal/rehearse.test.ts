@@ -1,0 +1,39 @@
+/** The rehearsal's small pure helpers: policy messages, CLI errors, the failed-verification fault. */
+import { spawnSync } from "node:child_process";
+import { errorLine, isService, misreportingCommand, violationText } from "../../rehearsal/rehearse";
+
+test("a violation's message keeps what is wrong, not the policy's description before it", () => {
+  expect(violationText("<{%fg 3%}>Protects each credential.\ngrant g gives user:x access.<{%reset%}>\n")).toBe(
+    "grant g gives user:x access.",
+  );
+  expect(violationText("can't run policy 'p' during preview: 1 check skipped")).toBe(
+    "can't run policy 'p' during preview: 1 check skipped",
+  );
+});
+
+test("a CLI error: the first specific error line (the cause) with its detail lines, never the generic one, bearer tokens redacted", () => {
+  const stdout =
+    "Updating (staging)\n  error: verification failed 2 of 6 checks:\n  - auth: Bearer abc123 refused\n  - status: wrong\nResources:\n";
+  expect(errorLine(stdout, "error: update failed\nerror: expected resource operations for x but none were seen\n")).toBe(
+    "error: verification failed 2 of 6 checks: - auth: Bearer [redacted] refused - status: wrong",
+  );
+  expect(errorLine("nothing useful", "")).toBe("failed");
+});
+
+test("the failed-verification fault: only the given generation reports another version; the command still runs", () => {
+  const command = misreportingCommand('echo "v=$OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION"', 5);
+  const run = (version: string): string =>
+    spawnSync("/bin/sh", ["-c", command], {
+      env: { PATH: process.env.PATH, OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION: version },
+      encoding: "utf8",
+    }).stdout.trim();
+  expect(run("5")).toBe("v=1005");
+  expect(run("4")).toBe("v=4");
+});
+
+test("local cloud events name a service short or in full", () => {
+  const event = (service: string) => ({ seq: 1, atMs: 0, type: "revision-created", service });
+  expect(isService(event("wallet-executor"), "wallet-executor")).toBe(true);
+  expect(isService(event("projects/p/locations/l/services/wallet-executor"), "wallet-executor")).toBe(true);
+  expect(isService(event("wallet-executor-2"), "wallet-executor")).toBe(false);
+});
