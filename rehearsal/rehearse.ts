@@ -240,6 +240,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     log(`project copied to ${ws.project}; stack ${options.stack} on a file backend (passphrase provider)`);
     writeConfig(ws.stackFile, {
       "gcp:secretManagerCustomEndpoint": `${cloud.secretManagerApi}/`,
+      // The tagged strategy removes a revoked generation's tag through the Cloud Run Admin API.
+      "gcp:cloudRunV2CustomEndpoint": `${cloud.url}/v2/`,
       "wallet-executor:executor": { ...executor, mode: "mock" },
       ...Object.fromEntries(Object.entries(scenario.baseline).map(([k, v]) => [`wallet-executor:${k}`, v])),
     });

@@ -43,7 +43,10 @@ function base(stack: "staging" | "prod" = "staging"): { raw: Record<string, unkn
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (secretKeys.includes(key)) continue;
-    raw[key] = /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key) && value.startsWith("{") ? JSON.parse(value) : value;
+    raw[key] =
+      /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key) && value.startsWith("{")
+        ? JSON.parse(value)
+        : value;
   }
   return { raw, secretKeys: new Set(secretKeys) };
 }

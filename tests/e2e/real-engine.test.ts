@@ -49,6 +49,8 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
     writeConfig(ws.stackFile, {
       "wallet-executor:executor": { ...executor, mode: "mock" },
       "gcp:secretManagerCustomEndpoint": `${cloud.secretManagerApi}/`,
+      // The tagged strategy removes a revoked generation's tag through the Cloud Run Admin API.
+      "gcp:cloudRunV2CustomEndpoint": `${cloud.url}/v2/`,
     });
     await setThrowawaySecrets(ws);
   });
