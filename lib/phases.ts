@@ -87,7 +87,8 @@ export function phaseOf(subject: PhaseSubject): Phase {
     case TYPES.executorTagRemoval:
       return "revoke";
     case TYPES.revocationCheck:
-      return "verify";
+      // The proof that the revocation took effect: part of the revocation step, which it follows.
+      return "revoke";
     case TYPES.cloudRunService:
     case TYPES.cloudRunServiceIamMember:
     case TYPES.serviceAccount:

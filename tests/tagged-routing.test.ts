@@ -9,7 +9,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from "node:http
 import type { AddressInfo } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { removeTag, trafficWithout } from "../components/executor-tag-removal";
-import { TYPES } from "../lib/phases";
+import { TYPES, phaseOf } from "../lib/phases";
 import { predictRouting } from "../lib/plan";
 import { revisionName, tagUri, taggedTraffic, templateHash } from "../lib/tagged-routing";
 import { verifyRefusedEverywhere } from "../lib/verify";
@@ -379,5 +379,14 @@ describe("tagged-routing and in-place-rotation-window policies", () => {
     expect(warnings.map((v) => [v.policy, v.enforcementLevel])).toEqual([["in-place-rotation-window", "advisory"]]);
     expect(warnings[0].message).toContain("predicted failed-call window of a token rotation = about one control rollout");
     expect(await checkStack(taggedRouting, inPlace)).toEqual([]);
+  });
+});
+
+describe("phases of the tagged revocation's steps", () => {
+  test("the tag removal and the proof that it took effect are both the revocation step, after verification", () => {
+    const urn = (type: string, name: string) => `urn:pulumi:staging::wallet-executor::${type}::${name}`;
+    expect(phaseOf({ urn: urn(TYPES.executorTagRemoval, "executor-previous-tag-removal") })).toBe("revoke");
+    expect(phaseOf({ urn: urn(TYPES.revocationCheck, "executor-previous-token-refused") })).toBe("revoke");
+    expect(phaseOf({ urn: urn(TYPES.verification, "verification") })).toBe("verify");
   });
 });
