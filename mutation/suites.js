@@ -13,6 +13,6 @@ jestOnMocha.skip(/serialized as the engine serializes it/);
 
 for (const suite of ["stack", "rotation-controls", "verify", "verify-checks", "verify-probes", "policy", "policy-mutation"]) {
   describe(`${suite}.test.ts`, function () {
-    require(path.join(__dirname, "..", "..", "tests", `${suite}.test.ts`));
+    require(path.join(__dirname, "..", "tests", `${suite}.test.ts`));
   });
 }
