@@ -45,7 +45,7 @@ function gateInputs(executor: Pick<StandInExecutor, "url">, overrides: Partial<G
     controlRevision: "wallet-control-00009-def",
     revoking: ["auth-token-g3"],
     expectMode: "mock",
-    deadlineMs: 2000,
+    deadlineMs: 30_000, // far above what a busy machine needs: a passing verification never waits it out
     token: TOKEN,
     previousToken: PREVIOUS,
     ...overrides,
