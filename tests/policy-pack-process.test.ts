@@ -35,6 +35,7 @@ import {
 } from "../tools/policy-harness";
 import { UNKNOWN } from "../tools/recording-monitor";
 import { ROOT, stackConfig } from "./support/stack";
+import { withoutStackTraces } from "./support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -288,13 +289,9 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
 
   test("AnalyzeStack: the staging graph has no diagnostic; without the revocation -> verification edge, exactly the harness's", async () => {
     const { config, secretKeys } = stackConfig("staging");
-    const { evaluation, resourceOutputs } = await evaluateWithPolicies({
-      program: defineStack,
-      project: PROJECT,
-      stack: "staging",
-      config,
-      secretKeys,
-    });
+    const { evaluation, resourceOutputs } = await withoutStackTraces(() =>
+      evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "staging", config, secretKeys }),
+    );
     if (evaluation.error) throw evaluation.error instanceof Error ? evaluation.error : new Error("the staging program failed");
     const options = { outputs: resourceOutputs, stackOutputs: evaluation.outputs, config };
     const clean = await rpcs.analyzeStack(analyzeStackRequest(analyzerViews(evaluation.resources, options).stack));

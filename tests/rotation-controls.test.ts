@@ -28,6 +28,7 @@ import { runPolicies } from "../tools/policy-harness";
 import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, evaluateProgram, stackMocks } from "../tools/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "./support/stand-in-executor";
 import { ROOT, runStack, throwIfFailed } from "./support/stack";
+import { withoutStackTraces } from "./support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -337,7 +338,7 @@ describe("components on their own", () => {
     destroyTtlDays: 30,
   };
   const evaluate = (program: () => unknown): Promise<Evaluation> =>
-    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
+    withoutStackTraces(() => evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() }));
 
   test.each<[string, (gate: pulumi.Resource) => Partial<RotatingSecretArgs>, string]>([
     ["revoking without a previous generation", () => ({ revokePrevious: true }), "auth-token: revokePrevious needs a previous generation"],
