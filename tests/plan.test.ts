@@ -2,7 +2,7 @@
  * The offline plan: its pure logic (waves, critical path, redaction) on hand-made and random
  * graphs, the real stacks' plans (stable, ordered, secret-free), and the CLI as a process.
  */
-import { spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -24,8 +24,81 @@ import { MOCK_SECRET_PREFIX } from "../tools/recording-monitor";
 import { defineStack } from "../program";
 import { makePlan, parsePlanArgs } from "../tools/plan";
 import { ROOT } from "./support/stack";
+import { withoutStackTraces } from "./support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
+
+const register = path.join(ROOT, "tools", "register.js");
+// Refuses any outbound connection: the plan must never touch the network.
+const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
+interface PlanRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+/** The plan CLI as a process; never rejects (a failure to run shows in `status` and `stderr`). */
+const plan = (args: string[]): Promise<PlanRun> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--require", noNetwork, "--require", register, path.join(ROOT, "tools", "plan.ts"), ...args],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        // A process that could not run or was stopped says why in stderr.
+        resolve({ status, stdout, stderr: status === null ? `${stderr}${error?.message ?? ""}` : stderr });
+      },
+    );
+  });
+/** A stack file for a test, in a directory of its own. */
+const stackFile = (name: string, text: string): string => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+const brokenConfig = (): string =>
+  stackFile(
+    "Pulumi.broken.yaml",
+    fs
+      .readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")
+      .replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
+  );
+const unverifiedMnemonicRotation = (): string => {
+  const rotation = [
+    "  wallet-executor:mnemonic:",
+    "    current: 2",
+    "    previous: 1",
+    "    approval:",
+    "      ticket: CHG-2041",
+    "      approver: cfo@openagents.com",
+    '      windowStart: "2026-01-01T00:00:00Z"',
+    '      windowEnd: "2099-01-01T00:00:00Z"',
+    "  wallet-executor:mnemonicG2:",
+    "    secure: v1:placeholder",
+    "",
+  ].join("\n");
+  const prod = fs
+    .readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
+    .replace("  wallet-executor:mnemonic:\n    current: 1\n", rotation);
+  expect(prod).toContain("previous: 1\n    approval:");
+  return stackFile("Pulumi.prod.yaml", prod);
+};
+
+// The CLI as a process (the last describe): every cold plan starts when the file does, each paying
+// the SDK's load in parallel with the others and with the in-process tests (the file's longest
+// stretch otherwise); each test awaits its own.
+const POLICY_FIXTURE = "tests/fixtures/policy/latest-secret-reference.ts";
+let runs: Record<"staging" | "json" | "policyJson" | "policyHuman" | "broken" | "unverified", Promise<PlanRun>>;
+beforeAll(() => {
+  runs = {
+    staging: plan(["--stack", "staging"]),
+    json: plan(["--stack", "prod", "--json"]),
+    policyJson: plan(["--stack", "staging", "--json", "--program", POLICY_FIXTURE]),
+    policyHuman: plan(["--stack", "staging", "--program", POLICY_FIXTURE]),
+    broken: plan(["--stack", "broken", "--config-file", brokenConfig()]),
+    unverified: plan(["--stack", "prod", "--config-file", unverifiedMnemonicRotation()]),
+  };
+});
 
 const urn = (name: string, type = "test:index:Step"): string => `urn:pulumi:s::p::${type}::${name}`;
 
@@ -172,7 +245,8 @@ describe("redaction", () => {
 describe("the plans of the shipped stacks", () => {
   const plans: Record<string, PlanDocument> = {};
   beforeAll(async () => {
-    for (const stack of ["staging", "prod"]) plans[stack] = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
+    for (const stack of ["staging", "prod"])
+      plans[stack] = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack));
   });
 
   test.each(["staging", "prod"])("%s: every dependency of every step is in an earlier wave", (stack) => {
@@ -210,7 +284,7 @@ describe("the plans of the shipped stacks", () => {
   });
 
   test("the same input gives the same document, byte for byte", async () => {
-    const again = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
+    const again = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack));
     expect(JSON.stringify(again)).toBe(JSON.stringify(plans.staging));
     const urns = plans.staging.resources.map((r) => r.urn);
     expect(urns).toEqual([...urns].sort());
@@ -226,109 +300,98 @@ describe("the plans of the shipped stacks", () => {
 });
 
 describe("npm run plan, as a process", () => {
-  const register = path.join(ROOT, "tools", "register.js");
-  // Refuses any outbound connection: the plan must never touch the network.
-  const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
-  const plan = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", noNetwork, "--require", register, path.join(ROOT, "tools", "plan.ts"), ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+  // However busy the machine: six cold processes at once.
+  const PROCESS_TEST_TIMEOUT_MS = 150_000;
 
-  test("staging: exit 0, the human plan, offline", () => {
-    const result = plan(["--stack", "staging"]);
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain("Plan for wallet-executor/staging (offline");
-    expect(result.stdout).toContain("authToken    current g4   previous g3: REVOKED after verification");
-    expect(result.stdout).toMatch(/Critical path \(6 steps, 3 slow\)/);
-    expect(result.stdout).toContain("Result: OK");
-    expect(result.stdout).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
-  });
+  test(
+    "staging: exit 0, the human plan, offline",
+    async () => {
+      const result = await runs.staging;
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain("Plan for wallet-executor/staging (offline");
+      expect(result.stdout).toContain("authToken    current g4   previous g3: REVOKED after verification");
+      expect(result.stdout).toMatch(/Critical path \(6 steps, 3 slow\)/);
+      expect(result.stdout).toContain("Result: OK");
+      expect(result.stdout).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  test("--json prints the documented shape", () => {
-    const result = plan(["--stack", "prod", "--json"]);
-    expect(result.status).toBe(0);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
-    expect(Object.keys(doc)).toEqual(["project", "stack", "credentials", "resources", "waves", "criticalPath", "violations"]);
-    expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
-    expect(doc.stack).toBe("prod");
-  });
+  test(
+    "--json prints the documented shape",
+    async () => {
+      const result = await runs.json;
+      expect(result.status).toBe(0);
+      const doc = JSON.parse(result.stdout) as PlanDocument;
+      expect(Object.keys(doc)).toEqual(["project", "stack", "credentials", "resources", "waves", "criticalPath", "violations"]);
+      expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
+      expect(doc.stack).toBe("prod");
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  test("a program that breaks a mandatory policy exits 1 and lists the violation", () => {
-    const result = plan(["--stack", "staging", "--json", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
-    expect(result.status).toBe(1);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
-    expect(doc.violations).toEqual([
-      {
-        policy: "secret-references-pinned",
-        enforcementLevel: "mandatory",
-        urn: "urn:pulumi:staging::wallet-executor::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::executor-service",
-        message:
-          'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key at "latest"; pin a version number.',
-      },
-    ]);
-    const human = plan(["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
-    expect(human.status).toBe(1);
-    expect(human.stdout).toContain("  FAIL  [mandatory] secret-references-pinned (executor-service)");
-    expect(human.stdout).toContain("Result: BLOCKED by a mandatory policy");
-  });
+  test(
+    "a program that breaks a mandatory policy exits 1 and lists the violation",
+    async () => {
+      const result = await runs.policyJson;
+      expect(result.status).toBe(1);
+      const doc = JSON.parse(result.stdout) as PlanDocument;
+      expect(doc.violations).toEqual([
+        {
+          policy: "secret-references-pinned",
+          enforcementLevel: "mandatory",
+          urn: "urn:pulumi:staging::wallet-executor::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::executor-service",
+          message:
+            'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads projects/oa-wallet-staging/secrets/wallet-executor-spark-api-key at "latest"; pin a version number.',
+        },
+      ]);
+      const human = await runs.policyHuman;
+      expect(human.status).toBe(1);
+      expect(human.stdout).toContain("  FAIL  [mandatory] secret-references-pinned (executor-service)");
+      expect(human.stdout).toContain("Result: BLOCKED by a mandatory policy");
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  test("a broken config exits 2 with the config message", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.broken.yaml");
-    fs.writeFileSync(
-      file,
-      fs
-        .readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")
-        .replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
-    );
-    const result = plan(["--stack", "broken", "--config-file", file]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
-    );
-    expect(result.stdout).toBe("");
-  });
+  test(
+    "a broken config exits 2 with the config message",
+    async () => {
+      const result = await runs.broken;
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(
+        "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
+      );
+      expect(result.stdout).toBe("");
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  test("a prod mnemonic rotation that staging has not verified exits 2 and says so", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.prod.yaml");
-    const rotation = [
-      "  wallet-executor:mnemonic:",
-      "    current: 2",
-      "    previous: 1",
-      "    approval:",
-      "      ticket: CHG-2041",
-      "      approver: cfo@openagents.com",
-      '      windowStart: "2026-01-01T00:00:00Z"',
-      '      windowEnd: "2099-01-01T00:00:00Z"',
-      "  wallet-executor:mnemonicG2:",
-      "    secure: v1:placeholder",
-      "",
-    ].join("\n");
-    const prod = fs
-      .readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
-      .replace("  wallet-executor:mnemonic:\n    current: 1\n", rotation);
-    expect(prod).toContain("previous: 1\n    approval:");
-    fs.writeFileSync(file, prod);
-    const result = plan(["--stack", "prod", "--config-file", file]);
-    expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
-        "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
-    );
-    expect(result.status).toBe(2);
-  });
+  test(
+    "a prod mnemonic rotation that staging has not verified exits 2 and says so",
+    async () => {
+      const result = await runs.unverified;
+      expect(result.stderr).toBe(
+        "error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
+          "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
+      );
+      expect(result.status).toBe(2);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
   test.each([
     [["--stack"], "error: --stack needs a value"],
     [["--stacks", "staging"], 'error: unknown argument "--stacks"'],
     [[], "error: --stack is required"],
     [["--stack", "qa"], "error: --stack: no stack file at Pulumi.qa.yaml"],
-  ])("usage error %j exits 2", (args, message) => {
-    const result = plan(args);
-    expect(result.status).toBe(2);
-    expect(result.stderr.startsWith(message)).toBe(true);
-  });
+  ])(
+    "usage error %j exits 2",
+    async (args, message) => {
+      const result = await plan(args);
+      expect(result.status).toBe(2);
+      expect(result.stderr.startsWith(message)).toBe(true);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });
