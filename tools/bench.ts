@@ -29,6 +29,20 @@ import { evaluateProgram, stackMocks } from "./recording-monitor";
 
 const ROOT = path.resolve(__dirname, "..");
 
+/**
+ * CPU seconds of this process's waited-for children so far (Linux: /proc/self/stat), undefined
+ * elsewhere. A suite's CPU time barely depends on the machine's load, unlike its wall time.
+ */
+function childCpuSeconds(): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): cutime and cstime are the 14th and 15th.
+    const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function timedSpawn(command: string, args: readonly string[], cwd = ROOT): { ms: number; status: number | null; output: string } {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -125,7 +139,13 @@ function benchSuite(script: string, maxMs: number): Figure | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wallet-bench-"));
   try {
     const summaryFile = path.join(dir, "summary.json");
+    const cpuBefore = childCpuSeconds();
     const run = npm(["run", "--silent", script, "--", "--json", `--outputFile=${summaryFile}`]);
+    const cpuAfter = childCpuSeconds();
+    const cpu =
+      cpuBefore === undefined || cpuAfter === undefined
+        ? ""
+        : `; ${(cpuAfter - cpuBefore).toFixed(1)} s of CPU (on ${os.cpus().length} idle cores, no less than ${((cpuAfter - cpuBefore) / os.cpus().length).toFixed(1)} s)`;
     const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as JestSummary;
     if (run.status !== 0 || summary.numFailedTests > 0) throw new Error(`npm run ${script} failed (exit ${run.status})`);
     if (summary.numTotalTests === 0) return undefined;
@@ -136,7 +156,7 @@ function benchSuite(script: string, maxMs: number): Figure | undefined {
       samples: [run.ms],
       floor: { what: `slowest file, ${slowest.name}`, samples: [slowest.ms] },
       target: { kind: "ms", maxMs },
-      note: `${summary.numTotalTests} tests in ${files.length} files`,
+      note: `${summary.numTotalTests} tests in ${files.length} files${cpu}`,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
