@@ -207,7 +207,7 @@ const latestService = resourceView({
 beforeAll(async () => {
   const port = await startPack();
   client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-}, 20_000);
+}, 120_000); // waits on the port line; the deadline only stops a hang, however busy the machine
 
 afterAll(async () => {
   client?.close();
