@@ -662,7 +662,8 @@ describe("tools/verify-cli.ts", () => {
         ],
         env,
       ),
-      runCli(["--base-url", healthy.url, "--expect-token-version", "5", "--deadline-ms", "600"], env),
+      // Long enough for a retry (and its progress line) after a first answer slowed by a busy machine.
+      runCli(["--base-url", healthy.url, "--expect-token-version", "5", "--deadline-ms", "3000"], env),
       runCli(["--base-url", echoing.url, "--expect-token-version", "4", "--json"], env),
       runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--token", TOKEN], env),
     ]);
