@@ -38,6 +38,7 @@ describe("npm run test:stress's flags", () => {
     [["--max-minutes", "0"], "--max-minutes takes a number > 0"],
     [["--max-minutes", "soon"], "--max-minutes takes a number > 0"],
     [["--fast"], "unknown argument --fast"],
+    [["--constructor", "1"], "unknown argument --constructor"],
   ])("%j is refused: %s", (argv, message) => {
     expect(() => parseStressArgs(argv, 2)).toThrow(
       new Error(`${message}\nusage: npm run test:stress [-- --runs N] [--load K] [--max-minutes M]`),

@@ -27,7 +27,7 @@ export function parseStressArgs(argv: readonly string[], cores = os.cpus().lengt
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const name = flag.startsWith("--") ? flag.slice(2) : "";
-    if (!(name in values)) throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    if (!Object.hasOwn(values, name)) throw new Error(`unknown argument ${flag}\n${USAGE}`);
     const value = Number(argv[i + 1]);
     const allowed =
       name === "load" ? Number.isInteger(value) && value >= 0 : name === "runs" ? Number.isInteger(value) && value >= 1 : value > 0;
