@@ -1,12 +1,19 @@
+// The unit suite (`npm run test:unit`, and `npx jest <file>`): unit and process-level tests. The
+// end-to-end suite (the real engine, the local cloud, the rehearsal) is every file under tests/e2e/
+// or named *.e2e.test.ts, run by `npm run test:e2e` (jest.e2e.config.js). `npm test` runs both.
+const E2E = ["<rootDir>/tests/e2e/", "\\.e2e\\.test\\.ts$"];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
-  // The end-to-end tests (the real engine on the local cloud, whole rehearsals) take minutes: `npm run test:e2e`.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/e2e/"],
+  testPathIgnorePatterns: ["/node_modules/", ...E2E],
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }],
   },
-  testTimeout: 30000,
+  // Both cores (Jest's default leaves one to itself on a 2-core machine): the test files are independent.
+  maxWorkers: 2,
+  // A hang fails; far above what any unit test needs on a busy machine.
+  testTimeout: 60000,
 };

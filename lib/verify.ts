@@ -107,9 +107,19 @@ export interface VerifyOptions {
   dispatcher?: Dispatcher;
   /** Allow plain http:// to a host that is not loopback (the token then crosses the network in clear). */
   allowInsecureHttp?: boolean;
-  /** What the deadline is measured on: monotonic milliseconds, default `performance.now`. Tests move it. */
-  clock?: () => number;
+  /** The readiness deadline's time and the backoff's sleeps; default the process's monotonic clock (tests inject their own). */
+  clock?: VerifyClock;
 }
+
+/** Time as the readiness deadline sees it. */
+export interface VerifyClock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  /** Resolves once `ms` milliseconds of this clock have passed. */
+  sleep(ms: number): Promise<void>;
+}
+
+const MONOTONIC_CLOCK: VerifyClock = { now: () => performance.now(), sleep: (ms) => sleep(ms) };
 
 /** Invalid `VerifyOptions` (a caller's mistake, not an executor failure); the message names the option, never its value. */
 export class VerifyOptionsError extends TypeError {
@@ -159,10 +169,9 @@ interface RunContext {
   options: VerifyOptions;
   dispatcher: Dispatcher;
   startedAt: number;
-  /** The deadline, on `clock`. */
+  /** What the deadline is measured on. */
+  clock: VerifyClock;
   deadlineAt: number;
-  /** Milliseconds, monotonic: what the deadline is measured on. */
-  clock: () => number;
   requestTimeoutMs: number;
   exchanges: Exchange[];
   /** Grows during the run (e.g. the preimage once received), so later redactions cover it. */
@@ -339,16 +348,18 @@ async function untilDeadline<T>(
   const minBudget = Math.min(MIN_ATTEMPT_BUDGET_MS, ctx.requestTimeoutMs);
   for (let attempts = 1; ; attempts++) {
     // A request never outlives the deadline, so a hung server cannot stretch the run.
-    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - ctx.clock())));
+    const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - ctx.clock.now())));
     const outcome = await attempt(timeoutMs);
     if (outcome.kind === "answer") return { kind: "answer", value: outcome.value, attempts };
     const step = Math.min(cap, initial * 2 ** (attempts - 1));
     const delay = step / 2 + (Math.random() * step) / 2;
-    const remaining = ctx.deadlineAt - ctx.clock();
+    const remaining = ctx.deadlineAt - ctx.clock.now();
     if (remaining < minBudget) return { kind: "deadline", attempts, reason: outcome.reason };
     onRetry?.(attempts, outcome.reason);
     // Sleep at most until the last moment a full-budget attempt can still start.
-    await sleep(Math.max(0, Math.min(delay, remaining - minBudget)));
+    await ctx.clock.sleep(Math.max(0, Math.min(delay, remaining - minBudget)));
+    // Woken late (a busy machine) with under half a budget left: an attempt would only time out and hide the last real reason.
+    if (ctx.deadlineAt - ctx.clock.now() < minBudget / 2) return { kind: "deadline", attempts, reason: outcome.reason };
   }
 }
 
@@ -624,7 +635,7 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
   const requestId = newRequestId("pay");
   const check = (ok: boolean, detail: string): CheckResult => ({ name: "payment-smoke", ok, detail, ms: elapsed(started) });
   // The payment obeys the run's deadline too: never started without time to finish, never waited on past it.
-  const remaining = Math.floor(ctx.deadlineAt - ctx.clock());
+  const remaining = Math.floor(ctx.deadlineAt - ctx.clock.now());
   if (remaining < MIN_ATTEMPT_BUDGET_MS) {
     return check(false, `not run: the deadline (${ctx.options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms) left no time for a payment`);
   }
@@ -799,7 +810,7 @@ function validate(options: VerifyOptions): string {
 export async function verifyExecutor(options: VerifyOptions): Promise<VerifyReport> {
   const baseUrl = validate(options);
   const startedAt = performance.now();
-  const clock = options.clock ?? ((): number => performance.now());
+  const clock = options.clock ?? MONOTONIC_CLOCK;
   // A fresh random token per run: "wrong" must mean wrong, not "some fixed string an executor could special-case".
   const wrongToken = randomBytes(32).toString("hex");
   const secrets = [options.token, options.previousToken, options.sparkApiKey, wrongToken, options.payment?.invoice].filter(
@@ -811,8 +822,8 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
     options,
     dispatcher: options.dispatcher ?? (ownDispatcher as Agent),
     startedAt,
-    deadlineAt: clock() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
     clock,
+    deadlineAt: clock.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     exchanges: [],
     secrets,

@@ -50,6 +50,7 @@ import {
   skipNote,
 } from "./support/policy-builders";
 import { ROOT, stackConfig } from "./support/stack";
+import { withoutStackTraces } from "./support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -85,16 +86,18 @@ async function evaluateStack(
   const { config, secretKeys } = stackConfig(stack);
   for (const [key, value] of Object.entries(options.set ?? {}))
     config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  const result = await evaluateWithPolicies({
-    program: defineStack,
-    project: PROJECT,
-    stack,
-    config,
-    secretKeys: [...secretKeys, ...(options.secret ?? []).map((key) => `${PROJECT}:${key}`)],
-    firstPreview: options.firstPreview,
-    policyConfig: options.policyConfig,
-    mocks: stackMocks(options.mocks),
-  });
+  const result = await withoutStackTraces(() =>
+    evaluateWithPolicies({
+      program: defineStack,
+      project: PROJECT,
+      stack,
+      config,
+      secretKeys: [...secretKeys, ...(options.secret ?? []).map((key) => `${PROJECT}:${key}`)],
+      firstPreview: options.firstPreview,
+      policyConfig: options.policyConfig,
+      mocks: stackMocks(options.mocks),
+    }),
+  );
   if (result.evaluation.error) fail(result.evaluation.error);
   return result;
 }
@@ -221,13 +224,15 @@ describe("each fixture program breaks exactly one rule", () => {
   // beforeAll belongs to no test, which would hide from mutation testing what these tests check.
   const evaluateFixture = async (fixture: string): Promise<PolicyEvaluation> => {
     const { config, secretKeys } = stackConfig("staging");
-    const result = await evaluateWithPolicies({
-      program: path.join(FIXTURES, `${fixture}.ts`),
-      project: PROJECT,
-      stack: "staging",
-      config,
-      secretKeys,
-    });
+    const result = await withoutStackTraces(() =>
+      evaluateWithPolicies({
+        program: path.join(FIXTURES, `${fixture}.ts`),
+        project: PROJECT,
+        stack: "staging",
+        config,
+        secretKeys,
+      }),
+    );
     if (result.evaluation.error) fail(result.evaluation.error);
     return result;
   };

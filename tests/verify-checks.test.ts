@@ -35,6 +35,7 @@ import {
   type RawServer,
 } from "./support/raw-http-server";
 import { contractStatus } from "./support/verify-fixtures";
+import { carrying, clocked, type ClockedRun } from "./support/verify-clock";
 
 // Short enough that a quoted one (JSON, clipped at 80 characters) is still whole, so redaction can match it.
 const TOKEN = "CURRENT-TOKEN-" + "c0ffee".repeat(4);
@@ -100,8 +101,9 @@ function optionsFor(baseUrl: string, extra: Partial<VerifyOptions> = {}): Verify
     token: TOKEN,
     previousToken: PREVIOUS_TOKEN,
     sparkApiKey: SPARK_KEY,
-    deadlineMs: 2000,
-    requestTimeoutMs: 1000,
+    // Far above what a busy machine needs: a passing run never waits them out.
+    deadlineMs: 30_000,
+    requestTimeoutMs: 10_000,
     retryInitialDelayMs: 5,
     retryMaxDelayMs: 10,
     ...extra,
@@ -126,6 +128,29 @@ const failing = (report: VerifyReport): CheckName[] => report.checks.filter((c) 
 const currentTokenRequests = (server: RawServer): RawRequest[] =>
   server.requests.filter((r) => r.headers.authorization === `Bearer ${TOKEN}`);
 const progressOf = (events: { attempt: number; reason: string }[]) => events.map(({ attempt, reason }) => ({ attempt, reason }));
+
+/**
+ * Runs the verifier against a deadline it waits out on an event clock (tests/support/verify-clock.ts):
+ * each request `selects` picks takes 20 s of a 60 s deadline, so a deadline is over after three
+ * such attempts, whatever the machine's load; real request timeouts stay at 10 s.
+ */
+async function verifyUntilDeadline(
+  baseUrl: string,
+  selects?: Parameters<typeof clocked>[1],
+  extra: Partial<VerifyOptions> = {},
+): Promise<VerifyReport> {
+  return withClock(clocked(20_000, selects), (run) =>
+    verify(baseUrl, { ...run.options, deadlineMs: 60_000, requestTimeoutMs: 10_000, ...extra }),
+  );
+}
+
+async function withClock<T>(run: ClockedRun, body: (run: ClockedRun) => Promise<T>): Promise<T> {
+  try {
+    return await body(run);
+  } finally {
+    await run.close();
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 describe("redact", () => {
@@ -200,7 +225,7 @@ describe("options validation", () => {
   test("an https base URL is accepted: the run starts and fails on the connection, not on the options", async () => {
     // Mutant: rejecting "https:" (blanked literal or condition forced) throws a VerifyOptionsError instead.
     await withServer(executor(), async (server) => {
-      const report = await verify(`https://127.0.0.1:${server.port}`, { deadlineMs: 150 });
+      const report = await verifyUntilDeadline(`https://127.0.0.1:${server.port}`);
       expect(report.ok).toBe(false);
       // (The TLS hello meets a plain HTTP server: a TLS error or a reset, depending on who is faster.)
       expect(checkOf(report, "status").detail).toMatch(/^not ready by deadline after \d+ attempts: connection error [A-Z_]+: /);
@@ -327,7 +352,7 @@ describe("a healthy executor: wiring and exact details", () => {
       const report = await verify(server.url, { requestTimeoutMs: 20_000, deadlineMs: 20_000 });
       expect(report.ok).toBe(true);
       expect(server.requests).toHaveLength(4);
-      expect(await eventually(() => server.openConnections() === 0, 500)).toBe(true);
+      expect(await eventually(() => server.openConnections() === 0, 10_000)).toBe(true);
       // Left running, the four requests' 20 s timers would show here; one timer of slack for other suites
       // sharing the process (Stryker runs them all in one).
       expect(activeTimeouts()).toBeLessThanOrEqual(timeoutsBefore + 1);
@@ -454,7 +479,7 @@ describe("HTTP plumbing: bodies, headers, connection errors", () => {
   test("a refused connection is described by its code and message", async () => {
     // Mutants: the message dropped or blanked.
     const port = await reservePort();
-    const report = await verify(`http://127.0.0.1:${port}`, { deadlineMs: 150 });
+    const report = await verifyUntilDeadline(`http://127.0.0.1:${port}`);
     expect(checkOf(report, "status").ok).toBe(false);
     expect(checkOf(report, "status").detail).toMatch(
       new RegExp(
@@ -486,31 +511,52 @@ describe("retrying until the readiness deadline", () => {
     );
   });
 
-  test("backoff starts at retryInitialDelayMs, doubles, and is capped at retryMaxDelayMs (jitter at its top)", async () => {
-    // Math.random pinned just under 1: each delay is (almost) the full step, 50, 100, 150, 150 ms.
-    // Mutants: the options ignored (`&&` for `??`: 100 ms start, 2000 ms cap), halving instead of
-    // doubling, `Math.max` for the cap, a doubled exponent, the jitter formula changed, or no sleep at all.
-    const random = Math.random;
-    Math.random = () => 0.999;
+  test.each([
+    ["at its top", 0.999, [49.975, 99.95, 149.925, 149.925]],
+    ["at its bottom", 0, [25, 50, 75, 75]],
+  ])("backoff starts at retryInitialDelayMs, doubles, and is capped at retryMaxDelayMs (jitter %s)", async (_where, random, expected) => {
+    // Math.random pinned: each delay is between half of its step and all of it (steps 50, 100, 150, 150 ms),
+    // as the clock records it. Mutants: the options ignored (`&&` for `??`: 100 ms start, 2000 ms cap),
+    // halving instead of doubling, `Math.max` for the cap, a doubled exponent, the jitter formula changed.
+    const realRandom = Math.random;
+    Math.random = () => random;
     try {
       await withServer(
         executor((req, res, n) => (n <= 4 ? sendJson(res, 503, { ok: false }) : sendJson(res, 200, statusBody(req)))),
         async (server) => {
-          const report = await verify(server.url, { retryInitialDelayMs: 50, retryMaxDelayMs: 150, deadlineMs: 3000 });
-          expect(checkOf(report, "status")).toMatchObject({ ok: true, detail: `${OK_STATUS_DETAIL} (after 5 attempts)` });
-          const at = currentTokenRequests(server).map((r) => r.at);
-          const gaps = at.slice(1).map((t, i) => t - at[i]);
-          expect(gaps).toHaveLength(4);
-          expect(gaps[0]).toBeGreaterThanOrEqual(47);
-          expect(gaps[0]).toBeLessThan(90);
-          expect(gaps[1]).toBeGreaterThanOrEqual(97);
-          expect(gaps[2]).toBeGreaterThanOrEqual(147);
-          expect(gaps[3]).toBeGreaterThanOrEqual(147);
-          expect(gaps[3]).toBeLessThan(250);
+          const sleeps = await withClock(clocked(0), async (run) => {
+            const report = await verify(server.url, { ...run.options, retryInitialDelayMs: 50, retryMaxDelayMs: 150 });
+            expect(checkOf(report, "status")).toMatchObject({ ok: true, detail: `${OK_STATUS_DETAIL} (after 5 attempts)` });
+            return run.clock.sleeps;
+          });
+          expect(sleeps).toHaveLength(4);
+          sleeps.forEach((ms, i) => expect(ms).toBeCloseTo(expected[i], 6));
         },
       );
     } finally {
-      Math.random = random;
+      Math.random = realRandom;
+    }
+  });
+
+  test("the process's own clock really sleeps between attempts", async () => {
+    // Mutant: the default clock's sleep resolving at once. Lower bounds only: a busy machine is only ever later.
+    const realRandom = Math.random;
+    Math.random = () => 0.999;
+    try {
+      await withServer(
+        executor((req, res, n) => (n <= 2 ? sendJson(res, 503, { ok: false }) : sendJson(res, 200, statusBody(req)))),
+        async (server) => {
+          const report = await verify(server.url, { retryInitialDelayMs: 50, retryMaxDelayMs: 150 });
+          expect(checkOf(report, "status")).toMatchObject({ ok: true, detail: `${OK_STATUS_DETAIL} (after 3 attempts)` });
+          const at = currentTokenRequests(server).map((r) => r.at);
+          const gaps = at.slice(1).map((t, i) => t - at[i]);
+          expect(gaps).toHaveLength(2);
+          expect(gaps[0]).toBeGreaterThanOrEqual(47);
+          expect(gaps[1]).toBeGreaterThanOrEqual(97);
+        },
+      );
+    } finally {
+      Math.random = realRandom;
     }
   });
 
@@ -519,14 +565,43 @@ describe("retrying until the readiness deadline", () => {
     await withServer(
       executor(() => undefined), // the current token's /status never gets an answer
       async (server) => {
-        const report = await verify(server.url, { deadlineMs: 300, requestTimeoutMs: 5000 });
-        const detail = checkOf(report, "status").detail;
-        const match = /^not ready by deadline after 1 attempts: no answer within (\d+) ms$/.exec(detail);
-        expect(match).not.toBeNull();
-        const ms = Number(match?.[1]);
-        expect(ms).toBeGreaterThan(250);
-        expect(ms).toBeLessThanOrEqual(300);
-        expect(report.totalMs).toBeLessThan(1500);
+        // The hung attempt takes the whole deadline on the clock; its real timeout is what the deadline left.
+        const report = await withClock(clocked(300, carrying(TOKEN)), (run) =>
+          verify(server.url, { ...run.options, deadlineMs: 300, requestTimeoutMs: 5000 }),
+        );
+        expect(checkOf(report, "status").detail).toBe("not ready by deadline after 1 attempts: no answer within 300 ms");
+        expect(currentTokenRequests(server)).toHaveLength(1);
+        expect(report.totalMs).toBeLessThan(5000);
+      },
+    );
+  });
+
+  test("an attempt starts only with at least the attempt budget (100 ms) left: one more with 5 s left, none after", async () => {
+    // Attempts take 27.5 s of a 60 s deadline: the third starts with about 5 s left, a fourth would have none.
+    // Mutant: a budget of the whole request timeout (`Math.max`) stops after the second.
+    await withServer(
+      executor((_req, res) => sendJson(res, 503, { ok: false })),
+      async (server) => {
+        const report = await withClock(clocked(27_500, carrying(TOKEN)), (run) =>
+          verify(server.url, { ...run.options, deadlineMs: 60_000, requestTimeoutMs: 10_000 }),
+        );
+        expect(checkOf(report, "status").detail).toBe("not ready by deadline after 3 attempts: HTTP 503");
+        expect(currentTokenRequests(server)).toHaveLength(3);
+      },
+    );
+  });
+
+  test("woken late with under half an attempt's budget left, the verifier reports the last real reason and sends nothing more", async () => {
+    // A busy machine's late timer: the sleep ends 39 990 ms after it was due. Mutant: no check after the sleep
+    // sends a starved attempt whose 1 ms timeout hides "HTTP 503".
+    await withServer(
+      executor((_req, res) => sendJson(res, 503, { ok: false })),
+      async (server) => {
+        const report = await withClock(clocked(20_000, carrying(TOKEN), 39_990), (run) =>
+          verify(server.url, { ...run.options, deadlineMs: 60_000, requestTimeoutMs: 10_000 }),
+        );
+        expect(checkOf(report, "status").detail).toBe("not ready by deadline after 1 attempts: HTTP 503");
+        expect(currentTokenRequests(server)).toHaveLength(1);
       },
     );
   });
@@ -678,9 +753,9 @@ describe("the /status check", () => {
   test("ready that is not a boolean is waited on until the deadline, and left out of the summary", async () => {
     // Mutant: `ready` copied into the summary whatever its type.
     await withServer(executor(body({ ready: "true" })), async (server) => {
-      const report = await verify(server.url, { deadlineMs: 250 });
+      const report = await verifyUntilDeadline(server.url, carrying(TOKEN));
       expect(checkOf(report, "status").ok).toBe(false);
-      expect(checkOf(report, "status").detail).toMatch(/^not ready by deadline after \d+ attempts: ready:"true" \(lifecycle connected\)$/);
+      expect(checkOf(report, "status").detail).toBe('not ready by deadline after 3 attempts: ready:"true" (lifecycle connected)');
       expect(report.status).toStrictEqual({
         walletId: "wallet-1",
         mode: "mock",
@@ -689,7 +764,7 @@ describe("the /status check", () => {
         balanceSats: 21000,
         lifecycle: "connected",
       });
-      expect(currentTokenRequests(server).length).toBeGreaterThan(1);
+      expect(currentTokenRequests(server)).toHaveLength(3);
     });
   });
 

@@ -364,7 +364,10 @@ describe("bounds and edges of the verifier's own checks", () => {
       expectTokenVersion: 4,
       token: TOKEN,
       deadlineMs: 60_000,
-      clock: () => performance.now() + (jumped ? 3_600_000 : 0),
+      clock: {
+        now: () => performance.now() + (jumped ? 3_600_000 : 0),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      },
       payment: { invoice: INVOICE, host: "sats.example.com", maxAmountMsats: 1000 },
     });
     expect(report.checks.find((c) => c.name === "status")).toMatchObject({ ok: true });

@@ -18,6 +18,7 @@ import {
 } from "../lib/verify";
 import { sendJson, startRawServer, type RawServer } from "./support/raw-http-server";
 import { HOST, IDENTITY_PUBKEY, INVOICE, PREVIOUS_TOKEN, TOKEN, contractStatus, sealedReceipt, sha256 } from "./support/verify-fixtures";
+import { carrying, clocked, type SentRequest } from "./support/verify-clock";
 
 const WALLET_ID = "wallet-under-test";
 const OTHER_IDENTITY = "03" + "cd".repeat(32);
@@ -203,23 +204,34 @@ async function scripted(script: Script = {}): Promise<ScriptedExecutor> {
   return { url: server.url, requests };
 }
 
-/** Fast options: generous deadline unless a test waits one out; short retry delays. */
+/** Fast options: deadlines far above what a busy machine needs (a passing run never waits them out); short retry delays. */
 function run(server: ScriptedExecutor, extra: Partial<VerifyOptions> = {}): Promise<VerifyReport> {
   return verifyExecutor({
     baseUrl: server.url,
     expectTokenVersion: 4,
     token: TOKEN,
     previousToken: PREVIOUS_TOKEN,
-    deadlineMs: 3000,
-    requestTimeoutMs: 1000,
+    deadlineMs: 30_000,
+    requestTimeoutMs: 10_000,
     retryInitialDelayMs: 5,
     retryMaxDelayMs: 20,
     ...extra,
   });
 }
 
-/** A deadline short enough to wait out in a test, with room for a few attempts. */
-const SHORT_DEADLINE: Partial<VerifyOptions> = { deadlineMs: 400, requestTimeoutMs: 100 };
+/**
+ * Waits a deadline out on an event clock (tests/support/verify-clock.ts): each request `selects`
+ * picks takes 20 s of a 60 s deadline, so the deadline is over after three of them, however busy the
+ * machine; real request timeouts stay at 10 s.
+ */
+async function runUntilDeadline(server: ScriptedExecutor, selects: (request: SentRequest) => boolean): Promise<VerifyReport> {
+  const timed = clocked(20_000, selects);
+  try {
+    return await run(server, { ...timed.options, deadlineMs: 60_000 });
+  } finally {
+    await timed.close();
+  }
+}
 
 function check(report: VerifyReport, name: CheckName): Pick<CheckResult, "name" | "ok" | "detail"> {
   const found = report.checks.find((c) => c.name === name);
@@ -384,9 +396,9 @@ describe("unauthorized probes", () => {
 
   test("an old revision answering until the deadline: the probe names the attempts and the last reason", async () => {
     const server = await scripted({ probe: (req, who) => (who === "previous" ? statusOk(req, { authTokenVersion: 3 }) : undefined) });
-    const report = await run(server, SHORT_DEADLINE);
+    const report = await runUntilDeadline(server, carrying(PREVIOUS_TOKEN));
     const attempts = requestsFrom(server, "previous").length;
-    expect(attempts).toBeGreaterThan(1);
+    expect(attempts).toBe(3);
     expect(check(report, "auth-previous-token")).toEqual({
       name: "auth-previous-token",
       ok: false,
@@ -405,9 +417,14 @@ describe("unauthorized probes", () => {
       probe: (_req, who) =>
         who === "missing" ? { status: 503, json: { ok: false } } : who === "wrong" ? { action: "destroy" } : undefined,
     });
-    const report = await run(server, SHORT_DEADLINE);
+    // The two probes wait out the same deadline: three attempts between them.
+    const report = await runUntilDeadline(
+      server,
+      (request) => request.authorization !== `Bearer ${TOKEN}` && request.authorization !== `Bearer ${PREVIOUS_TOKEN}`,
+    );
     const missing = requestsFrom(server, "missing").length;
     const wrong = requestsFrom(server, "wrong").length;
+    expect(missing + wrong).toBe(3);
     expect(check(report, "auth-missing-token")).toEqual({
       name: "auth-missing-token",
       ok: false,

@@ -4,6 +4,7 @@
  * verification gate should cost a rotation nothing next to the rollouts it follows.
  */
 import { performance } from "node:perf_hooks";
+import { Agent, request } from "undici";
 import { verifyExecutor } from "../lib/verify";
 import { DEFAULT_IDENTITY_PUBKEY, startStandInExecutor } from "../harness/stand-in-executor";
 
@@ -11,6 +12,19 @@ export interface VerifyBenchResult {
   medianMs: number;
   /** Wall-clock duration of each run, in run order. */
   samples: number[];
+  /** The floor, alternating with the runs: one `/status` request with the token, on a pool of its own as the verifier makes. */
+  floorSamples: number[];
+}
+
+async function oneStatusRequest(url: string, token: string): Promise<void> {
+  const agent = new Agent();
+  try {
+    const response = await request(`${url}/status`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`benchmark floor: /status answered ${response.statusCode}`);
+  } finally {
+    await agent.destroy();
+  }
 }
 
 export async function benchVerify(runs: number): Promise<VerifyBenchResult> {
@@ -18,8 +32,12 @@ export async function benchVerify(runs: number): Promise<VerifyBenchResult> {
   const previousToken = "bench-previous-token-" + "0".repeat(43);
   const executor = await startStandInExecutor({ tokenVersion: 2, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
   const samples: number[] = [];
+  const floorSamples: number[] = [];
   try {
     for (let run = 0; run < runs; run++) {
+      const floorStarted = performance.now();
+      await oneStatusRequest(executor.url, executor.token);
+      floorSamples.push(performance.now() - floorStarted);
       const started = performance.now();
       // Each run builds and closes its own pool, as a real verification would.
       const report = await verifyExecutor({
@@ -40,7 +58,7 @@ export async function benchVerify(runs: number): Promise<VerifyBenchResult> {
   } finally {
     await executor.close();
   }
-  return { medianMs: median(samples), samples };
+  return { medianMs: median(samples), samples, floorSamples };
 }
 
 function median(values: readonly number[]): number {

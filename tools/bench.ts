@@ -1,81 +1,134 @@
 /**
- * `npm run bench [-- --runs N]`: medians over several runs, as a table.
+ * `npm run bench [-- --runs N] [--suites]`: each figure's median next to its floor (measured in the
+ * same run) and its target, as a table (tools/bench-report.ts). Exit 1 when a figure misses its
+ * target, 2 on a usage error or a benchmark that could not run.
  *
- * - plan (cold): the plan command for staging as a fresh process (what `npm run plan` runs,
- *   without npm's own start-up), start to exit;
- * - evaluation (warm): the real program evaluated under the recording monitor, in one process
- *   that has already loaded the SDK (what a test or a repeated plan pays);
- * - verification: a full verification (no payment) against a healthy local stand-in executor.
- *
- * - with `--rehearsal`: a rotate-then-revoke rehearsal with the defaults (`npm run rehearse`: the
- *   baseline apply, the rotation, the revocation, each a gated preview then an up, on the local
- *   cloud), start to report, and each apply's preview + up. Needs the Pulumi CLI; takes minutes.
- *
- * Targets on the 2-core reference machine: plan cold < 2500 ms, evaluation warm < 150 ms,
- * verification < 100 ms, rehearsal < 30000 ms. Exit 1 when a median misses its target.
+ * - plan (cold): the plan command for staging as a fresh process, start to exit (what `npm run plan`
+ *   runs, without npm's own start-up), against its floor, a process that only loads the Pulumi SDK
+ *   and `@pulumi/gcp` (what the program itself needs); runs alternate, so load drifts hit both alike;
+ * - evaluation (warm): the real program under the recording monitor, in a process that has already
+ *   loaded the SDK, against an empty program under the same monitor;
+ * - verification: a full verification (no payment) against a healthy local stand-in executor,
+ *   against one `/status` request to it;
+ * - with `--suites` (minutes): `npm run test:unit` and `npm run test:e2e` once each, against their
+ *   slowest file (two workers never finish before it), and `npm ci` on a fresh clone of the last
+ *   commit with the npm cache as it is (warm on a developer's machine).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { performance } from "perf_hooks";
+import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../lib/config";
 import { asError } from "../lib/errors";
 import { readStackFile, withUnsetSecrets } from "../lib/stack-file";
 import { buildRehearsalReport } from "../rehearsal/report";
 import { rehearse } from "../rehearsal/rehearse";
 import { benchVerify } from "./bench-verify";
+import { formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./bench-report";
 import { findPulumiCli } from "./pulumi-setup";
 import { evaluateProgram, stackMocks } from "./recording-monitor";
 
 const ROOT = path.resolve(__dirname, "..");
 
-export function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-interface Row {
-  readonly name: string;
-  readonly samples: number[];
-  readonly targetMs: number;
-}
-
-function benchPlanCold(runs: number): number[] {
-  const samples: number[] = [];
-  const register = path.join(ROOT, "tools", "register.js");
-  for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--require", register, path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (result.status !== 0) throw new Error(`plan exited ${result.status}: ${result.stderr}`);
+/**
+ * CPU seconds of this process's waited-for children so far (Linux: /proc/self/stat), undefined
+ * elsewhere. A suite's CPU time barely depends on the machine's load, unlike its wall time.
+ */
+function childCpuSeconds(): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): cutime and cstime are the 14th and 15th.
+    const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
   }
-  return samples;
 }
 
-async function benchEvaluationWarm(runs: number): Promise<number[]> {
+function timedSpawn(command: string, args: readonly string[], cwd = ROOT): { ms: number; status: number | null; output: string } {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** The plan for staging as a fresh process, alternating with its floor. */
+function benchPlanCold(runs: number): Figure {
+  const plan = [path.join(ROOT, "tools", "register.js"), path.join(ROOT, "tools", "plan.ts"), "--stack", "staging"];
+  const floor = ["-e", "require('@pulumi/pulumi'); require('@pulumi/gcp')"];
+  const samples: number[] = [];
+  const floorSamples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const sdk = timedSpawn(process.execPath, floor);
+    if (sdk.status !== 0) throw new Error(`loading the SDK exited ${sdk.status}: ${sdk.output}`);
+    floorSamples.push(sdk.ms);
+    const run = timedSpawn(process.execPath, ["--require", ...plan]);
+    if (run.status !== 0) throw new Error(`plan exited ${run.status}: ${run.output}`);
+    samples.push(run.ms);
+  }
+  return {
+    name: "plan --stack staging (cold process)",
+    samples,
+    floor: { what: "SDK + gcp load", samples: floorSamples },
+    target: { kind: "ratio", maxRatio: 1.4 },
+  };
+}
+
+async function benchEvaluationWarm(runs: number): Promise<Figure> {
   // The staging file's secrets are not set in the repository: placeholders stand in, as in the plan.
   const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"), PROJECT));
-  const evaluate = () =>
-    evaluateProgram({ program: path.join(ROOT, "index.ts"), project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
-  // Warm-up: the first evaluation loads the SDK, the providers and the program's modules.
-  const first = await evaluate();
-  if (first.error !== undefined) throw asError(first.error);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    const result = await evaluate();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  const evaluate = (program: string | (() => unknown)) =>
+    evaluateProgram({ program, project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
+  const time = async (program: string | (() => unknown)): Promise<number> => {
+    const started = performance.now();
+    const result = await evaluate(program);
+    const ms = performance.now() - started;
     if (result.error !== undefined) throw asError(result.error);
+    return ms;
+  };
+  const program = path.join(ROOT, "index.ts");
+  // Warm-up: the first evaluation loads the SDK, the providers and the program's modules.
+  const first = await evaluate(program);
+  if (first.error !== undefined) throw asError(first.error);
+  // The floor: the SDK's own bookkeeping for as many resources, with no inputs and no program logic.
+  const count = first.resources.length;
+  class Bare extends pulumi.CustomResource {
+    constructor(name: string) {
+      super("bench:index:Bare", name, {});
+    }
   }
-  return samples;
+  const bare = (): Record<string, never> => {
+    for (let i = 0; i < count; i++) new Bare(`bare-${i}`);
+    return {};
+  };
+  await time(bare);
+  const samples: number[] = [];
+  const floorSamples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    floorSamples.push(await time(bare));
+    samples.push(await time(program));
+  }
+  return {
+    name: "program evaluation (warm, mocks)",
+    samples,
+    floor: { what: "as many bare resources", samples: floorSamples },
+    target: { kind: "ms", maxMs: 100 },
+  };
 }
 
-/** Wall time of whole rotate-then-revoke rehearsals, and of each apply (preview + up) in them. */
-async function benchRehearsal(runs: number): Promise<{ samples: number[]; applies: number[][] }> {
+async function benchVerification(runs: number): Promise<Figure> {
+  const { samples, floorSamples } = await benchVerify(runs);
+  return {
+    name: "full verification (local stand-in)",
+    samples,
+    floor: { what: "one /status request", samples: floorSamples },
+    target: { kind: "ms", maxMs: 100 },
+  };
+}
+
+/** Whole rotate-then-revoke rehearsals with the defaults, and each apply (preview + up) in them. */
+async function benchRehearsal(runs: number): Promise<Figure> {
   const cli = findPulumiCli();
   if (cli === undefined) throw new Error("--rehearsal needs the Pulumi CLI: run `npm run pulumi:setup` first");
   const samples: number[] = [];
@@ -83,63 +136,127 @@ async function benchRehearsal(runs: number): Promise<{ samples: number[]; applie
   for (let i = 0; i < runs; i++) {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-rehearsal-"));
     try {
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       const run = await rehearse({ cli, stack: "staging", scenario: "rotate", out, load: 10, rolloutMs: 500 });
       const report = buildRehearsalReport(run);
-      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+      samples.push(performance.now() - started);
       if (!report.ok) throw new Error(`the rehearsal did not end as the runbook says: ${report.headline}`);
       run.applies.forEach((apply, j) => {
-        const ms = apply.attempts.reduce((sum, a) => sum + a.preview.ms + (a.up?.ms ?? 0), 0);
-        (applies[j] ??= []).push(ms);
+        (applies[j] ??= []).push(apply.attempts.reduce((sum, a) => sum + a.preview.ms + (a.up?.ms ?? 0), 0));
       });
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
   }
-  return { samples, applies };
+  const perApply = applies.map((ms, j) => `${["baseline", "rotation", "revocation"][j] ?? `apply ${j + 1}`} ${formatMs(median(ms))}`);
+  return {
+    name: "rehearsal rotate+revoke (defaults)",
+    samples,
+    target: { kind: "ms", maxMs: 30_000 },
+    note: `each apply (gated preview + up), median: ${perApply.join(", ")}`,
+  };
 }
 
-function renderTable(rows: readonly Row[]): string {
-  const lines = [
-    `${"benchmark".padEnd(34)} ${"runs".padStart(4)} ${"median ms".padStart(10)} ${"min".padStart(8)} ${"max".padStart(8)} ${"target".padStart(8)}  ok`,
-  ];
-  for (const row of rows) {
-    const m = median(row.samples);
-    lines.push(
-      `${row.name.padEnd(34)} ${String(row.samples.length).padStart(4)} ${m.toFixed(1).padStart(10)} ${Math.min(...row.samples)
-        .toFixed(1)
-        .padStart(8)} ${Math.max(...row.samples)
-        .toFixed(1)
-        .padStart(8)} ${`< ${row.targetMs}`.padStart(8)}  ${m < row.targetMs ? "yes" : "NO"}`,
-    );
+interface JestSummary {
+  numTotalTests: number;
+  numFailedTests: number;
+  testResults: { name: string; startTime: number; endTime: number }[];
+}
+
+const npm = (args: readonly string[], cwd = ROOT) => {
+  const npmCli = process.env.npm_execpath;
+  return npmCli ? timedSpawn(process.execPath, [npmCli, ...args], cwd) : timedSpawn("npm", args, cwd);
+};
+
+/** One run of a test suite, against its slowest file; undefined when the suite has no test yet. */
+function benchSuite(script: string, maxMs: number): Figure | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wallet-bench-"));
+  try {
+    const summaryFile = path.join(dir, "summary.json");
+    const cpuBefore = childCpuSeconds();
+    const run = npm(["run", "--silent", script, "--", "--json", `--outputFile=${summaryFile}`]);
+    const cpuAfter = childCpuSeconds();
+    const cpu =
+      cpuBefore === undefined || cpuAfter === undefined
+        ? ""
+        : `; ${(cpuAfter - cpuBefore).toFixed(1)} s of CPU (on ${os.cpus().length} idle cores, no less than ${((cpuAfter - cpuBefore) / os.cpus().length).toFixed(1)} s)`;
+    const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as JestSummary;
+    if (run.status !== 0 || summary.numFailedTests > 0) throw new Error(`npm run ${script} failed (exit ${run.status})`);
+    if (summary.numTotalTests === 0) return undefined;
+    const files = summary.testResults.map((file) => ({ name: path.basename(file.name), ms: file.endTime - file.startTime }));
+    const slowest = files.reduce((a, b) => (b.ms > a.ms ? b : a));
+    return {
+      name: `npm run ${script} (one run)`,
+      samples: [run.ms],
+      floor: { what: `slowest file, ${slowest.name}`, samples: [slowest.ms] },
+      target: { kind: "ms", maxMs },
+      note: `${summary.numTotalTests} tests in ${files.length} files${cpu}`,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return lines.join("\n");
+}
+
+/** `npm ci` of the root package on a fresh clone of the last commit, with the npm cache as it is. */
+function benchInstall(): Figure {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wallet-bench-clone-"));
+  try {
+    const clone = timedSpawn("git", ["clone", "--quiet", ROOT, dir], os.tmpdir());
+    if (clone.status !== 0) throw new Error(`git clone failed: ${clone.output}`);
+    const install = npm(["ci", "--no-audit", "--no-fund", "--prefix", dir], dir);
+    if (install.status !== 0) throw new Error(`npm ci failed: ${install.output}`);
+    const du = spawnSync("du", ["-sm", path.join(dir, "node_modules")], { encoding: "utf8" });
+    const size = du.status === 0 ? `node_modules ${du.stdout.split(/\s/)[0]} MB` : "node_modules size unknown";
+    return {
+      name: "npm ci (fresh clone, npm cache warm)",
+      samples: [install.ms],
+      target: { kind: "ms", maxMs: 30_000 },
+      note: `${size}; the policy pack (npm ci --prefix policy) and mutation testing (mutation/) install apart`,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const runsFlag = argv.indexOf("--runs");
-  // `npm run bench [-- --runs N] [--rehearsal]`
-  const runs = runsFlag >= 0 ? Number(argv[runsFlag + 1]) : 7;
-  if (!Number.isInteger(runs) || runs < 1) {
-    console.error("error: --runs needs a positive integer");
+  let args;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
     return 2;
   }
-  const rows: Row[] = [];
-  let applyLine = "";
-  if (argv.includes("--rehearsal")) {
-    const rehearsal = await benchRehearsal(Math.min(runs, 3));
-    rows.push({ name: "rehearsal rotate+revoke (defaults)", samples: rehearsal.samples, targetMs: 30_000 });
-    applyLine = `rehearsal applies, median preview+up ms: ${rehearsal.applies
-      .map((samples, i) => `${["baseline", "rotation", "revocation"][i] ?? `apply ${i}`} ${median(samples).toFixed(0)}`)
-      .join(", ")}`;
+  const { runs } = args;
+  const figures: Figure[] = [
+    benchPlanCold(runs),
+    await benchEvaluationWarm(Math.max(runs, 10)),
+    await benchVerification(Math.max(runs, 15)),
+  ];
+  const notes: string[] = [];
+  if (args.rehearsal) figures.push(await benchRehearsal(Math.min(runs, 3)));
+  if (args.suites) {
+    for (const [script, maxMs] of [
+      ["test:unit", 45_000],
+      ["test:e2e", 240_000],
+    ] as const) {
+      const figure = benchSuite(script, maxMs);
+      if (figure) figures.push(figure);
+      else notes.push(`npm run ${script}: no tests yet`);
+    }
+    figures.push(benchInstall());
   }
-  rows.push({ name: "plan --stack staging (cold process)", samples: benchPlanCold(runs), targetMs: 2500 });
-  rows.push({ name: "program evaluation (warm, mocks)", samples: await benchEvaluationWarm(Math.max(runs, 10)), targetMs: 150 });
-  rows.push({ name: "full verification (local stand-in)", samples: (await benchVerify(Math.max(runs, 15))).samples, targetMs: 100 });
-  console.log(`${new Date().toISOString().slice(0, 10)}  node ${process.version}  ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}`);
-  console.log(renderTable(rows));
-  if (applyLine) console.log(applyLine);
-  return rows.every((row) => median(row.samples) < row.targetMs) ? 0 : 1;
+  const cpus = os.cpus();
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  console.log(
+    `${new Date().toISOString().slice(0, 10)}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? "cpu"}  load ${load}`,
+  );
+  console.log(renderTable(figures));
+  for (const note of notes) console.log(`- ${note}`);
+  if (!args.suites) console.log("(--suites adds the test suites and a fresh install: minutes)");
+  return figures.every(meetsTarget) ? 0 : 1;
 }
 
 if (require.main === module) {

@@ -9,6 +9,7 @@ import { asError } from "../../lib/errors";
 import { readStackFile, withUnsetSecrets } from "../../lib/stack-file";
 import { defineStack } from "../../program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../tools/recording-monitor";
+import { withoutStackTraces } from "./without-stack-traces";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -64,16 +65,18 @@ export async function runStack(options: StackRunOptions = {}): Promise<StackRun>
     config[qualify(key)] = typeof value === "string" ? value : JSON.stringify(value);
   }
   const secrets = new Set([...secretKeys.filter((key) => key in config), ...(options.secret ?? []).map(qualify)]);
-  const evaluation = await evaluateProgram({
-    program: defineStack,
-    project: PROJECT,
-    stack,
-    config,
-    secretKeys: [...secrets],
-    preview: options.preview,
-    mocks: stackMocks(options.mocks),
-    lastApplied: options.lastApplied,
-  });
+  const evaluation = await withoutStackTraces(() =>
+    evaluateProgram({
+      program: defineStack,
+      project: PROJECT,
+      stack,
+      config,
+      secretKeys: [...secrets],
+      preview: options.preview,
+      mocks: stackMocks(options.mocks),
+      lastApplied: options.lastApplied,
+    }),
+  );
   const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
   const run: StackRun = {
     ...evaluation,

@@ -30,6 +30,6 @@ for (const suite of [
   "policy-rotation",
 ]) {
   describe(`${suite}.test.ts`, function () {
-    require(path.join(__dirname, "..", "..", "tests", `${suite}.test.ts`));
+    require(path.join(__dirname, "..", "tests", `${suite}.test.ts`));
   });
 }

@@ -7,6 +7,7 @@
 // BDD interface, with Jest's own `expect`, so the same suites run unchanged under both.
 "use strict";
 const { format } = require("util");
+// Jest's own `expect`, from the root package (Jest installs it; the root pins it for this harness).
 const { expect } = require("expect");
 
 // Titles left out under mutation (see suites.js for why).

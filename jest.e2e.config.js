@@ -1,0 +1,13 @@
+// The end-to-end suite (`npm run test:e2e`): the real engine, the local cloud, the rehearsal. A file
+// belongs here by living under tests/e2e/ or by a name ending in .e2e.test.ts (jest.config.js
+// leaves those out of the unit suite).
+const unit = require("./jest.config");
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...unit,
+  testMatch: ["<rootDir>/tests/e2e/**/*.test.ts", "<rootDir>/tests/**/*.e2e.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/"],
+  // A deployment through the real engine takes tens of seconds: a hang still fails, in minutes.
+  testTimeout: 180000,
+};
