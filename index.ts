@@ -1,7 +1,7 @@
 /**
- * Entry point of the Pulumi program: the stack is defined in `program.ts`, its outputs exported
+ * Entry point of the Pulumi program: the stack is defined in `stack/program.ts`, its outputs exported
  * here as the stack's outputs.
  */
-import { defineStack } from "./program";
+import { defineStack } from "./stack/program";
 
 export = defineStack();

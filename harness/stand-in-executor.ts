@@ -4,7 +4,7 @@
  * verification must catch. Tests of the verifier, of the Pulumi verification resource and the
  * benchmarks all talk to it over real sockets, never to a mocked fetch.
  *
- * The receipt math here is written out independently of lib/receipt.ts on purpose: a bug in the
+ * The receipt math here is written out independently of verification/receipt.ts on purpose: a bug in the
  * verifier's math must not be hidden by the same bug in the server it is tested against.
  *
  *   const executor = await startStandInExecutor({ token: "t".repeat(64), tokenVersion: 4 });

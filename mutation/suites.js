@@ -1,5 +1,5 @@
 // The Mocha spec Stryker runs (npm run mutate): the Jest suites that exercise the mutated code
-// (components/, policy/, the verification module), each wrapped in a describe named after its file so
+// (stack/components/, policy/, the verification module), each wrapped in a describe named after its file so
 // that its top-level hooks stay its own, as they are under Jest. Left out:
 // - policy-pack-process, plan, drill: they spawn processes, which carry no coverage back (drill also
 //   covers none of the mutated files);
@@ -15,19 +15,19 @@ jestOnMocha.install();
 jestOnMocha.skip(/serialized as the engine serializes it/);
 
 for (const suite of [
-  "stack",
-  "rotation-controls",
-  "config-identity",
-  "verify",
-  "verify-checks",
-  "verify-probes",
-  "verify-hostile",
-  "policy",
-  "policy-mutation",
-  "policy-compromised",
-  "policy-ordering",
-  "policy-workloads",
-  "policy-rotation",
+  "stack/program",
+  "stack/rotation-controls",
+  "stack/config-identity",
+  "verification/verify",
+  "verification/verify-checks",
+  "verification/verify-probes",
+  "verification/hostile-executors",
+  "policy/pack",
+  "policy/policy-mutation",
+  "policy/compromised-generations",
+  "policy/ordering",
+  "policy/workloads",
+  "policy/rotation",
 ]) {
   describe(`${suite}.test.ts`, function () {
     require(path.join(__dirname, "..", "tests", `${suite}.test.ts`));

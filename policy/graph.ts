@@ -4,12 +4,12 @@
  * (dependencies, secrets and their versions) as CrossGuard's `validateStack` presents it.
  *
  * The pack is deployed on its own (`pulumi preview --policy-pack policy`), so nothing here imports
- * the program: the few constants it shares with `lib/phases.ts` are copied below.
+ * the program: the few constants it shares with `stack/phases.ts` are copied below.
  */
 import * as policySdk from "@pulumi/policy";
 import { PolicyResource } from "@pulumi/policy";
 
-/** Type tokens the policies read. The first five are copied from `lib/phases.ts` TYPES. */
+/** Type tokens the policies read. The first five are copied from `stack/phases.ts` TYPES. */
 export const TYPES = {
   rotatingSecret: "wallet:rotation:RotatingSecret",
   executorService: "wallet:service:ExecutorService",

@@ -1,6 +1,6 @@
 /**
  * Every policy of the pack, in one list: `index.ts` serves them as a CrossGuard pack, and the
- * offline harness (`tools/policy-harness.ts`) and the tests run them without a server.
+ * offline harness (`harness/policy-harness.ts`) and the tests run them without a server.
  */
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { leastPrivilegeSecretAccess } from "./access";

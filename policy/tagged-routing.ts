@@ -51,7 +51,7 @@ export const taggedRouting: StackValidationPolicy = {
     "With the tagged rotation strategy, a control's token and the executor revision its URL reaches must never disagree: " +
     "each generation's tag (g<N>) routes to that generation's named revision, the main URL's traffic is on the current " +
     "generation's revision, and every control calls the tag URL of the generation whose token it holds (read from the " +
-    "executor's trafficStatuses). To fix: let the program wire it (components/executor-service.ts); never hand-edit traffic.",
+    "executor's trafficStatuses). To fix: let the program wire it (stack/components/executor-service.ts); never hand-edit traffic.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const graph = new StackGraph(args.resources);

@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ENVIRONMENTS } from "../lib/config";
-import { findPulumiCli, setupPulumiCli } from "../tools/pulumi-setup";
+import { ENVIRONMENTS } from "../stack/config";
+import { findPulumiCli, setupPulumiCli } from "../pulumi-cli/setup";
 import { REHEARSAL_REPORT_SCHEMA, buildRehearsalReport, renderRehearsalJson, renderRehearsalMarkdown } from "./report";
 import { rehearse } from "./rehearse";
 import { SCENARIOS, ScenarioName } from "./scenarios";

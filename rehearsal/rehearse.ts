@@ -12,8 +12,8 @@ import { LocalCloudClient, LocalCloudState, ServiceState } from "../localcloud/c
 import type { LocalCloudEvent } from "../localcloud/events";
 import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
 import { LocalCloud, startLocalCloud } from "../localcloud/server";
-import { sanitizeMessage } from "../lib/timeline";
-import { PulumiCli } from "../tools/pulumi-setup";
+import { sanitizeMessage } from "../ops/drill/timeline";
+import { PulumiCli } from "../pulumi-cli/setup";
 import { followEventLog } from "./event-log";
 import { Scenario, ScenarioApply, ScenarioName, scenarioFor } from "./scenarios";
 import { ProbeRound, TrafficCall, parseTrafficRecords } from "./traffic";

@@ -3,12 +3,12 @@
  * happened, with the applies' phases in milliseconds (the engine's event log), the local cloud's
  * timeline, the control's live traffic per phase, the failure window, when the old token stopped
  * being accepted anywhere, the verification's checks, the pack's verdicts per preview and what was
- * revoked. Same family as the drill report (lib/drill-report.ts): the JSON embeds one, built from
+ * revoked. Same family as the drill report (ops/drill/report.ts): the JSON embeds one, built from
  * the scenario's updates. Pure. No secret value is ever in a RehearsalRun.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../lib/drill-report";
-import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../lib/timeline";
+import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../ops/drill/report";
+import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../ops/drill/timeline";
 import type { LocalCloudEvent } from "../localcloud/events";
 import { isService } from "./rehearse";
 import type { ApplyRecord, PolicyVerdict, RehearsalRun, VersionInfo } from "./rehearse";

@@ -2,7 +2,7 @@
  * The rehearsal's scenarios, as the runbooks' pull requests: which config each apply sets, and how
  * the runbook says the scenario ends. Pure: no Pulumi, no processes.
  */
-import { CredentialKey } from "../lib/config";
+import { CredentialKey } from "../stack/config";
 
 export const SCENARIOS = [
   "rotate",

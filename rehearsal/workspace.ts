@@ -9,9 +9,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument, visit } from "yaml";
-import { PROJECT, parseStackConfig, requiredSecretKeys } from "../lib/config";
+import { PROJECT, parseStackConfig, requiredSecretKeys } from "../stack/config";
 import { installPlugins } from "../providers/install";
-import { PulumiCli, cliEnv } from "../tools/pulumi-setup";
+import { PulumiCli, cliEnv } from "../pulumi-cli/setup";
 
 export const ROOT = path.resolve(__dirname, "..");
 

@@ -14,7 +14,7 @@ const PROTO_ID = "@pulumi/pulumi/proto/analyzer_pb,analyzer_grpc_pb#AnalyzerClie
 export const analyzerProto = defineInternal({
   id: PROTO_ID,
   moduleId: "@pulumi/pulumi/proto/analyzer_grpc_pb",
-  usedBy: ["tests/policy-pack-process.test.ts"],
+  usedBy: ["tests/policy/pack-process.test.ts"],
   why: "the engine's side of the analyzer protocol, to drive the pack as a process",
   extract: (module) => {
     const client = member<new (...args: never[]) => unknown>(PROTO_ID, module, "AnalyzerClient", "function");
@@ -45,7 +45,7 @@ export const policyPackRunner = defineInternal({
   id: RUNNER_ID,
   moduleId: "@pulumi/pulumi/package.json",
   fromPack: true,
-  usedBy: ["tests/policy-pack-process.test.ts"],
+  usedBy: ["tests/policy/pack-process.test.ts"],
   why: "the CLI's analyzer plugin starts a Node pack as `node <this> <engine address> <pack dir>`",
   extract: (module) => {
     // The runner ships with the pack's @pulumi/pulumi: its package must be there first.

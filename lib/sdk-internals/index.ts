@@ -1,24 +1,24 @@
 /**
  * Every use of a non-public part of @pulumi/pulumi and @pulumi/policy, in one list. Nothing else in
  * the repository imports an SDK's internal module: the program, the tools and the tests go through
- * the modules of this folder (tests/sdk-internals.test.ts holds the whole tree to that), and each
+ * the modules of this folder (tests/lib/sdk-internals.test.ts holds the whole tree to that), and each
  * internal has a test that fails with a message naming it when an upgrade changes it.
  *
  * | internal | module | used by |
  * | --- | --- | --- |
- * | which config keys are secret | runtime-config.ts | program.ts, the policy fixtures |
- * | the mock monitor, its settings, the store's feature flags, the wire format, Output.isKnown | mock-runtime.ts | tools/recording-monitor.ts, tools/policy-harness.ts |
- * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | tools/policy-harness.ts |
- * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy-pack-process.test.ts |
- * | resource registration and dependsOn resolution | resource-registration.ts | tools/evaluation-watchdog.ts |
- * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/language-host.test.ts, tests/support/provider-process.ts |
+ * | which config keys are secret | runtime-config.ts | stack/program.ts, the policy fixtures |
+ * | the mock monitor, its settings, the store's feature flags, the wire format, Output.isKnown | mock-runtime.ts | harness/recording-monitor.ts, harness/policy-harness.ts |
+ * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | harness/policy-harness.ts |
+ * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy/pack-process.test.ts |
+ * | resource registration and dependsOn resolution | resource-registration.ts | harness/evaluation-watchdog.ts |
+ * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/pulumi-cli/language-host.test.ts, tests/support/provider-process.ts |
  * | @pulumi/policy's UnknownValueError and the engine's unknown marker | (listed here) | policy/graph.ts |
  *
  * The last row cannot go through this folder: the pack is its own package (the CLI runs `policy/`
  * with its own node_modules, and it imports nothing from the program), so it is listed and checked
  * here and nowhere else reaches into @pulumi/policy.
  *
- * After upgrading either SDK: `npx jest tests/sdk-internals.test.ts`, then bump CHECKED_AGAINST.
+ * After upgrading either SDK: `npx jest tests/lib/sdk-internals.test.ts`, then bump CHECKED_AGAINST.
  */
 import { CHECKED_AGAINST, SdkInternalError, constant, member } from "./fence";
 import { SdkInternalEntry, defineInternal } from "./internal";

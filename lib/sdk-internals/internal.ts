@@ -1,6 +1,6 @@
 /**
  * One fenced internal: where it lives, who uses it, what is taken from it (checked on load) and
- * what the project relies on it doing (checked by its test in tests/sdk-internals.test.ts).
+ * what the project relies on it doing (checked by its test in tests/lib/sdk-internals.test.ts).
  */
 import { SdkInternalError, loadModule, once } from "./fence";
 

@@ -1,5 +1,5 @@
 /**
- * The SDK's runtime internals the offline evaluation stands on (tools/recording-monitor.ts, the
+ * The SDK's runtime internals the offline evaluation stands on (harness/recording-monitor.ts, the
  * policy harness): the mock monitor to extend, the settings that install it, the runtime store's
  * feature flags, the engine's wire format, and whether an Output is known. `pulumi.runtime.setMocks`
  * installs a monitor that records nothing and cannot be subclassed; recording what the engine would
@@ -57,7 +57,7 @@ const MOCK_MONITOR_ID = "@pulumi/pulumi/runtime/mocks#MockMonitor";
 export const mockMonitor = defineInternal({
   id: MOCK_MONITOR_ID,
   moduleId: "@pulumi/pulumi/runtime/mocks",
-  usedBy: ["tools/recording-monitor.ts"],
+  usedBy: ["harness/recording-monitor.ts"],
   why: "setMocks installs a MockMonitor that keeps nothing; the recording monitor subclasses it to see every request the engine would",
   extract: (module) => {
     const klass = member<MockMonitorClass>(MOCK_MONITOR_ID, module, "MockMonitor", "function");
@@ -101,7 +101,7 @@ const RUNTIME_SETTINGS_ID = "@pulumi/pulumi/runtime/settings#setMockOptions,wait
 export const runtimeSettings = defineInternal({
   id: RUNTIME_SETTINGS_ID,
   moduleId: "@pulumi/pulumi/runtime/settings",
-  usedBy: ["tools/recording-monitor.ts"],
+  usedBy: ["harness/recording-monitor.ts"],
   why: "installing a monitor of our own (setMocks takes only Mocks) and waiting for every registration to settle",
   extract: (module): MockSettings => ({
     setMockOptions: member(RUNTIME_SETTINGS_ID, module, "setMockOptions", "function"),
@@ -133,7 +133,7 @@ const RUNTIME_STORE_ID = "@pulumi/pulumi/runtime/state#getStore";
 export const runtimeStore = defineInternal({
   id: RUNTIME_STORE_ID,
   moduleId: "@pulumi/pulumi/runtime/state",
-  usedBy: ["tools/recording-monitor.ts"],
+  usedBy: ["harness/recording-monitor.ts"],
   why: "the monitor's feature flags (secrets, resource references, ...) that setMocks turns on; a monitor of our own must turn them on too",
   extract: (module) => member<() => RuntimeStore>(RUNTIME_STORE_ID, module, "getStore", "function"),
   behaviour: "the store carries the feature flags as booleans",
@@ -173,7 +173,7 @@ const WIRE_FORMAT_ID = "@pulumi/pulumi/runtime/rpc#special signatures,unknownVal
 export const wireFormat = defineInternal({
   id: WIRE_FORMAT_ID,
   moduleId: "@pulumi/pulumi/runtime/rpc",
-  usedBy: ["tools/recording-monitor.ts", "tools/policy-harness.ts"],
+  usedBy: ["harness/recording-monitor.ts", "harness/policy-harness.ts"],
   why: "decoding what a monitor receives (secrets, resource references, unknowns) and serializing outputs as the engine sends them to analyzers",
   extract: (module): WireFormat => ({
     specialSigKey: constant(WIRE_FORMAT_ID, module, "specialSigKey", ENGINE_WIRE.specialSigKey),
@@ -203,7 +203,7 @@ const OUTPUT_KNOWN_ID = "@pulumi/pulumi/output#Output.isKnown";
 export const outputKnown = defineInternal({
   id: OUTPUT_KNOWN_ID,
   moduleId: "@pulumi/pulumi/output",
-  usedBy: ["tools/recording-monitor.ts", "tools/policy-harness.ts"],
+  usedBy: ["harness/recording-monitor.ts", "harness/policy-harness.ts"],
   why: "an unknown Output never runs its apply callbacks in preview: resolving a stack output must ask first (isKnown is marked internal)",
   extract: (module) => {
     member(OUTPUT_KNOWN_ID, module, "Output", "function");

@@ -17,7 +17,7 @@ const LANGUAGE_ID = "@pulumi/pulumi/proto/language_pb,language_grpc_pb#LanguageR
 export const languageProto = defineInternal({
   id: LANGUAGE_ID,
   moduleId: "@pulumi/pulumi/proto/language_grpc_pb",
-  usedBy: ["tests/language-host.test.ts"],
+  usedBy: ["tests/pulumi-cli/language-host.test.ts"],
   why: "the engine's side of the language-runtime protocol, to drive the project's language host as a process",
   extract: (module) => {
     const client = member<new (...args: never[]) => unknown>(LANGUAGE_ID, module, "LanguageRuntimeClient", "function");

@@ -1,6 +1,6 @@
 /**
  * CrossGuard's own server-side helpers, loaded from the pack's directory (policy/node_modules, the
- * copy the CLI runs): the offline harness (tools/policy-harness.ts) builds each policy's arguments
+ * copy the CLI runs): the offline harness (harness/policy-harness.ts) builds each policy's arguments
  * with them, so props are deserialized and proxied exactly as `@pulumi/policy/server.js` does for
  * the engine. @pulumi/policy exports none of them for this: its server is not callable in-process
  * (constructing a PolicyPack starts a gRPC server that never returns).
@@ -21,7 +21,7 @@ export const policyDeserialize = defineInternal({
   id: DESERIALIZE_ID,
   moduleId: "@pulumi/policy/deserialize",
   fromPack: true,
-  usedBy: ["tools/policy-harness.ts"],
+  usedBy: ["harness/policy-harness.ts"],
   why: "props reach a policy through the server's own deserialization (secrets, assets, unknowns)",
   extract: (module) =>
     member<(struct: unknown, proxySecrets: boolean) => Record<string, unknown>>(
@@ -53,7 +53,7 @@ export const policyProxy = defineInternal({
   id: PROXY_ID,
   moduleId: "@pulumi/policy/proxy",
   fromPack: true,
-  usedBy: ["tools/policy-harness.ts"],
+  usedBy: ["harness/policy-harness.ts"],
   why: "a policy that reads an unknown value must be skipped with the server's advisory note, which needs the server's proxy and its error class",
   extract: (module): PolicyProxy => ({
     unknownCheckingProxy: member(PROXY_ID, module, "unknownCheckingProxy", "function"),
@@ -84,7 +84,7 @@ export const policyKinds = defineInternal({
   id: KINDS_ID,
   moduleId: "@pulumi/policy/policy",
   fromPack: true,
-  usedBy: ["tools/policy-harness.ts"],
+  usedBy: ["harness/policy-harness.ts"],
   why: "the server's own tests for which policies run in Analyze or AnalyzeStack and which type a typed validation is for",
   extract: (module): PolicyKinds => ({
     isResourcePolicy: member(KINDS_ID, module, "isResourcePolicy", "function"),

@@ -1,7 +1,7 @@
 /**
  * The functions every resource constructor calls to register (looked up on the module object at call
  * time, so wrapping them is seen by every constructor) and the one that resolves `dependsOn` as the
- * SDK does: the evaluation watchdog (tools/evaluation-watchdog.ts) watches registrations through them
+ * SDK does: the evaluation watchdog (harness/evaluation-watchdog.ts) watches registrations through them
  * to name the resources of a program that can never finish.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -14,7 +14,7 @@ const REGISTER_ID = "@pulumi/pulumi/runtime/resource#registerResource,readResour
 export const resourceRegistration = defineInternal({
   id: REGISTER_ID,
   moduleId: "@pulumi/pulumi/runtime/resource",
-  usedBy: ["tools/evaluation-watchdog.ts"],
+  usedBy: ["harness/evaluation-watchdog.ts"],
   why: "a stalled program is named by the registrations it started and never finished",
   extract: (module) => {
     member<RegisterFn>(REGISTER_ID, module, "registerResource", "function");
@@ -29,7 +29,7 @@ const DEPENDS_ON_ID = "@pulumi/pulumi/runtime/dependsOn#gatherExplicitDependenci
 export const dependsOnResolution = defineInternal({
   id: DEPENDS_ON_ID,
   moduleId: "@pulumi/pulumi/runtime/dependsOn",
-  usedBy: ["tools/evaluation-watchdog.ts"],
+  usedBy: ["harness/evaluation-watchdog.ts"],
   why: "what a resource waits on through dependsOn, resolved exactly as the SDK resolves it",
   extract: (module) =>
     member<(dependsOn: unknown) => Promise<pulumi.Resource[]>>(DEPENDS_ON_ID, module, "gatherExplicitDependencies", "function"),

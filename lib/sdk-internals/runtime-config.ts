@@ -2,7 +2,7 @@
  * The runtime config's record of which keys were set with `--secret`: the only internal the
  * deployed program itself loads. `pulumi.Config` says whether a value is secret only by wrapping it
  * in an Output, and the program must refuse a secret key stored in plaintext before it registers
- * anything (lib/config.ts `decodeConfigMap`).
+ * anything (stack/config.ts `decodeConfigMap`).
  */
 import { member } from "./fence";
 import { defineInternal } from "./internal";
@@ -11,7 +11,7 @@ const CONFIG_SECRET_KEYS_ID = "@pulumi/pulumi/runtime/config#isConfigSecret";
 export const configSecretKeys = defineInternal({
   id: CONFIG_SECRET_KEYS_ID,
   moduleId: "@pulumi/pulumi/runtime/config",
-  usedBy: ["program.ts", "tests/fixtures/policy/wallet-stack.ts"],
+  usedBy: ["stack/program.ts", "tests/fixtures/policy/wallet-stack.ts"],
   why: "the public Config API tells whether a value is secret only through an Output; config is validated synchronously, before any registration",
   extract: (module) => member<(key: string) => boolean>(CONFIG_SECRET_KEYS_ID, module, "isConfigSecret", "function"),
   behaviour: "a key passed as secret to pulumi.runtime.setAllConfig is reported secret, another key is not",

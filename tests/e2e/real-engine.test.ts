@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { request } from "undici";
-import { buildTimeline } from "../../lib/timeline";
+import { buildTimeline } from "../../ops/drill/timeline";
 import { LocalCloudClient } from "../../localcloud/client";
 import { LocalCloud, startLocalCloud } from "../../localcloud/server";
 import { followEventLog } from "../../rehearsal/event-log";

@@ -4,13 +4,13 @@
  * revocation sends the deployer's access token there).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MANAGER_API, secretManagerApiBase } from "../../components/published-version-revocation";
+import { SECRET_MANAGER_API, secretManagerApiBase } from "../../stack/components/published-version-revocation";
 import { endpointProblem, revocationEndpoint } from "../../policy/revocation-endpoint";
-import { checkResource } from "../../tools/policy-harness";
+import { checkResource } from "../../harness/policy-harness";
 import { T, U } from "../support/policy-builders";
-import { resourceView } from "../../tools/policy-harness";
+import { resourceView } from "../../harness/policy-harness";
 import { runStack } from "../support/stack";
-import { runPolicies } from "../../tools/policy-harness";
+import { runPolicies } from "../../harness/policy-harness";
 
 afterAll(() => pulumi.runtime.disconnect());
 

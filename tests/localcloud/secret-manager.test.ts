@@ -4,7 +4,7 @@
  * makes (the component's own function against the local endpoint).
  */
 import { request } from "undici";
-import { setVersionState } from "../../components/published-version-revocation";
+import { setVersionState } from "../../stack/components/published-version-revocation";
 import { LocalCloudApiError, LocalCloudClient } from "../../localcloud/client";
 import { Cloud, PROJECT_ID, addVersion, createAccount, createSecret, grantAccessor, startCloud } from "../support/local-cloud";
 

@@ -1,11 +1,11 @@
 /**
- * Hand-built resources for the policy tests (tests/policy.test.ts, tests/policy-mutation.test.ts):
+ * Hand-built resources for the policy tests (tests/policy/pack.test.ts, tests/policy/policy-mutation.test.ts):
  * the type tokens, Cloud Run services with their env, secrets, versions, accounts, and a small
  * rotation stack, as the analyzer would present them.
  */
 import { POLICY_PACK_NAME } from "../../policy/policies";
-import { AnalyzerResourceView, Violation, resourceView } from "../../tools/policy-harness";
-import { UNKNOWN } from "../../tools/recording-monitor";
+import { AnalyzerResourceView, Violation, resourceView } from "../../harness/policy-harness";
+import { UNKNOWN } from "../../harness/recording-monitor";
 
 export const PACK_VERSION = (require("../../policy/package.json") as { version: string }).version;
 

@@ -9,7 +9,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PulumiCli, cliEnv, findPulumiCli } from "../../tools/pulumi-setup";
+import { PulumiCli, cliEnv, findPulumiCli } from "../../pulumi-cli/setup";
 import { ROOT } from "./stack";
 
 /**

@@ -4,11 +4,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT } from "../../lib/config";
+import { PROJECT } from "../../stack/config";
 import { asError } from "../../lib/errors";
-import { readStackFile, withUnsetSecrets } from "../../lib/stack-file";
-import { defineStack } from "../../program";
-import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../tools/recording-monitor";
+import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
+import { defineStack } from "../../stack/program";
+import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../harness/recording-monitor";
 import { withoutStackTraces } from "./without-stack-traces";
 
 export const ROOT = path.resolve(__dirname, "../..");

@@ -6,7 +6,7 @@
  * request timeouts stay as long as the options say.
  */
 import { Agent, type Dispatcher } from "undici";
-import type { VerifyClock, VerifyOptions } from "../../lib/verify";
+import type { VerifyClock, VerifyOptions } from "../../verification/verify";
 
 /** What a selector sees of a request the verifier sends. */
 export interface SentRequest {

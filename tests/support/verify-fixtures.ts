@@ -1,7 +1,7 @@
 /**
  * Shared values of the verification tests (tests/verify*.test.ts): distinctive secrets, so that a
  * leak is unmistakable in any output; a contract `/status` object; and the receipt math, written
- * out independently of lib/receipt.ts.
+ * out independently of verification/receipt.ts.
  */
 import { createHash } from "node:crypto";
 

@@ -1,0 +1,80 @@
+/**
+ * Reading a stack file for offline evaluations (stack/stack-file.ts): secure values never decrypted,
+ * and the secret values a config needs but the file does not set yet reported, each standing in as
+ * a redacted placeholder so the plan runs on a fresh clone.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT } from "../../stack/config";
+import { readStackFile, redactedPlaceholder, unsetSecretKeys, withUnsetSecrets } from "../../stack/stack-file";
+import { ROOT } from "../support/stack";
+
+const shipped = (stack: string): string => fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+const read = (text: string) => readStackFile(text, PROJECT);
+
+describe("secrets not set yet", () => {
+  test("staging as shipped: the Spark key's and mnemonic's current values and the smoke invoice", () => {
+    expect(unsetSecretKeys(read(shipped("staging")))).toEqual([
+      "wallet-executor:sparkApiKeyG2",
+      "wallet-executor:mnemonicG1",
+      "wallet-executor:smokeInvoice",
+    ]);
+  });
+
+  test("prod as shipped: no payment probe, so no smoke invoice", () => {
+    expect(unsetSecretKeys(read(shipped("prod")))).toEqual(["wallet-executor:sparkApiKeyG2", "wallet-executor:mnemonicG1"]);
+  });
+
+  test("each stands in as a placeholder marked secret; the file's own values are untouched", () => {
+    const file = read(shipped("staging"));
+    const offline = withUnsetSecrets(file);
+    expect(offline.unsetSecrets).toEqual(unsetSecretKeys(file));
+    for (const key of offline.unsetSecrets) {
+      expect(offline.config[key]).toBe(redactedPlaceholder(key));
+      expect(offline.secretKeys).toContain(key);
+    }
+    for (const [key, value] of Object.entries(file.config)) expect(offline.config[key]).toBe(value);
+    expect(Object.keys(offline.config).length).toBe(Object.keys(file.config).length + offline.unsetSecrets.length);
+  });
+
+  test("a secret set with --secret is not listed, and keeps its own placeholder", () => {
+    const text = `${shipped("staging")}  wallet-executor:mnemonicG1:\n    secure: v1:c2FsdA==:Y2lwaGVy\n`;
+    const offline = withUnsetSecrets(read(text));
+    expect(offline.unsetSecrets).toEqual(["wallet-executor:sparkApiKeyG2", "wallet-executor:smokeInvoice"]);
+    expect(offline.config["wallet-executor:mnemonicG1"]).toBe(redactedPlaceholder("wallet-executor:mnemonicG1"));
+    expect(offline.secretKeys.filter((key) => key === "wallet-executor:mnemonicG1")).toHaveLength(1);
+  });
+
+  test("a value stored in plaintext is not 'unset': the program refuses it as plaintext", () => {
+    const text = `${shipped("staging")}  wallet-executor:mnemonicG1: plain words\n`;
+    expect(unsetSecretKeys(read(text))).not.toContain("wallet-executor:mnemonicG1");
+  });
+
+  test("a generation published out of band needs no value in config", () => {
+    const text = shipped("staging").replace(
+      "  wallet-executor:sparkApiKey:\n    current: 2\n",
+      '  wallet-executor:sparkApiKey:\n    current: 2\n    published:\n      "2": 7\n',
+    );
+    expect(text).toContain('"2": 7');
+    expect(unsetSecretKeys(read(text))).toEqual(["wallet-executor:mnemonicG1", "wallet-executor:smokeInvoice"]);
+  });
+
+  test("a previous generation still in use needs its value too", () => {
+    const text = shipped("staging").replace(
+      "  wallet-executor:sparkApiKey:\n    current: 2\n",
+      "  wallet-executor:sparkApiKey:\n    current: 3\n    previous: 2\n",
+    );
+    expect(unsetSecretKeys(read(text))).toEqual([
+      "wallet-executor:sparkApiKeyG3",
+      "wallet-executor:sparkApiKeyG2",
+      "wallet-executor:mnemonicG1",
+      "wallet-executor:smokeInvoice",
+    ]);
+  });
+
+  test("a config that does not parse needs nothing here: the program reports the config error", () => {
+    const broken = read(shipped("staging").replace("wallet-executor:environment: staging", "wallet-executor:environment: qa"));
+    expect(unsetSecretKeys(broken)).toEqual([]);
+    expect(withUnsetSecrets(broken).config).toEqual(broken.config);
+  });
+});

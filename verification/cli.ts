@@ -1,0 +1,303 @@
+/**
+ * `npm run verify -- ...`: the runbook's Verification Checklist against a deployed wallet executor.
+ * Secrets come only from environment variables named by `--*-env` flags, never from argv (argv is
+ * visible in `ps`, shell history and CI logs). Exit codes: 0 all checks passed, 1 a check failed,
+ * 2 usage or configuration error.
+ */
+import { Redactor, clip, printable } from "../lib/redact";
+import { isLoopback, verifyExecutor, VerifyOptionsError, type VerifyOptions, type VerifyReport } from "./verify";
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const DEFAULT_TOKEN_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
+
+export const USAGE = `usage: npm run verify -- --base-url URL --expect-token-version N [options]
+
+  --base-url URL                executor base URL (http or https)
+  --expect-token-version N      expected /status.authTokenVersion (1..1000000)
+  --token-env VAR               env var holding the current token (default ${DEFAULT_TOKEN_ENV})
+  --previous-token-env VAR      env var holding the rotated-out token: it must get the 401
+  --spark-key-env VAR           env var holding the Spark API key: it must never be echoed
+  --invoice-env VAR             env var holding a BOLT11 invoice to pay (payment smoke test);
+    --host HOST                 requires the host the invoice belongs to
+    --max-amount-msats N        and the spend cap for it
+  --expect-mode spark|mock      expected /status.mode (spark also requires apiKeyConfigured)
+  --expect-identity PUBKEY      /status.identityPubkey must equal this
+  --reject-identity PUBKEY      /status.identityPubkey must differ from this (mnemonic rotation)
+  --deadline-ms N               deadline of the whole run, the payment included (default 120000)
+  --request-timeout-ms N        per-request timeout (default 10000)
+  --allow-insecure-http         allow http:// to a host that is not loopback (the token crosses the network in clear)
+  --json                        print {"ok","checks"} as JSON on stdout
+  --help                        this text
+
+exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error
+`;
+
+const VALUE_FLAGS = [
+  "--base-url",
+  "--expect-token-version",
+  "--token-env",
+  "--previous-token-env",
+  "--spark-key-env",
+  "--invoice-env",
+  "--host",
+  "--max-amount-msats",
+  "--expect-mode",
+  "--expect-identity",
+  "--reject-identity",
+  "--deadline-ms",
+  "--request-timeout-ms",
+] as const;
+const BOOLEAN_FLAGS = ["--json", "--help", "--allow-insecure-http"] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
+
+/** A usage/configuration problem: exit 2 with this one-line message (never a secret value). */
+class UsageError extends Error {}
+
+/** Words that mark a flag as carrying secret material when it is not one of ours (`--token`, `--spark-key`, ...). */
+const SECRET_FLAG_WORDS = /(token|key|secret|password|passwd|mnemonic|seed|invoice|credential|bearer)/i;
+
+interface ParsedArgs {
+  values: Partial<Record<ValueFlag, string>>;
+  flags: Set<BooleanFlag>;
+}
+
+function isValueFlag(name: string): name is ValueFlag {
+  return (VALUE_FLAGS as readonly string[]).includes(name);
+}
+function isBooleanFlag(name: string): name is BooleanFlag {
+  return (BOOLEAN_FLAGS as readonly string[]).includes(name);
+}
+
+function parseArgs(argv: readonly string[]): ParsedArgs {
+  const parsed: ParsedArgs = { values: {}, flags: new Set() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    // Argument text is never echoed in messages: a mistyped argument may well be a pasted secret.
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument #${i + 1}: every option is a --flag`);
+    const equals = arg.indexOf("=");
+    const name = equals === -1 ? arg : arg.slice(0, equals);
+    const inline = equals === -1 ? undefined : arg.slice(equals + 1);
+    if (isBooleanFlag(name)) {
+      if (inline !== undefined) throw new UsageError(`${name} takes no value`);
+      parsed.flags.add(name);
+      continue;
+    }
+    if (isValueFlag(name)) {
+      const value = inline ?? argv[i + 1];
+      if (inline === undefined) i++;
+      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--")))
+        throw new UsageError(`${name} needs a value`);
+      if (parsed.values[name] !== undefined) throw new UsageError(`${name} is given twice`);
+      parsed.values[name] = value;
+      continue;
+    }
+    const shown = /^--[a-z0-9-]{1,40}$/i.test(name) ? name : "flag";
+    if (SECRET_FLAG_WORDS.test(name)) {
+      throw new UsageError(
+        `${shown} would put a secret on the command line; put it in an environment variable and name that variable with --token-env, --previous-token-env, --spark-key-env or --invoice-env`,
+      );
+    }
+    throw new UsageError(`unknown ${shown === "flag" ? "flag" : `flag ${shown}`} (see --help)`);
+  }
+  return parsed;
+}
+
+function integerFlag(values: ParsedArgs["values"], name: ValueFlag, min: number, max: number): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+/** Reads a secret from the environment variable named by `flag` (or its default). */
+function secretFromEnv(env: NodeJS.ProcessEnv, values: ParsedArgs["values"], flag: ValueFlag, defaultName?: string): string | undefined {
+  const name = values[flag] ?? defaultName;
+  if (name === undefined) return undefined;
+  // The value of an --*-env flag may be the secret itself, typed by mistake: do not echo it.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`${flag} expects the NAME of an environment variable`);
+  const value = env[name];
+  const source = values[flag] === undefined ? `default of ${flag}` : flag;
+  if (value === undefined || value.trim() === "") throw new UsageError(`environment variable ${name} (${source}) is unset or empty`);
+  // A line break in a token would inject headers; never trimmed away silently, never printed.
+  if (/[\r\n]/.test(value))
+    throw new UsageError(`environment variable ${name} (${source}) contains a line break (CR or LF); allowed: one line`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value))
+    throw new UsageError(`environment variable ${name} (${source}) contains a control character; allowed: printable text`);
+  return value.trim();
+}
+
+interface CliConfig {
+  options: VerifyOptions;
+  json: boolean;
+}
+
+function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig | "help" {
+  const { values, flags } = parseArgs(argv);
+  if (flags.has("--help")) return "help";
+
+  const rawUrl = values["--base-url"];
+  if (rawUrl === undefined) throw new UsageError("--base-url is required");
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new UsageError("--base-url is not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--base-url must be an http or https URL");
+  if (url.username !== "" || url.password !== "") throw new UsageError("--base-url must not carry credentials");
+  if (url.search !== "" || url.hash !== "") throw new UsageError("--base-url must not have a query or fragment");
+  if (url.protocol === "http:" && !isLoopback(url.hostname) && !flags.has("--allow-insecure-http")) {
+    throw new UsageError(
+      "--base-url is plain http to a host that is not loopback: the token would cross the network in clear; use https, or pass --allow-insecure-http",
+    );
+  }
+
+  if (values["--expect-token-version"] === undefined) throw new UsageError("--expect-token-version is required");
+  const expectTokenVersion = integerFlag(values, "--expect-token-version", 1, 1_000_000) as number;
+  const deadlineMs = integerFlag(values, "--deadline-ms", 1, 3_600_000);
+  const requestTimeoutMs = integerFlag(values, "--request-timeout-ms", 1, 600_000);
+
+  const expectMode = values["--expect-mode"];
+  if (expectMode !== undefined && expectMode !== "spark" && expectMode !== "mock")
+    throw new UsageError("--expect-mode must be spark or mock");
+
+  const token = secretFromEnv(env, values, "--token-env", DEFAULT_TOKEN_ENV) as string;
+  const previousToken = secretFromEnv(env, values, "--previous-token-env");
+  const sparkApiKey = secretFromEnv(env, values, "--spark-key-env");
+
+  let payment: VerifyOptions["payment"];
+  if (values["--invoice-env"] !== undefined) {
+    if (values["--host"] === undefined) throw new UsageError("--invoice-env needs --host");
+    if (values["--max-amount-msats"] === undefined) throw new UsageError("--invoice-env needs --max-amount-msats");
+    const maxAmountMsats = integerFlag(values, "--max-amount-msats", 1, Number.MAX_SAFE_INTEGER) as number;
+    const invoice = secretFromEnv(env, values, "--invoice-env") as string;
+    payment = { invoice, host: values["--host"], maxAmountMsats };
+  } else if (values["--host"] !== undefined || values["--max-amount-msats"] !== undefined) {
+    throw new UsageError(`${values["--host"] !== undefined ? "--host" : "--max-amount-msats"} only makes sense with --invoice-env`);
+  }
+
+  return {
+    json: flags.has("--json"),
+    options: {
+      baseUrl: rawUrl,
+      expectTokenVersion,
+      token,
+      previousToken,
+      sparkApiKey,
+      expectMode,
+      expectIdentity: values["--expect-identity"],
+      rejectIdentity: values["--reject-identity"],
+      payment,
+      deadlineMs,
+      requestTimeoutMs,
+      allowInsecureHttp: flags.has("--allow-insecure-http"),
+    },
+  };
+}
+
+/** The human table. Details and status fields are already redacted; here they are also made one terminal line each. */
+function renderTable(report: VerifyReport): string {
+  const rows = report.checks.map((c) => [c.name, c.ok ? "PASS" : "FAIL", String(c.ms), printable(c.detail)]);
+  const header = ["CHECK", "RESULT", "MS", "DETAIL"];
+  const width = (column: number): number => Math.max(header[column].length, ...rows.map((r) => r[column].length));
+  const [nameWidth, resultWidth, msWidth] = [width(0), width(1), width(2)];
+  const line = (r: string[]): string =>
+    `${r[0].padEnd(nameWidth)}  ${r[1].padEnd(resultWidth)}  ${r[2].padStart(msWidth)}  ${r[3]}`.trimEnd();
+  const lines = [line(header), ...rows.map(line)];
+  const s = report.status;
+  if (s) {
+    const field = (text: string): string => clip(printable(text), 120);
+    const parts = [
+      s.walletId !== undefined ? `walletId ${field(s.walletId)}` : "",
+      s.mode !== undefined ? `mode ${field(s.mode)}` : "",
+      s.authTokenVersion !== undefined ? `authTokenVersion ${s.authTokenVersion}` : "",
+      s.lifecycle !== undefined ? `lifecycle ${field(s.lifecycle)}` : "",
+      s.balanceSats !== undefined ? `balance ${s.balanceSats} sats` : "",
+      s.identityPubkey !== undefined ? `identity ${field(s.identityPubkey)}` : "",
+    ].filter(Boolean);
+    lines.push("", `executor: ${parts.join(", ")}`);
+  }
+  const failed = report.checks.filter((c) => !c.ok).length;
+  lines.push(
+    failed === 0
+      ? `verification PASSED: ${report.checks.length} checks in ${report.totalMs} ms`
+      : `verification FAILED: ${failed} of ${report.checks.length} checks failed (${report.totalMs} ms)`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** Runs the CLI; returns the exit code. Writes only through `io`. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let config: CliConfig | "help";
+  try {
+    config = buildConfig(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`verify: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  if (config === "help") {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+
+  const { options, json } = config;
+  // Every value printed goes through the redaction module once more (the library already redacts:
+  // belt and braces). Values, never a serialized document: --json stays JSON whatever a secret is.
+  const redactor = new Redactor([options.token, options.previousToken, options.sparkApiKey, options.payment?.invoice]);
+  const safe = (text: string): string => printable(redactor.text(text));
+  const out = (text: string): void => void io.stdout.write(text);
+  const err = (text: string): void => void io.stderr.write(text);
+
+  let report: VerifyReport;
+  try {
+    report = await verifyExecutor({
+      ...options,
+      onProgress: json
+        ? undefined
+        : ({ attempt, elapsedMs, reason }) =>
+            err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${safe(reason)}\n`),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof VerifyOptionsError) {
+      err(`verify: ${safe(message)}\n`);
+      return EXIT_USAGE;
+    }
+    err(`verify: verification crashed: ${clip(safe(message), 300)}\n`);
+    return EXIT_CHECK_FAILED;
+  }
+
+  // Check names and the verdict are this tool's own words; details and status fields came from outside.
+  const checks = report.checks.map(({ name, ok, detail, ms }) => ({ name, ok, detail: redactor.text(detail), ms }));
+  if (json) {
+    out(`${JSON.stringify({ ok: report.ok, checks })}\n`);
+  } else {
+    out(renderTable({ ...report, checks, status: report.status === undefined ? undefined : redactor.values(report.status) }));
+  }
+  return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => process.exit(code),
+    () => {
+      // No message: an unexpected error could quote anything, including configuration.
+      process.stderr.write("verify: internal error\n");
+      process.exit(EXIT_CHECK_FAILED);
+    },
+  );
+}
