@@ -104,6 +104,8 @@ export interface RehearsalReport {
     readonly lastAcceptedAtMs: number | null;
     readonly refusedEverywhereFromMs: number | null;
     readonly stillAcceptedAt: readonly string[];
+    /** The last probe round: the old token's answer at every URL of the executor (`main`, `tag:<name>`). */
+    readonly lastAnswers: Readonly<Record<string, string>>;
     readonly probeRounds: number;
   };
   readonly verification: { readonly checks: readonly { name: string; ok: boolean; ms: number }[]; readonly failures: readonly string[] };
@@ -293,6 +295,7 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
       lastAcceptedAtMs: probes.lastAcceptedMs === null ? null : rel(probes.lastAcceptedMs, base),
       refusedEverywhereFromMs: probes.refusedEverywhereFromMs === null ? null : rel(probes.refusedEverywhereFromMs, base),
       stillAcceptedAt: probes.stillAcceptedAt,
+      lastAnswers: probes.lastAnswers,
       probeRounds: probes.rounds,
     },
     verification: { checks: run.end.verificationChecks, failures: verifyFailures },
