@@ -223,6 +223,7 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     shutdownGraceMs: run.shutdownGraceMs,
   });
   const checks = assess(run, timeline, probes);
+  checks.push(...taggedRollbackChecks(run, tally(calls).failed));
   if (prediction)
     checks.push({
       name: `the plan's predicted failed-call window (${prediction.strategy}: ${prediction.predicted}) matches the measured one`,
@@ -304,6 +305,35 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     drill,
     error: run.error ?? null,
   };
+}
+
+/**
+ * `tagged` rollback (docs/runbooks/rollback.md): the control moved back with no failed call, and the
+ * tag of the generation rolled back from went only after the control's traffic was back.
+ */
+export function taggedRollbackChecks(run: RehearsalRun, failed: number): Check[] {
+  if (run.scenario.name !== "rollback" || run.rotation !== "tagged") return [];
+  const { from, to } = run.scenario;
+  const executorName = run.afterBaseline.executor?.name.split("/").pop() ?? "?";
+  const controlName = run.afterBaseline.control?.name.split("/").pop() ?? "?";
+  const later = run.cloudEvents.filter((e) => e.atMs >= run.scenarioStartMs);
+  const removed = later.find((e) => e.type === "tag-removed" && e.tag === `g${to}` && isService(e, executorName));
+  const controlMoves = later.filter((e) => e.type === "traffic-changed" && isService(e, controlName));
+  const lastControlMove = controlMoves[controlMoves.length - 1];
+  return [
+    {
+      name: `no call failed while the control moved back to generation ${from}`,
+      ok: failed === 0,
+      detail: `${failed} failed calls`,
+    },
+    {
+      name: `tag g${to} (the generation rolled back from) removed after the control was back`,
+      ok: removed !== undefined && lastControlMove !== undefined && removed.atMs > lastControlMove.atMs,
+      detail: removed
+        ? `removed ${removed.atMs - (lastControlMove?.atMs ?? removed.atMs)} ms after the control's last traffic change`
+        : `tag g${to} never removed`,
+    },
+  ];
 }
 
 function describeCloudEvent(e: LocalCloudEvent): string {
