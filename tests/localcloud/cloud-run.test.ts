@@ -145,7 +145,12 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
         containers: [{ image: "other", env: executorEnv(s.secret, "1", 1) }],
       },
     });
-    await expect(older).rejects.toMatchObject({ status: "ALREADY_EXISTS", message: expect.stringContaining("named-g1-abc") });
+    const conflict = (await older.then(
+      () => undefined,
+      (err: unknown) => err,
+    )) as LocalCloudApiError | undefined;
+    expect(conflict?.status).toBe("ALREADY_EXISTS");
+    expect(conflict?.message).toContain("named-g1-abc");
     const badName = s.env.api.call("PATCH", servicePath("named"), {
       template: { revision: "other-service-g2", serviceAccount: s.account, containers: [{ image: "x" }] },
     });
