@@ -1,5 +1,5 @@
 /**
- * `npm run rehearse -- [--stack staging] [--scenario rotate|...] [--executor-command CMD] [--load N]
+ * `npm run rehearse -- [--stack staging] [--scenario rotate|...] [--rotation tagged|in-place] [--executor-command CMD] [--load N]
  * [--rollout-ms N] [--out DIR] [--json]`: a whole rotation on this machine, on a copy of the
  * project, under live traffic, with a report. Exit 0 when the scenario ends as the runbook says,
  * 1 when not, 2 on bad input.
@@ -18,16 +18,20 @@ export interface RehearseArgs {
   readonly executorCommand?: string;
   readonly load: number;
   readonly rolloutMs: number;
+  /** `wallet-executor:rotation`'s strategy for the rehearsal; absent: the stack file's. */
+  readonly rotation?: "tagged" | "in-place";
   readonly out?: string;
   readonly json: boolean;
 }
+
+const ROTATIONS = ["tagged", "in-place"] as const;
 
 export class UsageError extends Error {}
 
 export const USAGE =
   "usage: npm run rehearse -- [--stack staging|prod] [--scenario " +
   SCENARIOS.join("|") +
-  "] [--executor-command CMD] [--load N] [--rollout-ms N] [--out DIR] [--json]";
+  "] [--rotation tagged|in-place] [--executor-command CMD] [--load N] [--rollout-ms N] [--out DIR] [--json]";
 
 export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
   let stack = "staging";
@@ -36,6 +40,7 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
   let load = 10;
   let rolloutMs = 500;
   let out: string | undefined;
+  let rotation: RehearseArgs["rotation"];
   let json = false;
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
@@ -67,6 +72,13 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
         scenario = s as ScenarioName;
         break;
       }
+      case "--rotation": {
+        const r = value();
+        if (!(ROTATIONS as readonly string[]).includes(r))
+          throw new UsageError(`--rotation ${r} is not allowed; allowed: ${ROTATIONS.join(", ")}`);
+        rotation = r as RehearseArgs["rotation"];
+        break;
+      }
       case "--executor-command":
         executorCommand = value();
         break;
@@ -95,6 +107,7 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
     ...(executorCommand !== undefined ? { executorCommand } : {}),
     load,
     rolloutMs,
+    ...(rotation !== undefined ? { rotation } : {}),
     ...(out !== undefined ? { out } : {}),
     json,
   };
@@ -136,6 +149,7 @@ async function main(argv: readonly string[]): Promise<number> {
     out,
     load: args.load,
     rolloutMs: args.rolloutMs,
+    ...(args.rotation !== undefined ? { rotation: args.rotation } : {}),
     ...(args.executorCommand !== undefined ? { executorCommand: args.executorCommand } : {}),
     log: say,
   });

@@ -15,6 +15,7 @@ import { LocalCloud, startLocalCloud } from "../localcloud/server";
 import { sanitizeMessage } from "../ops/drill/timeline";
 import { PulumiCli } from "../pulumi-cli/setup";
 import { followEventLog } from "./event-log";
+import { PlanPrediction, planPrediction } from "./prediction";
 import { Scenario, ScenarioApply, ScenarioName, scenarioFor } from "./scenarios";
 import { ProbeRound, TrafficCall, parseTrafficRecords } from "./traffic";
 import { RunningCommand, Workspace, createWorkspace, readProjectConfig, setThrowawaySecrets, writeConfig } from "./workspace";
@@ -33,7 +34,12 @@ export interface RehearsalOptions {
   readonly log?: (line: string) => void;
   /** The project to copy (default this checkout). */
   readonly sourceDir?: string;
+  /** `wallet-executor:rotation`'s strategy for the rehearsal; default: the stack file's. */
+  readonly rotation?: "tagged" | "in-place";
 }
+
+/** How long the local cloud lets a revision that lost its traffic finish its requests. */
+export const REHEARSAL_SHUTDOWN_GRACE_MS = 3_000;
 
 export interface PolicyVerdict {
   readonly policy: string;
@@ -98,6 +104,11 @@ export interface RehearsalRun {
   readonly load: number;
   readonly payRate: number;
   readonly rolloutMs: number;
+  /** The rotation strategy the stack ran with. */
+  readonly rotation: string;
+  readonly shutdownGraceMs: number;
+  /** The offline plan before each of the scenario's applies. */
+  readonly predictions: readonly PlanPrediction[];
   readonly startedMs: number;
   /** When the scenario's first apply began (after the baseline). */
   readonly scenarioStartMs: number;
@@ -201,6 +212,11 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   const controlName = String(control.serviceName);
   const allowedHosts = Array.isArray(executor.allowedHosts) ? (executor.allowedHosts as string[]) : [];
   const payRate = allowedHosts.length > 0 ? Math.max(0.2, options.load / 10) : 0;
+  const sourceRotation = rawSource.rotation;
+  const sourceStrategy =
+    typeof sourceRotation === "object" && sourceRotation !== null ? (sourceRotation as { strategy?: unknown }).strategy : sourceRotation;
+  const rotation = options.rotation ?? (typeof sourceStrategy === "string" ? sourceStrategy : "tagged");
+  const predictions: PlanPrediction[] = [];
 
   const baseCommand = options.executorCommand ?? STAND_IN_EXECUTOR_COMMAND;
   const executorCommand = scenario.fault === "executor-misreports-generation" ? misreportingCommand(baseCommand, scenario.to) : baseCommand;
@@ -211,7 +227,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   const cloud: LocalCloud = await startLocalCloud({
     rolloutMs: options.rolloutMs,
     // Instances here answer SIGTERM at once; a short grace keeps a rehearsal's end quick.
-    shutdownGraceMs: 3_000,
+    shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS,
     controlRatePerSec: options.load,
     ...(payRate > 0 ? { controlPayRatePerSec: payRate, controlPayHost: allowedHosts[0] } : {}),
     commands: { executorCommand },
@@ -243,6 +259,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       // The tagged strategy removes a revoked generation's tag through the Cloud Run Admin API.
       "gcp:cloudRunV2CustomEndpoint": `${cloud.url}/v2/`,
       "wallet-executor:executor": { ...executor, mode: "mock" },
+      ...(options.rotation === undefined ? {} : { "wallet-executor:rotation": { strategy: options.rotation } }),
       ...Object.fromEntries(Object.entries(scenario.baseline).map(([k, v]) => [`wallet-executor:${k}`, v])),
     });
     await setThrowawaySecrets(ws);
@@ -257,7 +274,10 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         fs.mkdirSync(path.dirname(stem), { recursive: true });
         log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
         log("  pulumi preview with the policy pack, saving the update plan");
+        // The offline plan of the same stack file, alongside: its predicted failed-call window.
+        const planned = baseline || attempt > 0 ? undefined : planPrediction(source, options.stack, ws.stackFile, index);
         const previewRecord = await previewWithPack(ws, stem);
+        if (planned) predictions.push(await planned);
         if (!previewRecord.ok) {
           log(`  refused at preview: ${previewRecord.error ?? ""}; nothing applied`);
           attempts.push({ preview: previewRecord, up: null });
@@ -371,6 +391,9 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     load: options.load,
     payRate,
     rolloutMs: options.rolloutMs,
+    rotation,
+    shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS,
+    predictions,
     startedMs,
     scenarioStartMs,
     endedMs: Date.now(),

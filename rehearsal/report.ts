@@ -10,6 +10,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../ops/drill/report";
 import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../ops/drill/timeline";
 import type { LocalCloudEvent } from "../localcloud/events";
+import { PredictionReport, comparePrediction } from "./prediction";
 import { isService } from "./rehearse";
 import type { ApplyRecord, PolicyVerdict, RehearsalRun, VersionInfo } from "./rehearse";
 import {
@@ -80,6 +81,8 @@ export interface RehearsalReport {
     readonly payRate: number;
     readonly rolloutMs: number;
     readonly executorCommand: string | null;
+    /** `wallet-executor:rotation`'s strategy. */
+    readonly rotation: string;
   };
   readonly ok: boolean;
   readonly headline: string;
@@ -91,11 +94,18 @@ export interface RehearsalReport {
     readonly failureWindow: (FailureWindow & { readonly firstAtMs: number; readonly lastAtMs: number }) | null;
     readonly perPhase: readonly (Omit<SpanTally, "startMs" | "endMs"> & { readonly startAtMs: number; readonly endAtMs: number })[];
   };
+  /**
+   * The offline plan's predicted failed-call window (`npm run plan` on the apply's stack file) next
+   * to the measured one; null when no apply moves the token.
+   */
+  readonly prediction: PredictionReport | null;
   readonly oldToken: {
     readonly generation: number;
     readonly lastAcceptedAtMs: number | null;
     readonly refusedEverywhereFromMs: number | null;
     readonly stillAcceptedAt: readonly string[];
+    /** The last probe round: the old token's answer at every URL of the executor (`main`, `tag:<name>`). */
+    readonly lastAnswers: Readonly<Record<string, string>>;
     readonly probeRounds: number;
   };
   readonly verification: { readonly checks: readonly { name: string; ok: boolean; ms: number }[]; readonly failures: readonly string[] };
@@ -134,6 +144,7 @@ function versionState(versions: readonly VersionInfo[], credential: string, gene
 
 const CLOUD_TYPES = new Set([
   "revision-created",
+  "revision-reselected",
   "revision-ready",
   "revision-failed",
   "traffic-shift-started",
@@ -199,7 +210,26 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
   }));
   const probes = oldTokenVerdict(run.probes.filter((p) => p.atMs >= base));
 
+  const controlRolloutMs: Record<number, number | null> = {};
+  applies.forEach((apply) => {
+    if (apply.baseline) return;
+    const last = apply.attempts[apply.attempts.length - 1];
+    controlRolloutMs[apply.index] = last?.phases.find((p) => p.phase === "deploy-control")?.ms ?? null;
+  });
+  const prediction = comparePrediction(run.predictions, {
+    failed: tally(calls).failed,
+    windowMs: window?.ms ?? null,
+    controlRolloutMs,
+    shutdownGraceMs: run.shutdownGraceMs,
+  });
   const checks = assess(run, timeline, probes);
+  checks.push(...taggedRollbackChecks(run, tally(calls).failed));
+  if (prediction)
+    checks.push({
+      name: `the plan's predicted failed-call window (${prediction.strategy}: ${prediction.predicted}) matches the measured one`,
+      ok: prediction.matches,
+      detail: prediction.detail,
+    });
   const ok = checks.every((c) => c.ok);
   const revoked = run.end.versions
     .filter((v) => v.state !== "ENABLED" && versionState(run.afterBaseline.versions, v.credential, v.generation) !== v.state)
@@ -244,7 +274,13 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     endedAt: new Date(run.endedMs).toISOString(),
     wallMs: run.endedMs - run.startedMs,
     scenarioMs: ups.length > 0 ? Math.max(...scenarioApplies.flatMap((a) => a.attempts.map((t) => t.up?.endMs ?? base))) - base : 0,
-    settings: { load: run.load, payRate: run.payRate, rolloutMs: run.rolloutMs, executorCommand: run.executorCommand },
+    settings: {
+      load: run.load,
+      payRate: run.payRate,
+      rolloutMs: run.rolloutMs,
+      executorCommand: run.executorCommand,
+      rotation: run.rotation,
+    },
     ok,
     headline,
     checks,
@@ -254,11 +290,13 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
       failureWindow: window ? { ...window, firstAtMs: rel(window.firstMs, base), lastAtMs: rel(window.lastMs, base) } : null,
       perPhase,
     },
+    prediction,
     oldToken: {
       generation: scenario.credential === "authToken" ? scenario.from : scenario.from,
       lastAcceptedAtMs: probes.lastAcceptedMs === null ? null : rel(probes.lastAcceptedMs, base),
       refusedEverywhereFromMs: probes.refusedEverywhereFromMs === null ? null : rel(probes.refusedEverywhereFromMs, base),
       stillAcceptedAt: probes.stillAcceptedAt,
+      lastAnswers: probes.lastAnswers,
       probeRounds: probes.rounds,
     },
     verification: { checks: run.end.verificationChecks, failures: verifyFailures },
@@ -267,6 +305,35 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     drill,
     error: run.error ?? null,
   };
+}
+
+/**
+ * `tagged` rollback (docs/runbooks/rollback.md): the control moved back with no failed call, and the
+ * tag of the generation rolled back from went only after the control's traffic was back.
+ */
+export function taggedRollbackChecks(run: RehearsalRun, failed: number): Check[] {
+  if (run.scenario.name !== "rollback" || run.rotation !== "tagged") return [];
+  const { from, to } = run.scenario;
+  const executorName = run.afterBaseline.executor?.name.split("/").pop() ?? "?";
+  const controlName = run.afterBaseline.control?.name.split("/").pop() ?? "?";
+  const later = run.cloudEvents.filter((e) => e.atMs >= run.scenarioStartMs);
+  const removed = later.find((e) => e.type === "tag-removed" && e.tag === `g${to}` && isService(e, executorName));
+  const controlMoves = later.filter((e) => e.type === "traffic-changed" && isService(e, controlName));
+  const lastControlMove = controlMoves[controlMoves.length - 1];
+  return [
+    {
+      name: `no call failed while the control moved back to generation ${from}`,
+      ok: failed === 0,
+      detail: `${failed} failed calls`,
+    },
+    {
+      name: `tag g${to} (the generation rolled back from) removed after the control was back`,
+      ok: removed !== undefined && lastControlMove !== undefined && removed.atMs > lastControlMove.atMs,
+      detail: removed
+        ? `removed ${removed.atMs - (lastControlMove?.atMs ?? removed.atMs)} ms after the control's last traffic change`
+        : `tag g${to} never removed`,
+    },
+  ];
 }
 
 function describeCloudEvent(e: LocalCloudEvent): string {
@@ -420,7 +487,7 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
   push(`**${report.ok ? "As the runbook says" : "NOT as the runbook says"}.** ${report.headline}`, "");
   push(`Scenario: ${report.summary} ([runbook](${report.runbook})).`);
   push(
-    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
+    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, rotation ${report.settings.rotation}, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
     "",
   );
   push("## Checks", "", "| check | result | detail |", "| --- | --- | --- |");
@@ -469,6 +536,15 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
   }
   push("| span | from | to | calls | failed | timeouts |", "| --- | --- | --- | --- | --- | --- |");
   for (const s of t.perPhase) push(`| ${s.label} | ${at(s.startAtMs)} | ${at(s.endAtMs)} | ${s.calls} | ${s.failed} | ${s.timeouts} |`);
+  const p = report.prediction;
+  push("", "## Predicted and measured", "");
+  push(
+    p === null
+      ? "No apply of this scenario moves the token: the plan predicts no failed-call window."
+      : `The plan (\`npm run plan\` on apply ${p.apply}'s stack file, ${p.strategy}) predicted a failed-call window of **${p.predicted}**; ` +
+          `measured: **${p.measuredFailed} failed calls over ${p.measuredWindowMs} ms** (control rollout ${ms(p.controlRolloutMs)}). ` +
+          `${p.matches ? "They match" : "They do NOT match"}: ${p.detail}.`,
+  );
   push("", "## The old token", "");
   const o = report.oldToken;
   push(

@@ -160,6 +160,8 @@ export interface OldTokenVerdict {
   readonly refusedEverywhereFromMs: number | null;
   /** URLs that accepted it in the last round. */
   readonly stillAcceptedAt: readonly string[];
+  /** The last round's answer at every URL it probed (`main`, `tag:<name>`): the executor's URLs at the end. */
+  readonly lastAnswers: Readonly<Record<string, string>>;
   readonly rounds: number;
 }
 
@@ -179,6 +181,7 @@ export function oldTokenVerdict(rounds: readonly ProbeRound[]): OldTokenVerdict 
     lastAcceptedMs: lastAccepted >= 0 ? rounds[lastAccepted].atMs : null,
     refusedEverywhereFromMs: stillAcceptedAt.length === 0 && after !== undefined ? after.atMs : null,
     stillAcceptedAt,
+    lastAnswers: last ? { ...last.answers } : {},
     rounds: rounds.length,
   };
 }

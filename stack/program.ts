@@ -33,7 +33,7 @@ import {
 import { isConfigSecret } from "../lib/sdk-internals/runtime-config";
 import { NEVER_APPLIED, appliedStateFrom, checkAgainstApplied, neverApplied } from "./last-applied";
 import { readStackFile } from "./stack-file";
-import { drainMs, generationTag } from "./tagged-routing";
+import { drainMs, generationTag, rolledBackGeneration } from "./tagged-routing";
 
 /** The stack's outputs: URLs, revisions, accounts, generations; never a secret value. */
 export type StackOutputs = Awaited<ReturnType<typeof defineStack>>;
@@ -161,8 +161,16 @@ export async function defineStack() {
     tokenGenerations.previous !== undefined && tokenGenerations.previous >= config.rotation.taggedSince
       ? tokenGenerations.previous
       : undefined;
+  // A rollback before revocation (`current` back below what the stack last applied): the revision of
+  // the generation rolled back from keeps its tag until the control has moved back, then loses it.
+  const rolledBackFrom =
+    config.rotation.strategy === "tagged"
+      ? rolledBackGeneration(tokenGenerations.current, appliedState?.authToken?.currentGeneration, config.rotation.taggedSince)
+      : undefined;
   const tagged =
-    config.rotation.strategy === "tagged" ? { currentGeneration: tokenGenerations.current, previousGeneration: taggedPrevious } : undefined;
+    config.rotation.strategy === "tagged"
+      ? { currentGeneration: tokenGenerations.current, previousGeneration: taggedPrevious, rolledBackFrom }
+      : undefined;
 
   // 2. Executor rollout, pinned to the current versions (its grants come first, inside the component).
   const executor = new ExecutorService("executor", {
@@ -290,6 +298,23 @@ export async function defineStack() {
         token: requireValue(authToken.previous?.value),
       },
       { dependsOn: [tagRemoval] },
+    );
+  }
+
+  // A rollback: the generation rolled back from loses its tag once the control's calls can no longer
+  // use it (as a revoked generation's does). Its token is not revoked: its version is dropped
+  // (disabled) at the end of the update, and no caller of this stack holds it any more.
+  if (tagged !== undefined && rolledBackFrom !== undefined) {
+    new ExecutorTagRemoval(
+      "executor-rolled-back-tag-removal",
+      {
+        service: pulumi.interpolate`projects/${project}/locations/${region}/services/${executor.service.name}`,
+        tag: generationTag(rolledBackFrom),
+        drainMs: drainMs(config.control.timeoutMs, config.rotation.shutdownGraceMs),
+        accessToken: deployerAccessToken(),
+        apiBase: cloudRunApiBase(new pulumi.Config("gcp").get("cloudRunV2CustomEndpoint")),
+      },
+      { dependsOn: [verification, control.service] },
     );
   }
 

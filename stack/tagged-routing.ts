@@ -86,12 +86,19 @@ export interface TaggedGenerations {
   readonly current: { readonly generation: number; readonly revision: string };
   /** The previous generation, while its tag is kept (until its token is revoked). */
   readonly previous?: { readonly generation: number; readonly revision: string };
+  /**
+   * A rollback before revocation: the generation rolled back from. Its revision keeps its tag at
+   * 0% during the apply (the control's revision of that generation still calls it until the
+   * control has moved back); a step of its own removes the tag after the drain.
+   */
+  readonly rolledBackFrom?: { readonly generation: number; readonly revision: string };
 }
 
 /**
  * The executor's traffic: all of the main URL's traffic on the current generation's revision,
  * tagged `g<current>`; the previous generation's revision keeps its tag at 0% (its token's last
- * callers still reach a revision that accepts it).
+ * callers still reach a revision that accepts it), and so does, in a rollback, the revision of
+ * the generation rolled back from.
  */
 export function taggedTraffic(generations: TaggedGenerations): TrafficTarget[] {
   const targets: TrafficTarget[] = [
@@ -102,13 +109,14 @@ export function taggedTraffic(generations: TaggedGenerations): TrafficTarget[] {
       tag: generationTag(generations.current.generation),
     },
   ];
-  if (generations.previous)
-    targets.push({
-      type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
-      revision: generations.previous.revision,
-      percent: 0,
-      tag: generationTag(generations.previous.generation),
-    });
+  for (const kept of [generations.previous, generations.rolledBackFrom])
+    if (kept)
+      targets.push({
+        type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+        revision: kept.revision,
+        percent: 0,
+        tag: generationTag(kept.generation),
+      });
   return targets;
 }
 
@@ -146,4 +154,13 @@ export function tagUris(statuses: readonly TrafficStatus[] | undefined): Record<
 /** How long the old tag must stay after the control's traffic has moved wholly to its new revision. */
 export function drainMs(controlTimeoutMs: number, shutdownGraceMs: number = CLOUD_RUN_SHUTDOWN_GRACE_MS): number {
   return controlTimeoutMs + shutdownGraceMs;
+}
+
+/**
+ * A rollback before revocation: the generation the executor last ran (as the stack last applied
+ * it), when `current` now names an older one and that generation was deployed tagged. Its
+ * revision keeps its tag until the control has moved back; otherwise undefined.
+ */
+export function rolledBackGeneration(current: number, lastApplied: number | undefined, taggedSince: number): number | undefined {
+  return lastApplied !== undefined && lastApplied > current && lastApplied >= taggedSince ? lastApplied : undefined;
 }

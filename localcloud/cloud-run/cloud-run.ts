@@ -227,14 +227,25 @@ export class CloudRun {
     const retry = latest?.status === "FAILED" && sameTemplate(latest.template, spec.template);
     if (retry && latest && spec.template.revision === latest.name) service.revisions.delete(latest.name);
     const templateChanged = retry || !latest || !sameTemplate(latest.template, spec.template);
-    if (templateChanged && spec.template.revision !== undefined && service.revisions.has(spec.template.revision)) {
-      throw new ApiError("ALREADY_EXISTS", `Revision named '${spec.template.revision}' with different configuration already exists.`);
+    // A template that names an existing revision: with the same configuration, Cloud Run (as Knative's
+    // configuration reconciler) selects that revision again as the latest, creating nothing (a
+    // rollback to a named revision); with another configuration it is a conflict.
+    const named = templateChanged && spec.template.revision !== undefined ? service.revisions.get(spec.template.revision) : undefined;
+    const reselected = named !== undefined && named.status === "READY" && sameTemplate(named.template, spec.template) ? named : undefined;
+    if (named !== undefined && reselected === undefined) {
+      throw new ApiError("ALREADY_EXISTS", `Revision named '${named.name}' with different configuration already exists.`);
     }
-    this.validateTrafficTargets(service, spec, templateChanged ? spec.template.revision : undefined);
+    const creates = templateChanged && reselected === undefined;
+    this.validateTrafficTargets(service, spec, creates ? spec.template.revision : undefined);
     service.spec = spec;
     service.generation += 1;
     service.updateTime = Date.now();
-    const revision = templateChanged ? this.newRevision(service, spec.template) : undefined;
+    if (reselected) {
+      service.latestCreatedRevision = reselected.name;
+      service.latestReadyRevision = reselected.name;
+      this.events.record("revision-reselected", { service: service.name, revision: reselected.name });
+    }
+    const revision = creates ? this.newRevision(service, spec.template) : undefined;
     return this.startOperation(service, revision);
   }
 

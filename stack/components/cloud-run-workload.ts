@@ -37,9 +37,10 @@ export interface CloudRunWorkloadArgs extends CloudRunServiceArgs {
    * The `tagged` rotation strategy (docs/design/zero-downtime.md): the revision of the current
    * token generation is named `<service>-g<generation>-<template hash>` and tagged `g<generation>`;
    * the previous generation's revision (same template hash) keeps its tag at 0%. Absent: one
-   * unnamed revision at a time, all traffic on the latest (`in-place`).
+   * unnamed revision at a time, all traffic on the latest (`in-place`). `rolledBackFrom`: a
+   * rollback's generation rolled back from, whose revision keeps its tag at 0% too.
    */
-  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number };
+  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number; readonly rolledBackFrom?: number };
 }
 
 export interface CloudRunWorkload {
@@ -86,6 +87,14 @@ export function cloudRunWorkload(parent: pulumi.ComponentResource, name: string,
                     previous: {
                       generation: tagged.previousGeneration,
                       revision: revisionName(serviceName, tagged.previousGeneration, hash),
+                    },
+                  }),
+              ...(tagged.rolledBackFrom === undefined
+                ? {}
+                : {
+                    rolledBackFrom: {
+                      generation: tagged.rolledBackFrom,
+                      revision: revisionName(serviceName, tagged.rolledBackFrom, hash),
                     },
                   }),
             };

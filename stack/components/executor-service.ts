@@ -28,7 +28,7 @@ export interface ExecutorServiceArgs extends CloudRunServiceArgs {
    * `tagged` rotation: the token generations whose revisions carry a tag (the current one, and the
    * previous one until its token is revoked). Absent: `in-place`.
    */
-  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number };
+  readonly tagged?: { readonly currentGeneration: number; readonly previousGeneration?: number; readonly rolledBackFrom?: number };
 }
 
 /**

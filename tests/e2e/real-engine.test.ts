@@ -128,7 +128,7 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
       index,
       [
         'import * as gcp from "@pulumi/gcp";',
-        'import { defineStack } from "./program";',
+        'import { defineStack } from "./stack/program";',
         "const outputs = defineStack();",
         `new gcp.secretmanager.SecretIamMember("stranger-token-access", { project: ${JSON.stringify(raw["gcp:project"])}, secretId: ${JSON.stringify(`${executor.serviceName}-auth-token`)}, role: "roles/secretmanager.secretAccessor", member: "user:stranger@example.com" });`,
         "export = outputs;",

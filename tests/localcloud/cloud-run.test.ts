@@ -121,7 +121,7 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
     expect(JSON.parse((await get(`${String(changed.service?.uri)}/env`)).body)).toMatchObject({ tokenSha256: sha256(TOKEN_V2) });
   });
 
-  test("a revision is named as the template says; that name with another template is ALREADY_EXISTS", async () => {
+  test("a revision is named as the template says; that name with another template is ALREADY_EXISTS, even an older revision's", async () => {
     const named = await createService(s.env.api, "named", {
       account: s.account,
       env: executorEnv(s.secret, "1", 1),
@@ -136,10 +136,65 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
       },
     });
     await expect(reused).rejects.toMatchObject({ status: "ALREADY_EXISTS" });
+    await updateService(s.env.api, "named", { account: s.account, env: executorEnv(s.secret, "2", 2), revision: "named-g2-abc" });
+    // An older revision's name with a template it does not have (its generation's token, another image).
+    const older = s.env.api.call("PATCH", servicePath("named"), {
+      template: {
+        revision: "named-g1-abc",
+        serviceAccount: s.account,
+        containers: [{ image: "other", env: executorEnv(s.secret, "1", 1) }],
+      },
+    });
+    const conflict = (await older.then(
+      () => undefined,
+      (err: unknown) => err,
+    )) as LocalCloudApiError | undefined;
+    expect(conflict?.status).toBe("ALREADY_EXISTS");
+    expect(conflict?.message).toContain("named-g1-abc");
     const badName = s.env.api.call("PATCH", servicePath("named"), {
       template: { revision: "other-service-g2", serviceAccount: s.account, containers: [{ image: "x" }] },
     });
     await expect(badName).rejects.toBeInstanceOf(LocalCloudApiError);
+  });
+
+  test("a template naming an older revision with that revision's own template selects it again: no new revision, traffic moves back (a rollback)", async () => {
+    await createService(s.env.api, "rollback", { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "rollback-g1" });
+    const rolled = await updateService(s.env.api, "rollback", {
+      account: s.account,
+      env: executorEnv(s.secret, "2", 2),
+      revision: "rollback-g2",
+      traffic: [
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: "rollback-g2", percent: 100, tag: "g2" },
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: "rollback-g1", percent: 0, tag: "g1" },
+      ],
+    });
+    expect(rolled.error).toBeUndefined();
+    const created = eventsOf(s.env, "revision-created").filter((e) => e.service === "rollback").length;
+    // Back: the template is generation 1's again, by name; generation 2 keeps its tag for its last callers.
+    const back = await updateService(s.env.api, "rollback", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "rollback-g1",
+      traffic: [
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: "rollback-g1", percent: 100, tag: "g1" },
+        { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: "rollback-g2", percent: 0, tag: "g2" },
+      ],
+    });
+    expect(back.error).toBeUndefined();
+    expect(short(back.service?.latestCreatedRevision)).toBe("rollback-g1");
+    expect(short(back.service?.latestReadyRevision)).toBe("rollback-g1");
+    expect(eventsOf(s.env, "revision-created").filter((e) => e.service === "rollback")).toHaveLength(created);
+    expect(
+      eventsOf(s.env, "revision-reselected")
+        .filter((e) => e.service === "rollback")
+        .map((e) => e.revision),
+    ).toEqual(["rollback-g1"]);
+    const statuses = back.service?.trafficStatuses as { revision: string; tag?: string; uri?: string }[];
+    expect((await get(`${String(back.service?.uri)}/status`)).revision).toBe("rollback-g1");
+    expect(JSON.parse((await get(`${String(back.service?.uri)}/env`)).body)).toMatchObject({ tokenSha256: sha256(TOKEN_V1) });
+    expect((await get(`${String(statuses.find((t) => t.tag === "g2")?.uri)}/status`)).revision).toBe("rollback-g2");
+    const listed = await s.env.api.call<{ revisions: { name: string }[] }>("GET", `${servicePath("rollback")}/revisions`);
+    expect(listed.revisions.map((r) => short(r.name)).sort()).toEqual(["rollback-g1", "rollback-g2"]);
   });
 
   test("a revision whose account may not read a secret it pins does not start, and traffic stays where it was", async () => {

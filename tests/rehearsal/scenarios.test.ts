@@ -97,9 +97,27 @@ describe("parseRehearseArgs", () => {
         "0",
         "--out",
         "o",
+        "--rotation",
+        "in-place",
         "--json",
       ]),
-    ).toEqual({ stack: "prod", scenario: "missing-grant", executorCommand: "node x.js", load: 20, rolloutMs: 0, out: "o", json: true });
+    ).toEqual({
+      stack: "prod",
+      scenario: "missing-grant",
+      executorCommand: "node x.js",
+      load: 20,
+      rolloutMs: 0,
+      rotation: "in-place",
+      out: "o",
+      json: true,
+    });
+  });
+
+  test("--rotation takes the strategies only", () => {
+    expect(parseRehearseArgs(["--rotation", "tagged"]).rotation).toBe("tagged");
+    expect(() => parseRehearseArgs(["--rotation", "blue-green"])).toThrow(
+      "--rotation blue-green is not allowed; allowed: tagged, in-place",
+    );
   });
 
   test.each([

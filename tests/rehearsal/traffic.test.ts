@@ -75,12 +75,25 @@ test("the old token: last accepted anywhere, then refused at every URL; still ac
     { atMs: 3, answers: { main: "401", "tag:g4": "404" } },
     { atMs: 4, answers: { main: "401" } },
   ];
-  expect(oldTokenVerdict(rounds)).toEqual({ lastAcceptedMs: 2, refusedEverywhereFromMs: 3, stillAcceptedAt: [], rounds: 4 });
+  expect(oldTokenVerdict(rounds)).toEqual({
+    lastAcceptedMs: 2,
+    refusedEverywhereFromMs: 3,
+    stillAcceptedAt: [],
+    lastAnswers: { main: "401" },
+    rounds: 4,
+  });
   expect(oldTokenVerdict(rounds.slice(0, 2))).toEqual({
     lastAcceptedMs: 2,
     refusedEverywhereFromMs: null,
     stillAcceptedAt: ["tag:g4"],
+    lastAnswers: { main: "401", "tag:g4": "200" },
     rounds: 2,
   });
-  expect(oldTokenVerdict([])).toEqual({ lastAcceptedMs: null, refusedEverywhereFromMs: null, stillAcceptedAt: [], rounds: 0 });
+  expect(oldTokenVerdict([])).toEqual({
+    lastAcceptedMs: null,
+    refusedEverywhereFromMs: null,
+    stillAcceptedAt: [],
+    lastAnswers: {},
+    rounds: 0,
+  });
 });

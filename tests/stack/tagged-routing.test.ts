@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { removeTag, trafficWithout } from "../../stack/components/executor-tag-removal";
 import { TYPES, phaseOf } from "../../stack/phases";
 import { predictRouting } from "../../ops/plan/plan";
-import { revisionName, tagUri, taggedTraffic, templateHash } from "../../stack/tagged-routing";
+import { revisionName, rolledBackGeneration, tagUri, taggedTraffic, templateHash } from "../../stack/tagged-routing";
 import { verifyRefusedEverywhere } from "../../verification/verify";
 import { inPlaceRotationWindow, taggedRouting } from "../../policy/policies";
 import { checkStack } from "../../harness/policy-harness";
@@ -138,6 +138,42 @@ describe("the program, tagged, mid-rotation (generation 5 current, 4 previous)",
   test("a previous generation older than taggedSince has no tag to keep", async () => {
     const run = await runStack({ set: { ...rotating, rotation: { strategy: "tagged", taggedSince: 5 } } });
     expect((run.byName("executor-service").inputs.traffics as { tag: string }[]).map((t) => t.tag)).toEqual(["g5"]);
+  });
+
+  test("a rollback before revocation (current back to 4 after 5 was applied): g5's revision keeps its tag until the control has moved back, then a step removes it", async () => {
+    const lastApplied = {
+      environment: "staging",
+      credentials: {
+        authToken: { currentGeneration: 5, previousGeneration: 4 },
+        mnemonic: { currentGeneration: 1, currentSource: "config" },
+      },
+    };
+    const run = await runStack({ set: { authToken: { current: 4 }, rotation: "tagged" }, lastApplied });
+    const executor = run.byName("executor-service");
+    const revision = (executor.inputs.template as { revision: string }).revision;
+    const hash = /^wallet-executor-g4-([0-9a-f]{7})$/.exec(revision)?.[1];
+    expect(hash).toBeDefined();
+    expect(executor.inputs.traffics).toEqual([
+      { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision, percent: 100, tag: "g4" },
+      { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: `wallet-executor-g5-${hash}`, percent: 0, tag: "g5" },
+    ]);
+    const removal = run.byName("executor-rolled-back-tag-removal");
+    expect(removal.inputs).toMatchObject({ tag: "g5", drainMs: 22_000, apiBase: "https://run.googleapis.com/v2" });
+    expect(removal.dependencies).toEqual(expect.arrayContaining([run.byName("verification").urn, run.byName("control-service").urn]));
+    expect(removal.secretPaths).toContain("accessToken");
+    expect(phaseOf({ urn: removal.urn })).toBe("revoke");
+    // Not a rollback: the same generation as applied, a forward rotation, or in-place.
+    expect((await runStack({ set: { authToken: { current: 4 }, rotation: "tagged" } })).ofType(TYPES.executorTagRemoval)).toEqual([]);
+    const inPlace = await runStack({ set: { authToken: { current: 4 }, rotation: "in-place" }, lastApplied });
+    expect(inPlace.ofType(TYPES.executorTagRemoval)).toEqual([]);
+  });
+
+  test("rolledBackGeneration: only a lower current than the one applied, and only a generation deployed tagged", () => {
+    expect(rolledBackGeneration(4, 5, 4)).toBe(5);
+    expect(rolledBackGeneration(4, 5, 6)).toBeUndefined();
+    expect(rolledBackGeneration(5, 5, 1)).toBeUndefined();
+    expect(rolledBackGeneration(6, 5, 1)).toBeUndefined();
+    expect(rolledBackGeneration(4, undefined, 1)).toBeUndefined();
   });
 
   test("a bad rotation value is refused naming the key and the allowed values", async () => {
