@@ -23,7 +23,7 @@ export function code(text: string): string {
 function block(text: string): string[] {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = "`".repeat(longest + 1);
-  return [`${fence}text`, text, fence];
+  return [`${fence}text`, ...text.split("\n"), fence];
 }
 
 const ACTIONS: readonly ChangeAction[] = ["replace", "delete", "create", "update"];
