@@ -13,6 +13,7 @@ import { cell, code, renderPlanMarkdown } from "../../ops/plan/markdown";
 import { CredentialSummary, PlanDocument, PlanResource, PlanViolation } from "../../ops/plan/plan";
 import { parsePlanArgs } from "../../ops/plan/cli";
 import { TYPES } from "../../localcloud/replacement-rules";
+import { parse } from "yaml";
 import { ROOT } from "../support/stack";
 
 const urn = (name: string, type: string): string => `urn:pulumi:staging::wallet-executor::${type}::${name}`;
@@ -256,5 +257,30 @@ describe("npm run plan --base, as a process", () => {
     expect(md).toMatch(/\| update \| `executor-service`<br>gcp:cloudrunv2\/service:Service \| deploy-executor \| `template` \(update\)/);
     expect(md).toContain(`**Token rotation g${current} → g${current + 1}** (tagged)`);
     expect(md).not.toContain("could not be planned");
+  });
+});
+
+describe("the preview workflow posts the markdown plan as one PR comment", () => {
+  type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, string> };
+  const workflow = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "preview.yml"), "utf8")) as {
+    jobs: Record<string, { permissions?: Record<string, string>; steps: Step[] }>;
+  };
+  const job = workflow.jobs["plan-comment"];
+
+  test("each stack planned against the base branch as markdown, every stack in one file", () => {
+    const plan = job.steps.find((s) => s.run?.includes("npm run --silent plan")) as Step;
+    expect(plan.run).toContain('--base "origin/${BASE_REF}" --format markdown >> plan-comment.md');
+    expect(plan.run).toContain("for stack in staging prod");
+  });
+
+  test("the comment is found again by the marker the plan step writes first, and edited rather than added", () => {
+    const plan = job.steps.find((s) => s.run?.includes("npm run --silent plan")) as Step;
+    const marker = /echo '(<!-- [^']+ -->)'/.exec(plan.run ?? "")?.[1];
+    expect(marker).toBeDefined();
+    const post = job.steps.find((s) => /^actions\/github-script@/.test(s.uses ?? "")) as Step;
+    expect(post.with?.script).toContain(`const marker = '${marker}';`);
+    expect(post.with?.script).toContain("updateComment");
+    expect(post.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write" });
   });
 });
