@@ -12,7 +12,15 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { StackConfigError } from "./config";
-import { buildDrillReport, formatDuration, renderDrillJson, renderDrillMarkdown, reportFileStem, type DrillReport } from "./report";
+import {
+  buildDrillReport,
+  formatDuration,
+  renderDrillJson,
+  renderDrillMarkdown,
+  renderDrillTimelineSvg,
+  reportFileStem,
+  type DrillReport,
+} from "./report";
 import { Redactor, printable } from "../../lib/redact";
 import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "./timeline";
 import { openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
@@ -101,23 +109,28 @@ function defaultIo(): DrillIo {
   };
 }
 
-/** Writes `<date>-<stack>.md` and `.json`, never over an earlier report (adds -2, -3, ...). */
-export async function writeReport(report: DrillReport, outDir: string): Promise<{ markdown: string; json: string }> {
+/**
+ * Writes `<date>-<stack>.md`, `.json` and `.timeline.svg` (the picture the .md links to), never over
+ * an earlier report (adds -2, -3, ...).
+ */
+export async function writeReport(report: DrillReport, outDir: string): Promise<{ markdown: string; json: string; svg: string }> {
   await fs.mkdir(outDir, { recursive: true });
   const stem = reportFileStem(report);
   for (let n = 1; ; n++) {
     const base = path.join(outDir, n === 1 ? stem : `${stem}-${n}`);
     const markdown = `${base}.md`;
     const json = `${base}.json`;
+    const svg = `${base}.timeline.svg`;
     try {
       // "wx": fail if it exists, so two drills on one day keep both reports.
-      await fs.writeFile(markdown, renderDrillMarkdown(report), { flag: "wx" });
+      await fs.writeFile(markdown, renderDrillMarkdown(report, { timelineSvg: path.basename(svg) }), { flag: "wx" });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw error;
     }
     await fs.writeFile(json, renderDrillJson(report));
-    return { markdown, json };
+    await fs.writeFile(svg, renderDrillTimelineSvg(report));
+    return { markdown, json, svg };
   }
 }
 
@@ -196,7 +209,7 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
+  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
   return 0;
 }
 
@@ -236,7 +249,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
+  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";
   for (const change of run.configChanges) io.stdout(`changed ${change}: ${advice}\n`);
   if (run.failure !== null) {

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { phaseOf } from "../../stack/phases";
 import { buildTimeline, parseEventLog, phaseTiming, splitRuns, RUNBOOK_PHASES, type Timeline } from "../../ops/drill/timeline";
-import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown } from "../../ops/drill/report";
+import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown, renderDrillTimelineSvg } from "../../ops/drill/report";
 import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious, StackConfigError } from "../../ops/drill/config";
 import {
   runDrill,
@@ -342,7 +342,10 @@ describe("the shipped example", () => {
   });
 
   test("the shipped rendered report is what the tool renders today", () => {
-    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")).toBe(renderDrillMarkdown(report));
+    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")).toBe(
+      renderDrillMarkdown(report, { timelineSvg: "staging-rotation.timeline.svg" }),
+    );
+    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.timeline.svg"), "utf8")).toBe(renderDrillTimelineSvg(report));
     expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.json"), "utf8")).toBe(renderDrillJson(report));
   });
 
@@ -770,7 +773,7 @@ describe("the command", () => {
       openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")])),
     });
     expect(code).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(["2026-03-12-staging.json", "2026-03-12-staging.md"]);
+    expect(fs.readdirSync(out).sort()).toEqual(["2026-03-12-staging.json", "2026-03-12-staging.md", "2026-03-12-staging.timeline.svg"]);
     const json = JSON.parse(fs.readFileSync(path.join(out, "2026-03-12-staging.json"), "utf8")) as {
       verdict: { status: string };
       mode: string;
@@ -860,8 +863,14 @@ describe("--from-events as a process", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("drill staging: completed.");
+    // The same report as the shipped example, linking its own picture.
     expect(fs.readFileSync(path.join(out, "2026-02-24-staging.md"), "utf8")).toBe(
-      fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8"),
+      fs
+        .readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")
+        .replace("(staging-rotation.timeline.svg)", "(2026-02-24-staging.timeline.svg)"),
+    );
+    expect(fs.readFileSync(path.join(out, "2026-02-24-staging.timeline.svg"), "utf8")).toBe(
+      fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.timeline.svg"), "utf8"),
     );
     const json = JSON.parse(fs.readFileSync(path.join(out, "2026-02-24-staging.json"), "utf8")) as {
       timeline: { phases: { durationSeconds: number }[] };
@@ -873,8 +882,10 @@ describe("--from-events as a process", () => {
     expect(fs.readdirSync(out).sort()).toEqual([
       "2026-02-24-staging-2.json",
       "2026-02-24-staging-2.md",
+      "2026-02-24-staging-2.timeline.svg",
       "2026-02-24-staging.json",
       "2026-02-24-staging.md",
+      "2026-02-24-staging.timeline.svg",
     ]);
   });
 
