@@ -6,7 +6,8 @@
  *
  * The first runs a real rotation through the Automation API (ops/drill/flow.ts) and reports it;
  * the second turns a recorded `pulumi up --event-log` file into the same report.
- * Exit codes: 0 ok (report written), 1 the drill failed or the log could not be used, 2 usage error.
+ * Exit codes: 0 ok (report written), 1 the drill failed or the log could not be used, 2 usage error,
+ * 130 interrupted by Ctrl-C (the running update cancelled, the partial report written).
  * A `--from-events` report of a failed rotation still exits 0: the report is the product there.
  */
 import { promises as fs } from "node:fs";
@@ -23,7 +24,7 @@ import {
 } from "./report";
 import { Redactor, printable } from "../../lib/redact";
 import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "./timeline";
-import { openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
+import { INTERRUPTED, openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
 
 export const USAGE = [
   "usage:",
@@ -96,7 +97,12 @@ export interface DrillIo {
   /** Unix milliseconds. */
   now(): number;
   openWorkspace(args: { stackName: string; workDir: string }): Promise<DrillWorkspace>;
+  /** Aborted on Ctrl-C: the running `pulumi` command is cancelled and the partial report is written. */
+  signal?: AbortSignal;
 }
+
+/** Stopped by Ctrl-C (128 + SIGINT), after writing the partial report. */
+export const EXIT_INTERRUPTED = 130;
 
 function defaultIo(): DrillIo {
   return {
@@ -228,7 +234,12 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   }
   let run;
   try {
-    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${safe(line)}\n`), now: () => io.now() });
+    run = await runDrill(workspace, {
+      compromised: args.compromised,
+      log: (line) => io.stdout(`${safe(line)}\n`),
+      now: () => io.now(),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
     io.stderr(`drill: ${workspace.stackConfigPath}: ${safe(why)}\nnothing was changed\n`);
@@ -238,13 +249,16 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   redactor.add(...secrets);
   // The report explains engine failures itself; the flow's reason matters when the events do not show one.
   const eventsExplain = run.timeline.runs.some((r) => r.outcome !== "succeeded");
+  // Ctrl-C: the report is written all the same, and says it is partial.
+  const interrupted = io.signal?.aborted === true;
+  const flowError = interrupted ? `${run.reason ?? INTERRUPTED}: this report is partial` : eventsExplain ? null : run.reason;
   const report = buildDrillReport({
     stack: args.stack,
     mode: args.compromised ? "compromised" : "standard",
     source: { kind: "drill" },
     generation: run.generation,
     timeline: run.timeline,
-    flowError: eventsExplain ? null : run.reason,
+    flowError,
     fallbackStart: startedAt,
     secrets,
   });
@@ -253,8 +267,8 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";
   for (const change of run.configChanges) io.stdout(`changed ${change}: ${advice}\n`);
   if (run.failure !== null) {
-    io.stderr(`drill failed: ${safe(run.failure)}\n`);
-    return 1;
+    io.stderr(`drill ${interrupted ? "interrupted" : "failed"}: ${safe(run.failure)}\n`);
+    return interrupted ? EXIT_INTERRUPTED : 1;
   }
   return 0;
 }
@@ -280,7 +294,15 @@ export async function main(argv: readonly string[], overrides: Partial<DrillIo> 
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
+  // Ctrl-C: the running pulumi command is cancelled (it gets SIGINT too), the partial report is
+  // written; a second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("drill: interrupted (Ctrl-C): cancelling the running pulumi command, then writing the partial report\n");
+    interrupt.abort();
+    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
+  });
+  void main(process.argv.slice(2), { signal: interrupt.signal }).then((code) => {
     process.exitCode = code;
   });
 }

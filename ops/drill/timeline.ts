@@ -39,6 +39,11 @@ const TIMED_OPS: ReadonlySet<OpType> = new Set<OpType>([
   "import",
   "import-replacement",
 ]);
+/** True for an operation whose time counts towards its phase (not cleanup, not unchanged). */
+export function isTimedOp(op: OpType): boolean {
+  return TIMED_OPS.has(op);
+}
+
 /** Operations that change nothing; only counted. */
 const UNCHANGED_OPS: ReadonlySet<OpType> = new Set<OpType>(["same", "read", "refresh"]);
 // Everything else (delete, delete-replaced, discard, ...) is cleanup: listed, not counted in a phase,

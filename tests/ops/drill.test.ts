@@ -837,6 +837,67 @@ describe("the command", () => {
     expect(markdown).toContain("Stopped before revocation: old version 3 still enabled.");
   });
 
+  test("the phase in progress is shown as the update reaches it", async () => {
+    const stdout: string[] = [];
+    await main(["--stack", "staging", "--out", tempDir()], {
+      stdout: (t) => stdout.push(t),
+      stderr: () => undefined,
+      openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")])),
+    });
+    const phases = stdout.join("").match(/phase in progress: [A-Za-z ]+/g);
+    expect(phases).toEqual([
+      "phase in progress: Secret publish",
+      "phase in progress: Access grants",
+      "phase in progress: Executor rollout",
+      "phase in progress: Control rollout",
+      "phase in progress: Verification",
+      // Not the old grants' deletion at the end of the first update: cleanup, no phase's work.
+      "phase in progress: Revocation",
+    ]);
+  });
+
+  test("Ctrl-C during the rotation update: the update is cancelled, the partial report is written and says so, exit 130", async () => {
+    const out = tempDir();
+    const interrupt = new AbortController();
+    const events = fixture("clean-rotation");
+    // The CLI's cancel, as the Automation API does on the signal: the update stops where it is.
+    class CancelledWorkspace extends RecordedWorkspace {
+      override up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+        this.calls.push("up");
+        expect(request.signal).toBe(interrupt.signal);
+        return new Promise((resolve) => {
+          for (const event of events) {
+            if (interrupt.signal.aborted) break;
+            onEvent(event);
+          }
+          resolve({ ok: false, error: "update canceled" });
+        });
+      }
+    }
+    const workspace = new CancelledWorkspace(STACK_FILE, []);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await main(["--stack", "staging", "--out", out], {
+      stdout: (t) => {
+        stdout.push(t);
+        if (t.includes("phase in progress: Executor rollout")) interrupt.abort();
+      },
+      stderr: (t) => stderr.push(t),
+      signal: interrupt.signal,
+      openWorkspace: () => Promise.resolve(workspace),
+    });
+    expect(code).toBe(130);
+    expect(workspace.calls.filter((c) => c === "up")).toHaveLength(1);
+    expect(stderr.join("")).toContain("drill interrupted: interrupted (Ctrl-C) during the rotation update");
+    const files = fs.readdirSync(out).sort();
+    expect(files.map((f) => f.replace(/^[0-9-]+staging/, "S"))).toEqual(["S.json", "S.md", "S.timeline.svg"]);
+    const markdown = fs.readFileSync(path.join(out, files[1]), "utf8");
+    expect(markdown).toContain("- Drill stopped: interrupted (Ctrl-C) during the rotation update: this report is partial");
+    expect(markdown).toContain("**Outcome: failed.**");
+    const report = JSON.parse(fs.readFileSync(path.join(out, files[0]), "utf8")) as { stoppedBecause: string };
+    expect(report.stoppedBecause).toMatch(/this report is partial$/);
+  });
+
   test("a stack that cannot be opened changes nothing: exit 1", async () => {
     const stderr: string[] = [];
     const code = await main(["--stack", "staging", "--out", tempDir()], {
