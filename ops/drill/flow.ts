@@ -15,8 +15,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bumpTokenGeneration, setRevokePrevious } from "./config";
-import { parseUrn, phaseOf } from "../../stack/phases";
-import { PHASE_LABELS, buildTimeline, isTimedOp, phaseTiming, type Timeline } from "./timeline";
+import { parseUrn } from "../../stack/phases";
+import { buildTimeline, phaseInProgress, phaseTiming, type Timeline } from "./timeline";
 import { type GatedOutcome, type GatedStack, gatedUpdate, openLocalGatedStack, summarizeCommandError } from "../deploy/gate";
 
 export type { GateRequest, PreviewOutcome, UpOutcome } from "../deploy/gate";
@@ -70,18 +70,9 @@ async function collectUp(
   signal?: AbortSignal,
 ): Promise<{ events: EngineEvent[]; outcome: GatedOutcome }> {
   const events: EngineEvent[] = [];
-  let phase: string | undefined;
+  const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
   const onEvent = (event: EngineEvent): void => {
-    // The runbook phase in progress: a line when a step of another phase starts (cleanup, such as
-    // deleting what was replaced at the end of the update, is no phase's work, as in the timeline).
-    const started = event.resourcePreEvent?.metadata;
-    if (started && isTimedOp(started.op)) {
-      const next = phaseOf({ urn: started.urn, inputs: started.new?.inputs });
-      if (next !== "other" && next !== phase) {
-        phase = next;
-        log(`  phase in progress: ${PHASE_LABELS[next]}`);
-      }
-    }
+    showPhase(event);
     // A line per finished change, so a several-minute `up` shows progress (names and ops only).
     const finished = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
     if (finished && finished.op !== "same") {

@@ -44,6 +44,23 @@ export function isTimedOp(op: OpType): boolean {
   return TIMED_OPS.has(op);
 }
 
+/**
+ * Follows engine events as they arrive and calls `onPhase` when a step of another runbook phase
+ * starts: the phase in progress, for a terminal. Cleanup (deleting what was replaced, at the end
+ * of an update) is no phase's work, as in the timeline.
+ */
+export function phaseInProgress(onPhase: (phase: RunbookPhase, label: string) => void): (event: EngineEvent) => void {
+  let current: Phase | undefined;
+  return (event) => {
+    const started = event.resourcePreEvent?.metadata;
+    if (!started || !isTimedOp(started.op)) return;
+    const phase = phaseOfStep(started);
+    if (phase === "other" || phase === current) return;
+    current = phase;
+    onPhase(phase, PHASE_LABELS[phase]);
+  };
+}
+
 /** Operations that change nothing; only counted. */
 const UNCHANGED_OPS: ReadonlySet<OpType> = new Set<OpType>(["same", "read", "refresh"]);
 // Everything else (delete, delete-replaced, discard, ...) is cleanup: listed, not counted in a phase,
