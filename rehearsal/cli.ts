@@ -1,15 +1,17 @@
 /**
  * `npm run rehearse -- [--stack staging] [--scenario rotate|...] [--rotation tagged|in-place] [--executor-command CMD] [--load N]
  * [--rollout-ms N] [--out DIR] [--json]`: a whole rotation on this machine, on a copy of the
- * project, under live traffic, with a report. Exit 0 when the scenario ends as the runbook says,
- * 1 when not, 2 on bad input.
+ * project, under live traffic, with a report (report.md, report.json, and timeline.svg: each
+ * apply's phases and the live traffic). Shows the phase in progress. Exit 0 when the scenario ends
+ * as the runbook says, 1 when not, 2 on bad input, 130 when Ctrl-C stopped it (partial report).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENVIRONMENTS } from "../stack/config";
 import { findPulumiCli, setupPulumiCli } from "../pulumi-cli/setup";
 import { REHEARSAL_REPORT_SCHEMA, buildRehearsalReport, renderRehearsalJson, renderRehearsalMarkdown } from "./report";
-import { rehearse } from "./rehearse";
+import { INTERRUPTED, rehearse } from "./rehearse";
+import { TIMELINE_SVG, renderRehearsalTimelineSvg } from "./picture";
 import { SCENARIOS, ScenarioName } from "./scenarios";
 
 export interface RehearseArgs {
@@ -113,7 +115,10 @@ export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
   };
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Stopped by Ctrl-C (128 + SIGINT), after writing the partial report. */
+export const EXIT_INTERRUPTED = 130;
+
+async function main(argv: readonly string[], signal?: AbortSignal): Promise<number> {
   let args: RehearseArgs;
   try {
     args = parseRehearseArgs(argv);
@@ -152,22 +157,36 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(args.rotation !== undefined ? { rotation: args.rotation } : {}),
     ...(args.executorCommand !== undefined ? { executorCommand: args.executorCommand } : {}),
     log: say,
+    ...(signal ? { signal } : {}),
   });
   const report = buildRehearsalReport(run);
-  fs.writeFileSync(path.join(out, "report.md"), renderRehearsalMarkdown(report));
+  fs.writeFileSync(path.join(out, "report.md"), renderRehearsalMarkdown(report, { timelineSvg: TIMELINE_SVG }));
+  fs.writeFileSync(path.join(out, TIMELINE_SVG), renderRehearsalTimelineSvg(report, run.traffic, run.scenarioStartMs));
   fs.writeFileSync(path.join(out, "report.json"), renderRehearsalJson(report));
   if (args.json) process.stdout.write(renderRehearsalJson(report));
   else {
     say("");
     say(report.headline);
     for (const check of report.checks.filter((c) => !c.ok)) say(`  FAILED: ${check.name} (${check.detail})`);
-    say(`report: ${path.join(out, "report.md")} (and report.json, ${REHEARSAL_REPORT_SCHEMA})`);
+    say(`report: ${path.join(out, "report.md")} (and report.json, ${REHEARSAL_REPORT_SCHEMA}; the picture: ${TIMELINE_SVG})`);
+  }
+  if (signal?.aborted) {
+    process.stderr.write(`rehearse: ${INTERRUPTED}: ${path.join(out, "report.md")}\n`);
+    return EXIT_INTERRUPTED;
   }
   return report.ok ? 0 : 1;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
+  // Ctrl-C: the running pulumi up is cancelled, the local cloud stopped, the partial report written;
+  // a second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("rehearse: interrupted (Ctrl-C): stopping, then writing the partial report\n");
+    interrupt.abort();
+    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
+  });
+  main(process.argv.slice(2), interrupt.signal).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`rehearse: ${err instanceof Error ? err.message : String(err)}\n`);

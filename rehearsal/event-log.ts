@@ -12,7 +12,13 @@ export interface FollowedLog {
   stop(): EngineEvent[];
 }
 
-export function followEventLog(file: string, pollMs = 50, now: () => number = Date.now): FollowedLog {
+/** `onEvent` sees each event as it is read (e.g. to show the phase in progress). */
+export function followEventLog(
+  file: string,
+  pollMs = 50,
+  now: () => number = Date.now,
+  onEvent?: (event: EngineEvent) => void,
+): FollowedLog {
   const events: EngineEvent[] = [];
   let offset = 0;
   let pending = "";
@@ -41,8 +47,9 @@ export function followEventLog(file: string, pollMs = 50, now: () => number = Da
     for (const line of lines) {
       if (line.trim() === "") continue;
       try {
-        const event = JSON.parse(line) as EngineEvent;
-        events.push({ ...event, timestamp: at });
+        const event = { ...(JSON.parse(line) as EngineEvent), timestamp: at };
+        events.push(event);
+        onEvent?.(event);
       } catch {
         // A line cut off by a killed CLI: the timeline reports the update as incomplete anyway.
       }

@@ -12,7 +12,7 @@ import { LocalCloudClient, LocalCloudState, ServiceState } from "../localcloud/c
 import type { LocalCloudEvent } from "../localcloud/events";
 import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
 import { LocalCloud, startLocalCloud } from "../localcloud/server";
-import { sanitizeMessage } from "../ops/drill/timeline";
+import { phaseInProgress, sanitizeMessage } from "../ops/drill/timeline";
 import { PulumiCli } from "../pulumi-cli/setup";
 import { followEventLog } from "./event-log";
 import { PlanPrediction, planPrediction } from "./prediction";
@@ -36,10 +36,15 @@ export interface RehearsalOptions {
   readonly sourceDir?: string;
   /** `wallet-executor:rotation`'s strategy for the rehearsal; default: the stack file's. */
   readonly rotation?: "tagged" | "in-place";
+  /** Ctrl-C: the running `pulumi up` gets SIGINT, nothing further runs, the run ends with `error` set to INTERRUPTED. */
+  readonly signal?: AbortSignal;
 }
 
 /** How long the local cloud lets a revision that lost its traffic finish its requests. */
 export const REHEARSAL_SHUTDOWN_GRACE_MS = 3_000;
+
+/** The run's `error` when Ctrl-C stopped it: the report built from it is partial. */
+export const INTERRUPTED = "interrupted (Ctrl-C): the rehearsal stopped early and this report is partial";
 
 export interface PolicyVerdict {
   readonly policy: string;
@@ -284,10 +289,17 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
           outcome = "refused";
           break;
         }
+        if (options.signal?.aborted) throw new Error(INTERRUPTED);
         log("  pulumi up, constrained to the previewed plan");
         const upStart = Date.now();
-        const upLog = followEventLog(`${stem}.up.jsonl`);
+        const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
+        const upLog = followEventLog(`${stem}.up.jsonl`, undefined, undefined, showPhase);
         const running = startUp(ws, stem);
+        // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
+        const cancel = (): void => void running.child.kill("SIGINT");
+        options.signal?.addEventListener("abort", cancel);
+        const uncancel = (): void => options.signal?.removeEventListener("abort", cancel);
+        running.done.then(uncancel, uncancel);
         let interrupted = false;
         if (step.interrupt && attempt === 0) {
           // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
@@ -316,6 +328,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         attempts.push({ preview: previewRecord, up: upRecord });
         log(`  ${upRecord.ok ? "applied" : `failed: ${upRecord.error ?? ""}`} (${upRecord.ms} ms)`);
         outcome = upRecord.ok ? "applied" : "update-failed";
+        if (options.signal?.aborted) break;
         if (upRecord.ok) break;
       }
       return { title: step.title, baseline, expect: step.expect, attempts, outcome };
@@ -327,6 +340,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       0,
     );
     applies.push(baselineApply);
+    if (options.signal?.aborted) throw new Error(INTERRUPTED);
     if (baselineApply.outcome !== "applied") throw new Error(`the baseline apply did not succeed: ${lastError(baselineApply)}`);
     afterBaseline = await endState(ws, api, executorName, controlName, known);
 
@@ -347,12 +361,14 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     scenarioStartMs = Date.now();
     let index = 1;
     for (const step of scenario.applies) {
+      if (options.signal?.aborted) throw new Error(INTERRUPTED);
       const record = await apply(step, false, index);
       applies.push(record);
       for (const version of (await stackVersions(ws)).versions) known.set(version.name, version);
       index += 1;
       if (record.outcome !== "applied") break;
     }
+    if (options.signal?.aborted) throw new Error(INTERRUPTED);
     // Let the last rollout's traffic settle, and the probes see the end state.
     await new Promise((resolve) => setTimeout(resolve, Math.max(1_500, options.rolloutMs + 1_000)));
     end = await endState(ws, api, executorName, controlName, known);

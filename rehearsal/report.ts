@@ -480,7 +480,12 @@ const ms = (value: number | null): string => (value === null ? "—" : `${value}
 const at = (value: number | null): string => (value === null ? "—" : `+${value} ms`);
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-export function renderRehearsalMarkdown(report: RehearsalReport): string {
+export interface RehearsalMarkdownOptions {
+  /** The timeline picture's file name, next to report.md (rehearsal/picture.ts): linked under the summary. */
+  readonly timelineSvg?: string;
+}
+
+export function renderRehearsalMarkdown(report: RehearsalReport, options: RehearsalMarkdownOptions = {}): string {
   const lines: string[] = [];
   const push = (...more: string[]): void => void lines.push(...more);
   push(`# ${report.title}`, "");
@@ -490,6 +495,12 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
     `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, rotation ${report.settings.rotation}, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
     "",
   );
+  if (options.timelineSvg !== undefined) {
+    push(
+      `![Timeline: each apply's phases, and the live traffic in calls per second with the failed calls marked](${options.timelineSvg})`,
+      "",
+    );
+  }
   push("## Checks", "", "| check | result | detail |", "| --- | --- | --- |");
   for (const c of report.checks) push(`| ${cell(c.name)} | ${c.ok ? "ok" : "**FAILED**"} | ${cell(c.detail)} |`);
   push("", "## Applies", "", "Times are milliseconds since the scenario's first apply began (the baseline ran before it).", "");

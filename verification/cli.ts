@@ -5,16 +5,22 @@
  * 2 usage or configuration error.
  */
 import { Redactor, clip, printable } from "../lib/redact";
+import { ProgressDisplay } from "./progress";
 import { isLoopback, verifyExecutor, VerifyOptionsError, type VerifyOptions, type VerifyReport } from "./verify";
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** `isTTY`/`columns`: progress is one updating line on a terminal, one line per change otherwise. */
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  /** Aborted on Ctrl-C: the run stops and the partial report is printed. */
+  signal?: AbortSignal;
 }
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by Ctrl-C (128 + SIGINT), after printing the partial report. */
+export const EXIT_INTERRUPTED = 130;
 
 export const DEFAULT_TOKEN_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
 
@@ -37,7 +43,11 @@ export const USAGE = `usage: npm run verify -- --base-url URL --expect-token-ver
   --json                        print {"ok","checks"} as JSON on stdout
   --help                        this text
 
-exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error
+While it waits, stderr shows the check waited on and the time left before the deadline (one
+updating line on a terminal, one line per change otherwise). Ctrl-C stops it and prints the
+partial report (the checks still waiting fail as interrupted).
+
+exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error, 130 interrupted (Ctrl-C)
 `;
 
 const VALUE_FLAGS = [
@@ -229,6 +239,12 @@ function renderTable(report: VerifyReport): string {
     lines.push("", `executor: ${parts.join(", ")}`);
   }
   const failed = report.checks.filter((c) => !c.ok).length;
+  if (report.interrupted) {
+    lines.push(
+      `verification INTERRUPTED (Ctrl-C): partial report, ${failed} of ${report.checks.length} checks without a pass (${report.totalMs} ms)`,
+    );
+    return lines.join("\n") + "\n";
+  }
   lines.push(
     failed === 0
       ? `verification PASSED: ${report.checks.length} checks in ${report.totalMs} ms`
@@ -263,14 +279,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
   const err = (text: string): void => void io.stderr.write(text);
 
   let report: VerifyReport;
+  // Progress goes to stderr only, with --json too: stdout is the report.
+  const progress = new ProgressDisplay(io.stderr, { tty: io.stderr.isTTY === true, columns: io.stderr.columns, clean: safe });
   try {
-    report = await verifyExecutor({
-      ...options,
-      onProgress: json
-        ? undefined
-        : ({ attempt, elapsedMs, reason }) =>
-            err(`waiting for readiness: attempt ${attempt}, ${(elapsedMs / 1000).toFixed(1)} s: ${safe(reason)}\n`),
-    });
+    report = await verifyExecutor({ ...options, onCheck: progress.update, ...(io.signal ? { signal: io.signal } : {}) });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof VerifyOptionsError) {
@@ -279,20 +291,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     }
     err(`verify: verification crashed: ${clip(safe(message), 300)}\n`);
     return EXIT_CHECK_FAILED;
+  } finally {
+    progress.stop();
   }
 
   // Check names and the verdict are this tool's own words; details and status fields came from outside.
   const checks = report.checks.map(({ name, ok, detail, ms }) => ({ name, ok, detail: redactor.text(detail), ms }));
   if (json) {
-    out(`${JSON.stringify({ ok: report.ok, checks })}\n`);
+    out(`${JSON.stringify({ ok: report.ok, checks, ...(report.interrupted ? { partial: true } : {}) })}\n`);
   } else {
+    if (report.interrupted) out("PARTIAL REPORT: interrupted (Ctrl-C) before every check had an answer\n");
     out(renderTable({ ...report, checks, status: report.status === undefined ? undefined : redactor.values(report.status) }));
   }
+  if (report.interrupted) return EXIT_INTERRUPTED;
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr }).then(
+  // Ctrl-C stops the run cleanly (the partial report is printed); a second one kills at once.
+  const interrupt = new AbortController();
+  process.once("SIGINT", () => {
+    interrupt.abort();
+    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
+  });
+  main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr, signal: interrupt.signal }).then(
     (code) => process.exit(code),
     () => {
       // No message: an unexpected error could quote anything, including configuration.

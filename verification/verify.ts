@@ -63,6 +63,23 @@ export interface VerifyReport {
   checks: CheckResult[];
   status?: ExecutorStatusSummary;
   totalMs: number;
+  /** True when `signal` stopped the run (Ctrl-C): the checks still waiting are failed as "interrupted". */
+  interrupted?: boolean;
+}
+
+/** What a check is doing, for a progress display; never carries a secret. */
+export interface CheckProgress {
+  /** The check's name (`status`, `auth-wrong-token`, `payment-smoke`, ...). */
+  check: string;
+  /** running: started; waiting: its last attempt was not an answer yet (retrying); passed/failed: done. */
+  state: "running" | "waiting" | "passed" | "failed";
+  /** waiting: the attempt that was not an answer, and why. */
+  attempt?: number;
+  reason?: string;
+  /** Milliseconds left before the run's deadline, when the event happened. */
+  remainingMs: number;
+  /** The run's whole deadline (ms). */
+  deadlineMs: number;
 }
 
 export interface PaymentProbe {
@@ -103,6 +120,10 @@ export interface VerifyOptions {
   retryMaxDelayMs?: number;
   /** Called while waiting for readiness; `reason` never has a secret. */
   onProgress?: (event: { attempt: number; elapsedMs: number; reason: string }) => void;
+  /** Called as each check starts, waits (retries) and ends; for a progress display. Its errors are ignored. */
+  onCheck?: (event: CheckProgress) => void;
+  /** Stops the run (Ctrl-C): no new attempt starts, requests in flight are aborted, the checks still waiting fail as interrupted. */
+  signal?: AbortSignal;
   /** Optional pool to reuse (left open); otherwise one keep-alive Agent per run, closed at the end. */
   dispatcher?: Dispatcher;
   /** Allow plain http:// to a host that is not loopback (the token then crosses the network in clear). */
@@ -200,6 +221,10 @@ async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome>
     timedOut = true;
     controller.abort();
   }, req.timeoutMs);
+  const signal = ctx.options.signal;
+  const interrupt = (): void => controller.abort();
+  if (signal?.aborted) controller.abort();
+  signal?.addEventListener("abort", interrupt);
   try {
     const response = await request(ctx.baseUrl + req.path, {
       dispatcher: ctx.dispatcher,
@@ -216,9 +241,11 @@ async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome>
     ctx.exchanges.push({ label: req.label, headers: responseHeaders, body });
     return { kind: "response", status: response.statusCode, headers: responseHeaders, body, json: parseJson(body) };
   } catch (error) {
+    if (signal?.aborted && !timedOut) return { kind: "failure", reason: INTERRUPTED };
     return { kind: "failure", reason: timedOut ? `no answer within ${req.timeoutMs} ms` : describeError(error, ctx.secrets) };
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", interrupt);
   }
 }
 
@@ -334,6 +361,59 @@ type Attempt<T> = { kind: "answer"; value: T } | { kind: "retry"; reason: string
 
 type Eventually<T> = { kind: "answer"; value: T; attempts: number } | { kind: "deadline"; attempts: number; reason: string };
 
+/** The reason of an attempt stopped by `signal` (Ctrl-C). */
+const INTERRUPTED = "interrupted (Ctrl-C)";
+
+/** The clock's sleep, cut short when the run is interrupted. */
+function sleepUnlessInterrupted(ctx: RunContext, ms: number): Promise<void> {
+  const signal = ctx.options.signal;
+  if (!signal) return ctx.clock.sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done);
+    void ctx.clock.sleep(ms).then(done);
+  });
+}
+
+/** A check stopped by Ctrl-C before it had an answer. */
+const interruptedDetail = (attempts: number): string =>
+  `${INTERRUPTED} before an answer, after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+
+/** Tells `onCheck` what a check is doing; a failing reporter never fails the verification. */
+function tellProgress(
+  ctx: RunContext,
+  check: string,
+  state: CheckProgress["state"],
+  more: { attempt?: number; reason?: string } = {},
+): void {
+  const onCheck = ctx.options.onCheck;
+  if (!onCheck) return;
+  try {
+    onCheck({
+      check,
+      state,
+      ...more,
+      ...(more.reason === undefined ? {} : { reason: redact(more.reason, ctx.secrets) }),
+      remainingMs: Math.max(0, Math.round(ctx.deadlineAt - ctx.clock.now())),
+      deadlineMs: ctx.options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    });
+  } catch {
+    // A failing progress reporter must not fail the verification.
+  }
+}
+
+/** Runs a check between its `running` and `passed`/`failed` progress events. */
+async function reported<T>(ctx: RunContext, check: string, run: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
+  tellProgress(ctx, check, "running");
+  const result = await run();
+  tellProgress(ctx, check, ok(result) ? "passed" : "failed");
+  return result;
+}
+
 /**
  * Runs `attempt` until it gives an answer or the readiness deadline passes, with exponential
  * backoff (doubling, capped, "equal jitter": between half and all of the step, never zero).
@@ -351,13 +431,15 @@ async function untilDeadline<T>(
     const timeoutMs = Math.max(1, Math.min(ctx.requestTimeoutMs, Math.ceil(ctx.deadlineAt - ctx.clock.now())));
     const outcome = await attempt(timeoutMs);
     if (outcome.kind === "answer") return { kind: "answer", value: outcome.value, attempts };
+    if (ctx.options.signal?.aborted) return { kind: "deadline", attempts, reason: INTERRUPTED };
     const step = Math.min(cap, initial * 2 ** (attempts - 1));
     const delay = step / 2 + (Math.random() * step) / 2;
     const remaining = ctx.deadlineAt - ctx.clock.now();
     if (remaining < minBudget) return { kind: "deadline", attempts, reason: outcome.reason };
     onRetry?.(attempts, outcome.reason);
-    // Sleep at most until the last moment a full-budget attempt can still start.
-    await ctx.clock.sleep(Math.max(0, Math.min(delay, remaining - minBudget)));
+    // Sleep at most until the last moment a full-budget attempt can still start (or until Ctrl-C).
+    await sleepUnlessInterrupted(ctx, Math.max(0, Math.min(delay, remaining - minBudget)));
+    if (ctx.options.signal?.aborted) return { kind: "deadline", attempts, reason: INTERRUPTED };
     // Woken late (a busy machine) with under half a budget left: an attempt would only time out and hide the last real reason.
     if (ctx.deadlineAt - ctx.clock.now() < minBudget / 2) return { kind: "deadline", attempts, reason: outcome.reason };
   }
@@ -467,6 +549,7 @@ async function runStatus(ctx: RunContext, onSummary: (summary: ExecutorStatusSum
       return judgeStatus(outcome, requestId, ctx.options, ctx.secrets, (status) => onSummary(summarize(status, ctx.secrets)));
     },
     (attempt, reason) => {
+      tellProgress(ctx, "status", "waiting", { attempt, reason });
       const onProgress = ctx.options.onProgress;
       if (!onProgress) return;
       try {
@@ -478,6 +561,7 @@ async function runStatus(ctx: RunContext, onSummary: (summary: ExecutorStatusSum
   );
   const ms = elapsed(started);
   if (result.kind === "deadline") {
+    if (result.reason === INTERRUPTED) return { ok: false, detail: interruptedDetail(result.attempts), ms };
     return { ok: false, detail: `not ready by deadline after ${result.attempts} attempts: ${result.reason}`, ms };
   }
   const attempts = result.attempts > 1 ? ` (after ${result.attempts} attempts)` : "";
@@ -558,22 +642,34 @@ function judgeUnauthorized(
 
 async function runUnauthorizedProbe(ctx: RunContext, spec: ProbeSpec): Promise<ProbeResult> {
   const started = performance.now();
-  const result = await untilDeadline(ctx, async (timeoutMs) => {
-    const requestId = newRequestId(spec.name);
-    const outcome = await send(ctx, {
-      label: `GET /status (${spec.what})`,
-      method: "GET",
-      path: "/status",
-      requestId,
-      authorization: spec.authorization,
-      timeoutMs,
-    });
-    return judgeUnauthorized(outcome, requestId, spec, ctx);
-  });
+  const result = await untilDeadline(
+    ctx,
+    async (timeoutMs) => {
+      const requestId = newRequestId(spec.name);
+      const outcome = await send(ctx, {
+        label: `GET /status (${spec.what})`,
+        method: "GET",
+        path: "/status",
+        requestId,
+        authorization: spec.authorization,
+        timeoutMs,
+      });
+      return judgeUnauthorized(outcome, requestId, spec, ctx);
+    },
+    (attempt, reason) => tellProgress(ctx, spec.name, "waiting", { attempt, reason }),
+  );
   const ms = elapsed(started);
   if (result.kind === "deadline") {
     return {
-      check: { name: spec.name, ok: false, detail: `no answer by deadline after ${result.attempts} attempts: ${result.reason}`, ms },
+      check: {
+        name: spec.name,
+        ok: false,
+        detail:
+          result.reason === INTERRUPTED
+            ? interruptedDetail(result.attempts)
+            : `no answer by deadline after ${result.attempts} attempts: ${result.reason}`,
+        ms,
+      },
     };
   }
   const { problems, signature } = result.value;
@@ -636,6 +732,7 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
   const check = (ok: boolean, detail: string): CheckResult => ({ name: "payment-smoke", ok, detail, ms: elapsed(started) });
   // The payment obeys the run's deadline too: never started without time to finish, never waited on past it.
   const remaining = Math.floor(ctx.deadlineAt - ctx.clock.now());
+  if (ctx.options.signal?.aborted) return check(false, `not run: ${INTERRUPTED}`);
   if (remaining < MIN_ATTEMPT_BUDGET_MS) {
     return check(false, `not run: the deadline (${ctx.options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms) left no time for a payment`);
   }
@@ -840,11 +937,21 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
     }
 
     // Status and the 401 probes are independent: run them side by side over the one pool.
-    const statusTask = runStatus(ctx, (s) => (summary = s));
+    const statusTask = reported(
+      ctx,
+      "status",
+      () => runStatus(ctx, (s) => (summary = s)),
+      (r) => r.ok,
+    );
     const paymentTask: Promise<CheckResult | undefined> = options.payment
       ? statusTask.then((status) =>
           status.ok
-            ? runPayment(ctx, options.payment as PaymentProbe, status.status?.walletId)
+            ? reported(
+                ctx,
+                "payment-smoke",
+                () => runPayment(ctx, options.payment as PaymentProbe, status.status?.walletId),
+                (c) => c.ok,
+              )
             : {
                 name: "payment-smoke",
                 ok: false,
@@ -854,7 +961,16 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
         )
       : Promise.resolve(undefined);
     const probesStarted = performance.now();
-    const probesTask = Promise.all(specs.map((spec) => runUnauthorizedProbe(ctx, spec))).then((results) => ({
+    const probesTask = Promise.all(
+      specs.map((spec) =>
+        reported(
+          ctx,
+          spec.name,
+          () => runUnauthorizedProbe(ctx, spec),
+          (r) => r.check.ok,
+        ),
+      ),
+    ).then((results) => ({
       results,
       ms: elapsed(probesStarted),
     }));
@@ -878,7 +994,8 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
 
     // Last line of defence: whatever a detail quotes from a response, no secret leaves this function.
     const safe = checks.map((c) => ({ ...c, detail: redact(c.detail, ctx.secrets) }));
-    return { ok: safe.every((c) => c.ok), checks: safe, status: summary, totalMs: elapsed(startedAt) };
+    const interrupted = options.signal?.aborted === true ? { interrupted: true } : {};
+    return { ok: safe.every((c) => c.ok), checks: safe, status: summary, totalMs: elapsed(startedAt), ...interrupted };
   } finally {
     // Every request has settled by now; destroy rather than close so no idle socket lingers.
     if (ownDispatcher) await ownDispatcher.destroy();

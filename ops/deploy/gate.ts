@@ -51,6 +51,8 @@ export interface GateRequest {
   readonly policyPackConfigs: readonly string[];
   /** Where the preview saves the update plan and where the update reads it. */
   readonly planFile: string;
+  /** Ctrl-C: the running command gets SIGINT (Pulumi then cancels cleanly) and no further command starts. */
+  readonly signal?: AbortSignal;
 }
 
 /** A stack the gate can preview and update (the Automation API's, or a test's recording one). */
@@ -89,12 +91,20 @@ export function gateRequest(projectDir: string, planFile: string): GateRequest {
  */
 export async function gatedUpdate(
   stack: GatedStack,
-  options: { readonly projectDir: string; readonly onEvent: (event: EngineEvent) => void; readonly log?: (line: string) => void },
+  options: {
+    readonly projectDir: string;
+    readonly onEvent: (event: EngineEvent) => void;
+    readonly log?: (line: string) => void;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<GatedOutcome> {
   const log = options.log ?? ((): void => undefined);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "wallet-executor-plan-"));
   try {
-    const request = gateRequest(options.projectDir, path.join(dir, "update-plan.json"));
+    const request = {
+      ...gateRequest(options.projectDir, path.join(dir, "update-plan.json")),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     log(`  pulumi preview with the policy pack (${POLICY_PACK}, ${POLICY_PACK_CONFIG}), saving the update plan`);
     let preview: PreviewOutcome;
     try {
@@ -109,6 +119,10 @@ export async function gatedUpdate(
           : `pulumi preview failed${preview.error ? `: ${preview.error}` : ""}`;
       log(`  ${error}; nothing applied`);
       return { stage: "refused", ok: false, error, refusals: preview.refusals };
+    }
+    if (options.signal?.aborted) {
+      log("  interrupted (Ctrl-C) after the preview; nothing applied");
+      return { stage: "refused", ok: false, error: "interrupted (Ctrl-C) before the update", refusals: [] };
     }
     log("  pulumi up, constrained to the previewed plan");
     let up: UpOutcome;
@@ -175,6 +189,7 @@ export async function openLocalGatedStack(args: { stackName: string; workDir: st
           plan: request.planFile,
           message: args.message,
           onEvent: (event) => events.push(event),
+          ...(request.signal ? { signal: request.signal } : {}),
         });
         return { ok: true, refusals: refusalsIn(events) };
       } catch (error) {
@@ -189,6 +204,7 @@ export async function openLocalGatedStack(args: { stackName: string; workDir: st
           plan: request.planFile,
           message: args.message,
           onEvent,
+          ...(request.signal ? { signal: request.signal } : {}),
         });
         return result.summary.result === "succeeded" ? { ok: true } : { ok: false, error: `update ${result.summary.result}` };
       } catch (error) {

@@ -6,16 +6,25 @@
  *
  * The first runs a real rotation through the Automation API (ops/drill/flow.ts) and reports it;
  * the second turns a recorded `pulumi up --event-log` file into the same report.
- * Exit codes: 0 ok (report written), 1 the drill failed or the log could not be used, 2 usage error.
+ * Exit codes: 0 ok (report written), 1 the drill failed or the log could not be used, 2 usage error,
+ * 130 interrupted by Ctrl-C (the running update cancelled, the partial report written).
  * A `--from-events` report of a failed rotation still exits 0: the report is the product there.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { StackConfigError } from "./config";
-import { buildDrillReport, formatDuration, renderDrillJson, renderDrillMarkdown, reportFileStem, type DrillReport } from "./report";
+import {
+  buildDrillReport,
+  formatDuration,
+  renderDrillJson,
+  renderDrillMarkdown,
+  renderDrillTimelineSvg,
+  reportFileStem,
+  type DrillReport,
+} from "./report";
 import { Redactor, printable } from "../../lib/redact";
 import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "./timeline";
-import { openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
+import { INTERRUPTED, openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
 
 export const USAGE = [
   "usage:",
@@ -88,7 +97,12 @@ export interface DrillIo {
   /** Unix milliseconds. */
   now(): number;
   openWorkspace(args: { stackName: string; workDir: string }): Promise<DrillWorkspace>;
+  /** Aborted on Ctrl-C: the running `pulumi` command is cancelled and the partial report is written. */
+  signal?: AbortSignal;
 }
+
+/** Stopped by Ctrl-C (128 + SIGINT), after writing the partial report. */
+export const EXIT_INTERRUPTED = 130;
 
 function defaultIo(): DrillIo {
   return {
@@ -101,23 +115,28 @@ function defaultIo(): DrillIo {
   };
 }
 
-/** Writes `<date>-<stack>.md` and `.json`, never over an earlier report (adds -2, -3, ...). */
-export async function writeReport(report: DrillReport, outDir: string): Promise<{ markdown: string; json: string }> {
+/**
+ * Writes `<date>-<stack>.md`, `.json` and `.timeline.svg` (the picture the .md links to), never over
+ * an earlier report (adds -2, -3, ...).
+ */
+export async function writeReport(report: DrillReport, outDir: string): Promise<{ markdown: string; json: string; svg: string }> {
   await fs.mkdir(outDir, { recursive: true });
   const stem = reportFileStem(report);
   for (let n = 1; ; n++) {
     const base = path.join(outDir, n === 1 ? stem : `${stem}-${n}`);
     const markdown = `${base}.md`;
     const json = `${base}.json`;
+    const svg = `${base}.timeline.svg`;
     try {
       // "wx": fail if it exists, so two drills on one day keep both reports.
-      await fs.writeFile(markdown, renderDrillMarkdown(report), { flag: "wx" });
+      await fs.writeFile(markdown, renderDrillMarkdown(report, { timelineSvg: path.basename(svg) }), { flag: "wx" });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw error;
     }
     await fs.writeFile(json, renderDrillJson(report));
-    return { markdown, json };
+    await fs.writeFile(svg, renderDrillTimelineSvg(report));
+    return { markdown, json, svg };
   }
 }
 
@@ -196,7 +215,7 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
+  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
   return 0;
 }
 
@@ -215,7 +234,12 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   }
   let run;
   try {
-    run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${safe(line)}\n`), now: () => io.now() });
+    run = await runDrill(workspace, {
+      compromised: args.compromised,
+      log: (line) => io.stdout(`${safe(line)}\n`),
+      now: () => io.now(),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
     io.stderr(`drill: ${workspace.stackConfigPath}: ${safe(why)}\nnothing was changed\n`);
@@ -225,23 +249,26 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   redactor.add(...secrets);
   // The report explains engine failures itself; the flow's reason matters when the events do not show one.
   const eventsExplain = run.timeline.runs.some((r) => r.outcome !== "succeeded");
+  // Ctrl-C: the report is written all the same, and says it is partial.
+  const interrupted = io.signal?.aborted === true;
+  const flowError = interrupted ? `${run.reason ?? INTERRUPTED}: this report is partial` : eventsExplain ? null : run.reason;
   const report = buildDrillReport({
     stack: args.stack,
     mode: args.compromised ? "compromised" : "standard",
     source: { kind: "drill" },
     generation: run.generation,
     timeline: run.timeline,
-    flowError: eventsExplain ? null : run.reason,
+    flowError,
     fallbackStart: startedAt,
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
+  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";
   for (const change of run.configChanges) io.stdout(`changed ${change}: ${advice}\n`);
   if (run.failure !== null) {
-    io.stderr(`drill failed: ${safe(run.failure)}\n`);
-    return 1;
+    io.stderr(`drill ${interrupted ? "interrupted" : "failed"}: ${safe(run.failure)}\n`);
+    return interrupted ? EXIT_INTERRUPTED : 1;
   }
   return 0;
 }
@@ -267,7 +294,15 @@ export async function main(argv: readonly string[], overrides: Partial<DrillIo> 
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
+  // Ctrl-C: the running pulumi command is cancelled (it gets SIGINT too), the partial report is
+  // written; a second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("drill: interrupted (Ctrl-C): cancelling the running pulumi command, then writing the partial report\n");
+    interrupt.abort();
+    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
+  });
+  void main(process.argv.slice(2), { signal: interrupt.signal }).then((code) => {
     process.exitCode = code;
   });
 }

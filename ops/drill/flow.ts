@@ -16,7 +16,7 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bumpTokenGeneration, setRevokePrevious } from "./config";
 import { parseUrn } from "../../stack/phases";
-import { buildTimeline, phaseTiming, type Timeline } from "./timeline";
+import { buildTimeline, phaseInProgress, phaseTiming, type Timeline } from "./timeline";
 import { type GatedOutcome, type GatedStack, gatedUpdate, openLocalGatedStack, summarizeCommandError } from "../deploy/gate";
 
 export type { GateRequest, PreviewOutcome, UpOutcome } from "../deploy/gate";
@@ -41,6 +41,8 @@ export interface DrillOptions {
   log?: (line: string) => void;
   /** Unix milliseconds; stamps an event that arrives without a timestamp. */
   now?: () => number;
+  /** Ctrl-C: the running `pulumi` command is cancelled, nothing further runs, the run says it was interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface DrillRun {
@@ -58,13 +60,19 @@ export interface DrillRun {
   configChanges: string[];
 }
 
+/** The reason a drill stopped on Ctrl-C. */
+export const INTERRUPTED = "interrupted (Ctrl-C)";
+
 async function collectUp(
   workspace: DrillWorkspace,
   now: () => number,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ events: EngineEvent[]; outcome: GatedOutcome }> {
   const events: EngineEvent[] = [];
+  const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
   const onEvent = (event: EngineEvent): void => {
+    showPhase(event);
     // A line per finished change, so a several-minute `up` shows progress (names and ops only).
     const finished = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
     if (finished && finished.op !== "same") {
@@ -81,7 +89,12 @@ async function collectUp(
           };
     events.push(complete);
   };
-  const outcome = await gatedUpdate(workspace, { projectDir: path.dirname(workspace.stackConfigPath), onEvent, log });
+  const outcome = await gatedUpdate(workspace, {
+    projectDir: path.dirname(workspace.stackConfigPath),
+    onEvent,
+    log,
+    ...(signal ? { signal } : {}),
+  });
   return { events, outcome };
 }
 
@@ -119,17 +132,20 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
   });
 
   log(options.compromised ? "pulumi up: rotate, verify and revoke" : "pulumi up: rotate and verify");
-  const first = await collectUp(workspace, now, log);
+  const interrupted = (): boolean => options.signal?.aborted === true;
+  const first = await collectUp(workspace, now, log, options.signal);
   const afterFirst = buildTimeline([first.events]);
   const verify = phaseTiming(afterFirst, "verify");
   const revokedInFirst = phaseTiming(afterFirst, "revoke").status === "succeeded";
 
   if (!first.outcome.ok || verify.status !== "succeeded") {
-    const why = !first.outcome.ok
-      ? notApplied(first.outcome, "pulumi up failed")
-      : verify.status === "not-run"
-        ? "the verification did not run in this update"
-        : `the verification ${verify.status === "open" ? "never finished" : "failed"}`;
+    const why = interrupted()
+      ? `${INTERRUPTED} during the rotation update`
+      : !first.outcome.ok
+        ? notApplied(first.outcome, "pulumi up failed")
+        : verify.status === "not-run"
+          ? "the verification did not run in this update"
+          : `the verification ${verify.status === "open" ? "never finished" : "failed"}`;
     const tail = revokedInFirst ? `old version ${from} was revoked` : `stopped, ${stillEnabled}`;
     const keep = options.compromised ? "" : " (revokePrevious not set)";
     return result([first.events], { reason: why, tail: `${tail}${keep}` });
@@ -141,6 +157,8 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
     );
   }
 
+  if (interrupted())
+    return result([first.events], { reason: `${INTERRUPTED} after the verification, before the revocation`, tail: stillEnabled });
   log(`verified generation ${to}; revoking generation ${from}`);
   try {
     await workspace.writeStackConfig(setRevokePrevious(await workspace.readStackConfig()).yamlText);
@@ -152,11 +170,15 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
   log(configChanges[1]);
 
   log("pulumi up: revoke");
-  const second = await collectUp(workspace, now, log);
+  const second = await collectUp(workspace, now, log, options.signal);
   const runs = [first.events, second.events];
   const revoked = phaseTiming(buildTimeline([second.events]), "revoke").status === "succeeded";
   if (!second.outcome.ok || !revoked) {
-    const why = !second.outcome.ok ? notApplied(second.outcome, "the revocation update failed") : "the revocation did not run";
+    const why = interrupted()
+      ? `${INTERRUPTED} during the revocation update`
+      : !second.outcome.ok
+        ? notApplied(second.outcome, "the revocation update failed")
+        : "the revocation did not run";
     return result(runs, { reason: why, tail: revoked ? `old version ${from} was revoked` : stillEnabled });
   }
   return result(runs, null);

@@ -6,6 +6,7 @@
  * rendering: the markdown and the JSON show the same redacted values.
  */
 import { Redactor, printable, redactValues } from "../../lib/redact";
+import { GanttBar, TimelineChart, renderTimelineSvg } from "./timeline-svg";
 import { PHASE_LABELS, phaseTiming, type PhaseStatus, type PhaseTiming, type RunOutcome, type StepTiming, type Timeline } from "./timeline";
 
 export const DRILL_REPORT_SCHEMA = "wallet-executor/drill-report/v1";
@@ -304,35 +305,40 @@ function revokedWithRotation(timeline: Timeline): boolean {
   return phaseTiming(timeline, "deploy-executor").runs.some((run) => revoke.includes(run));
 }
 
-/** The human-readable report. */
-export function renderDrillMarkdown(report: DrillReport): string {
-  const { timeline, verdict } = report;
-  const base = timeline.totals.start;
-  const multiRun = timeline.runs.length > 1;
-  const lines: string[] = [];
-  const push = (...more: string[]): void => {
-    lines.push(...more);
-  };
+/** What every section needs: the report, its first event and whether it spans several updates. */
+interface RenderContext {
+  readonly report: DrillReport;
+  readonly timeline: Timeline;
+  readonly base: number | null;
+  readonly multiRun: boolean;
+}
 
-  push(`# ${report.title}`, "");
-  push(`- **Outcome: ${verdict.status}.** ${verdict.headline}`);
-  if (report.generation) push(`- Generation: ${report.generation.from} → ${report.generation.to}`);
+/** The title and the outcome, generation, mode, source and dates. */
+function headerSection({ report, timeline }: RenderContext): string[] {
+  const { verdict } = report;
+  const lines = [`# ${report.title}`, "", `- **Outcome: ${verdict.status}.** ${verdict.headline}`];
+  if (report.generation) lines.push(`- Generation: ${report.generation.from} → ${report.generation.to}`);
   const updates = `${timeline.runs.length} update${timeline.runs.length === 1 ? "" : "s"}`;
   const together = report.mode === "recorded" && revokedWithRotation(timeline) ? " (rotation and revocation in the same update)" : "";
-  push(`- Mode: ${MODE_WORDS[report.mode]}; ${updates}${together}`);
-  push(`- Source: ${report.source.kind === "drill" ? "live drill (Automation API)" : `event log \`${report.source.file}\``}`);
-  if (report.startedAt) push(`- Started ${report.startedAt}${report.endedAt ? `, ended ${report.endedAt}` : ", end not recorded"}`);
-  push("");
+  lines.push(`- Mode: ${MODE_WORDS[report.mode]}; ${updates}${together}`);
+  lines.push(`- Source: ${report.source.kind === "drill" ? "live drill (Automation API)" : `event log \`${report.source.file}\``}`);
+  if (report.startedAt) lines.push(`- Started ${report.startedAt}${report.endedAt ? `, ended ${report.endedAt}` : ", end not recorded"}`);
+  lines.push("");
+  return lines;
+}
 
-  push("## Timeline", "");
-  push(
+/** The phases, one row each, in the runbook's order (the picture, when there is one, above them). */
+function phasesSection({ timeline, base, multiRun }: RenderContext, picture: readonly string[]): string[] {
+  const lines = ["## Timeline", ""];
+  lines.push(
     `Times are UTC; (+…) is the offset from the first engine event${base === null ? "" : ` (${clock(base)})`}. Engine timestamps have 1-second resolution.`,
     "",
+    ...picture,
   );
-  const phaseHeader = ["Phase", ...(multiRun ? ["Update"] : []), "Started", "Finished", "Duration", "Steps", "Status"];
-  push(row(phaseHeader), row(phaseHeader.map(() => "---")));
+  const header = ["Phase", ...(multiRun ? ["Update"] : []), "Started", "Finished", "Duration", "Steps", "Status"];
+  lines.push(row(header), row(header.map(() => "---")));
   for (const phase of timeline.phases) {
-    push(
+    lines.push(
       row([
         phase.label,
         ...(multiRun ? [phase.runs.map((r) => String(r + 1)).join(", ") || "—"] : []),
@@ -344,17 +350,21 @@ export function renderDrillMarkdown(report: DrillReport): string {
       ]),
     );
   }
-  push("");
+  lines.push("");
+  return lines;
+}
 
-  push("### Steps", "");
+/** Every step that changed something, and how many did not. */
+function stepsSection({ timeline, base, multiRun }: RenderContext): string[] {
+  const lines = ["### Steps", ""];
   if (timeline.steps.length === 0) {
-    push("No resource changed.", "");
+    lines.push("No resource changed.", "");
   } else {
-    const stepHeader = [...(multiRun ? ["Update"] : []), "Phase", "Resource", "Operation", "Started", "Finished", "Duration", "Status"];
-    push(row(stepHeader), row(stepHeader.map(() => "---")));
+    const header = [...(multiRun ? ["Update"] : []), "Phase", "Resource", "Operation", "Started", "Finished", "Duration", "Status"];
+    lines.push(row(header), row(header.map(() => "---")));
     for (const step of timeline.steps) {
       const phase = step.phase === "other" ? "—" : PHASE_LABELS[step.phase];
-      push(
+      lines.push(
         row([
           ...(multiRun ? [String(step.run + 1)] : []),
           step.timed ? phase : `${phase} (cleanup, not counted)`,
@@ -367,86 +377,112 @@ export function renderDrillMarkdown(report: DrillReport): string {
         ]),
       );
     }
-    push("");
+    lines.push("");
   }
-  if (timeline.totals.unchangedSteps > 0) push(`${timeline.totals.unchangedSteps} unchanged resources (\`same\`) are not listed.`, "");
+  if (timeline.totals.unchangedSteps > 0)
+    lines.push(`${timeline.totals.unchangedSteps} unchanged resources (\`same\`) are not listed.`, "");
+  return lines;
+}
 
-  push("## Totals", "");
-  push(row(["", ""]), row(["---", "---"]));
+/** Each update's length, the whole span split into phases and the rest, the rotation and the old token's life. */
+function totalsSection({ timeline, multiRun }: RenderContext): string[] {
+  const lines = ["## Totals", "", row(["", ""]), row(["---", "---"])];
   for (const run of timeline.runs) {
     const engine = run.engineDurationSeconds === null ? "" : `; engine summary ${run.engineDurationSeconds}s`;
     const length = run.durationSeconds === null ? "not ended" : formatDuration(run.durationSeconds);
-    push(row([`Update ${run.index + 1}`, `${length} (${run.outcome}${engine})`]));
+    lines.push(row([`Update ${run.index + 1}`, `${length} (${run.outcome}${engine})`]));
   }
   const t = timeline.totals;
   if (t.spanSeconds !== null) {
-    push(row([multiRun ? "Whole drill (first event → end of last update)" : "Whole update", formatDuration(t.spanSeconds)]));
+    lines.push(row([multiRun ? "Whole drill (first event → end of last update)" : "Whole update", formatDuration(t.spanSeconds)]));
     const inPhases = t.phaseSecondsSum - t.phaseOverlapSeconds;
     const overlap =
       t.phaseOverlapSeconds > 0
         ? ` (phase durations add up to ${formatDuration(t.phaseSecondsSum)}, ${formatDuration(t.phaseOverlapSeconds)} of it in parallel)`
         : "";
-    push(row(["In the runbook phases", `${formatDuration(inPhases)}${overlap}`]));
-    push(
+    lines.push(row(["In the runbook phases", `${formatDuration(inPhases)}${overlap}`]));
+    lines.push(
       row(["Outside them (engine start-up, unchanged resources, cleanup, between updates)", formatDuration(t.outsidePhasesSeconds ?? 0)]),
     );
-    push(row(["Check", `${formatDuration(inPhases)} + ${formatDuration(t.outsidePhasesSeconds ?? 0)} = ${formatDuration(t.spanSeconds)}`]));
+    lines.push(
+      row(["Check", `${formatDuration(inPhases)} + ${formatDuration(t.outsidePhasesSeconds ?? 0)} = ${formatDuration(t.spanSeconds)}`]),
+    );
   }
-  push(
+  lines.push(
     row([
       "Rotation (secret publish started → verification finished)",
       t.rotationSeconds === null ? "—" : formatDuration(t.rotationSeconds),
     ]),
   );
-  push(
+  lines.push(
     row([
       "Old token valid after the first update began (→ revocation finished)",
       t.oldTokenValidSeconds === null ? "— (not revoked)" : formatDuration(t.oldTokenValidSeconds),
     ]),
   );
-  push("");
+  lines.push("");
+  return lines;
+}
 
-  push("## 401 window", "");
+/** Executor rollout finished → control rollout finished. */
+function window401Section({ timeline }: RenderContext): string[] {
   const w = timeline.window401;
   if (w === null) {
-    push("None measured: the executor rollout did not finish in these events, so the executor kept accepting the old token.", "");
-  } else if (w.end === null) {
-    push(
+    return [
+      "## 401 window",
+      "",
+      "None measured: the executor rollout did not finish in these events, so the executor kept accepting the old token.",
+      "",
+    ];
+  }
+  if (w.end === null) {
+    return [
+      "## 401 window",
+      "",
       `**Open.** The executor rollout finished at ${clock(w.start)} but the control rollout never finished: the control service ` +
         `kept sending a token the executor no longer accepted, at least ${formatDuration(w.atLeastSeconds ?? 0)} by the last event.`,
       "",
-    );
-  } else {
-    push(
-      `**${formatDuration(w.durationSeconds ?? 0)}**: executor rollout finished at ${clock(w.start)}, control rollout finished at ` +
-        `${clock(w.end)}. In between, the control service still sent a token the executor no longer accepted.`,
-      "",
-    );
+    ];
   }
+  return [
+    "## 401 window",
+    "",
+    `**${formatDuration(w.durationSeconds ?? 0)}**: executor rollout finished at ${clock(w.start)}, control rollout finished at ` +
+      `${clock(w.end)}. In between, the control service still sent a token the executor no longer accepted.`,
+    "",
+  ];
+}
 
-  push("## Failed step", "");
+/** Why the drill stopped, failed steps, engine errors and steps left open. */
+function failedSection({ report, timeline, base, multiRun }: RenderContext): string[] {
+  const lines = ["## Failed step", ""];
   const failed = timeline.steps.filter((s) => s.status === "failed");
-  if (failed.length === 0 && report.stoppedBecause === null) push("None.");
-  if (report.stoppedBecause !== null) push(`- Drill stopped: ${report.stoppedBecause}`);
+  if (failed.length === 0 && report.stoppedBecause === null) lines.push("None.");
+  if (report.stoppedBecause !== null) lines.push(`- Drill stopped: ${report.stoppedBecause}`);
   for (const step of failed) {
     const phase = step.phase === "other" ? "" : `${PHASE_LABELS[step.phase]}: `;
-    push(`- ${phase}\`${step.name}\` (${step.op}) failed at ${at(step.end, base)}${step.error ? `: ${step.error}` : ""}`);
+    lines.push(`- ${phase}\`${step.name}\` (${step.op}) failed at ${at(step.end, base)}${step.error ? `: ${step.error}` : ""}`);
   }
   const runErrors = timeline.runs.flatMap((r) => r.errors.map((e) => `${multiRun ? `update ${r.index + 1}: ` : ""}${e}`));
-  for (const error of runErrors) push(`- Engine: ${error}`);
+  for (const error of runErrors) lines.push(`- Engine: ${error}`);
   const open = timeline.steps.filter((s) => s.status === "open");
   if (open.length > 0) {
-    push("", "Open steps (started, never finished; their real state is unknown until checked):", "");
-    for (const step of open) push(`- \`${step.name}\` (${step.op}) started at ${at(step.start, base)}`);
+    lines.push("", "Open steps (started, never finished; their real state is unknown until checked):", "");
+    for (const step of open) lines.push(`- \`${step.name}\` (${step.op}) started at ${at(step.start, base)}`);
   }
-  push("");
+  lines.push("");
+  return lines;
+}
 
-  push("## Gaps", "");
-  push("Observed by the tool:", "");
-  for (const note of report.observations) push(`- ${note}`);
-  if (report.observations.length === 0) push("- Nothing unusual.");
-  push("", "To fill in after the drill (then update the runbook):", "");
-  push(
+/** What the tool observed, and the questions the people who ran the drill answer. */
+function gapsSection({ report }: RenderContext): string[] {
+  const lines = ["## Gaps", "", "Observed by the tool:", ""];
+  for (const note of report.observations) lines.push(`- ${note}`);
+  if (report.observations.length === 0) lines.push("- Nothing unusual.");
+  lines.push(
+    "",
+    "To fill in after the drill (then update the runbook):",
+    "",
     "- [ ] Detection: how was the (simulated) compromise noticed, and how long before the rotation started?",
     "- [ ] What took longer than expected, and why?",
     "- [ ] What needed a manual step, a missing permission or knowledge that is not written down?",
@@ -455,7 +491,76 @@ export function renderDrillMarkdown(report: DrillReport): string {
     "- [ ] Follow-up issues and owners:",
     "",
   );
-  return lines.join("\n");
+  return lines;
+}
+
+/** The drill's clock, in unix seconds: first event to the end of the last update (or its last event). */
+function chartSpan(timeline: Timeline): { start: number; end: number } | null {
+  const start = timeline.totals.start;
+  if (start === null) return null;
+  const last = timeline.runs[timeline.runs.length - 1];
+  const end = Math.max(timeline.totals.end ?? last?.lastEventAt ?? start, ...timeline.phases.map((p) => p.end ?? p.start ?? start));
+  return { start, end: Math.max(end, start + 1) };
+}
+
+/** Every runbook phase as a Gantt bar (not-run ones included, so the picture shows every phase). */
+export function drillTimelineChart(report: DrillReport): TimelineChart {
+  const span = chartSpan(report.timeline) ?? { start: 0, end: 1 };
+  const bars: GanttBar[] = report.timeline.phases.map((phase) => ({
+    label: phase.label,
+    startMs: phase.start === null ? null : phase.start * 1000,
+    endMs: phase.end === null ? null : phase.end * 1000,
+    status: phase.status,
+    note:
+      phase.status === "not-run"
+        ? "not run"
+        : phase.durationSeconds === null
+          ? `${phase.status}, never finished`
+          : `${formatDuration(phase.durationSeconds)}${phase.status === "failed" ? ", FAILED" : ""}`,
+  }));
+  return { title: `${report.title}: phases`, startMs: span.start * 1000, endMs: span.end * 1000, bars };
+}
+
+/** The drill's timeline picture (an SVG document). */
+export function renderDrillTimelineSvg(report: DrillReport): string {
+  return renderTimelineSvg(drillTimelineChart(report));
+}
+
+/** The markdown that shows the picture: a link to the SVG and, for GitHub, the same Gantt in Mermaid. */
+function timelinePicture(timeline: Timeline, svgFile: string): string[] {
+  const lines = [`![Timeline: the phases as a Gantt](${svgFile})`, ""];
+  const ran = timeline.phases.filter((p) => p.start !== null);
+  if (ran.length === 0) return lines;
+  const span = chartSpan(timeline);
+  lines.push("```mermaid", "gantt", "  dateFormat X", "  axisFormat %H:%M:%S");
+  for (const phase of ran) {
+    const tag = phase.status === "failed" ? "crit, " : phase.status === "open" ? "active, " : "done, ";
+    const end = phase.end ?? span?.end ?? (phase.start as number);
+    lines.push(`  ${phase.label} :${tag}${phase.start}, ${Math.max(1, end - (phase.start as number))}s`);
+  }
+  lines.push("```", "");
+  return lines;
+}
+
+export interface DrillMarkdownOptions {
+  /** The timeline picture's file name, next to the .md: linked under "Timeline", with a Mermaid Gantt. */
+  readonly timelineSvg?: string;
+}
+
+/** The human-readable report: its sections, in order. */
+export function renderDrillMarkdown(report: DrillReport, options: DrillMarkdownOptions = {}): string {
+  const { timeline } = report;
+  const context: RenderContext = { report, timeline, base: timeline.totals.start, multiRun: timeline.runs.length > 1 };
+  const picture = options.timelineSvg === undefined ? [] : timelinePicture(timeline, options.timelineSvg);
+  return [
+    ...headerSection(context),
+    ...phasesSection(context, picture),
+    ...stepsSection(context),
+    ...totalsSection(context),
+    ...window401Section(context),
+    ...failedSection(context),
+    ...gapsSection(context),
+  ].join("\n");
 }
 
 /** The JSON twin of the markdown. */

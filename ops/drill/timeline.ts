@@ -39,6 +39,28 @@ const TIMED_OPS: ReadonlySet<OpType> = new Set<OpType>([
   "import",
   "import-replacement",
 ]);
+/** True for an operation whose time counts towards its phase (not cleanup, not unchanged). */
+export function isTimedOp(op: OpType): boolean {
+  return TIMED_OPS.has(op);
+}
+
+/**
+ * Follows engine events as they arrive and calls `onPhase` when a step of another runbook phase
+ * starts: the phase in progress, for a terminal. Cleanup (deleting what was replaced, at the end
+ * of an update) is no phase's work, as in the timeline.
+ */
+export function phaseInProgress(onPhase: (phase: RunbookPhase, label: string) => void): (event: EngineEvent) => void {
+  let current: Phase | undefined;
+  return (event) => {
+    const started = event.resourcePreEvent?.metadata;
+    if (!started || !isTimedOp(started.op)) return;
+    const phase = phaseOfStep(started);
+    if (phase === "other" || phase === current) return;
+    current = phase;
+    onPhase(phase, PHASE_LABELS[phase]);
+  };
+}
+
 /** Operations that change nothing; only counted. */
 const UNCHANGED_OPS: ReadonlySet<OpType> = new Set<OpType>(["same", "read", "refresh"]);
 // Everything else (delete, delete-replaced, discard, ...) is cleanup: listed, not counted in a phase,
@@ -318,18 +340,11 @@ interface RunResult {
   project: string | null;
 }
 
-function timeRun(index: number, events: readonly EngineEvent[], warnings: string[]): RunResult | null {
-  // Sequence numbers give the engine's total order; a stable sort keeps file order on ties.
-  const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
-  const isPlanning = (e: EngineEvent): boolean => e.resourcePreEvent?.planning === true || e.resOutputsEvent?.planning === true;
-  if (ordered.some(isPlanning)) {
-    warnings.push(`update ${index + 1}: a preview (planning events), not an update; skipped`);
-    return null;
-  }
-  const first = ordered[0];
-  const run: RunTiming = {
+/** A run's timing before its events are read: no end, no outcome yet. */
+function newRunTiming(index: number, ordered: readonly EngineEvent[]): RunTiming {
+  return {
     index,
-    start: first.timestamp,
+    start: ordered[0].timestamp,
     end: null,
     endedBy: "end-of-log",
     lastEventAt: ordered[ordered.length - 1].timestamp,
@@ -342,101 +357,123 @@ function timeRun(index: number, events: readonly EngineEvent[], warnings: string
     unchangedSteps: 0,
     tokenConfig: null,
   };
-  const steps: StepTiming[] = [];
-  const open = new Map<string, StepTiming[]>();
-  const stepErrors = new Map<string, string>();
-  let preludeConfig: Record<string, string> | null = null;
-  let stack: string | null = null;
-  let project: string | null = null;
-  let sawCancel = false;
-  let sawError = false;
+}
 
-  const keyOf = (metadata: StepEventMetadata): string => `${metadata.urn}\u0000${metadata.op}`;
-  const finish = (metadata: StepEventMetadata, at: number, status: StepStatus): void => {
-    const queue = open.get(keyOf(metadata));
-    const step = queue?.shift();
+/** What reading one update's events collects, event by event. */
+class RunReader {
+  readonly steps: StepTiming[] = [];
+  /** Started steps not ended yet, by URN and operation (one resource can have several, e.g. a replace). */
+  private readonly open = new Map<string, StepTiming[]>();
+  readonly stepErrors = new Map<string, string>();
+  preludeConfig: Record<string, string> | null = null;
+  stack: string | null = null;
+  project: string | null = null;
+  sawCancel = false;
+  sawError = false;
+
+  constructor(
+    readonly run: RunTiming,
+    private readonly warnings: string[],
+  ) {}
+
+  read(event: EngineEvent): void {
+    if (event.preludeEvent) this.preludeConfig = event.preludeEvent.config ?? null;
+    else if (event.resourcePreEvent) this.startStep(event.resourcePreEvent.metadata, event.timestamp);
+    else if (event.resOutputsEvent) this.endStep(event.resOutputsEvent.metadata, event.timestamp, "succeeded");
+    else if (event.resOpFailedEvent) {
+      this.endStep(event.resOpFailedEvent.metadata, event.timestamp, "failed");
+      this.sawError = true;
+    } else if (event.diagnosticEvent) this.diagnostic(event.diagnosticEvent);
+    else if (event.summaryEvent) this.summary(event.summaryEvent, event.timestamp);
+    else if (event.cancelEvent) this.cancel(event.timestamp);
+  }
+
+  private keyOf(metadata: StepEventMetadata): string {
+    return `${metadata.urn}\u0000${metadata.op}`;
+  }
+
+  private startStep(metadata: StepEventMetadata, at: number): void {
+    if (this.stack === null) {
+      const parsed = parseUrn(metadata.urn);
+      this.stack = parsed.stack;
+      this.project = parsed.project;
+    }
+    if (UNCHANGED_OPS.has(metadata.op)) {
+      this.run.unchangedSteps += 1;
+      return;
+    }
+    const parsed = parseUrn(metadata.urn);
+    const step: StepTiming = {
+      run: this.run.index,
+      urn: metadata.urn,
+      name: parsed.name,
+      type: parsed.type,
+      op: metadata.op,
+      phase: phaseOfStep(metadata),
+      timed: TIMED_OPS.has(metadata.op),
+      start: at,
+      end: null,
+      durationSeconds: null,
+      status: "open",
+    };
+    this.steps.push(step);
+    const key = this.keyOf(metadata);
+    this.open.set(key, [...(this.open.get(key) ?? []), step]);
+  }
+
+  private endStep(metadata: StepEventMetadata, at: number, status: StepStatus): void {
+    const update = this.run.index + 1;
+    const step = this.open.get(this.keyOf(metadata))?.shift();
     if (!step) {
       if (!UNCHANGED_OPS.has(metadata.op)) {
-        warnings.push(`update ${index + 1}: ${metadata.op} of ${parseUrn(metadata.urn).name} ended without a start; ignored`);
+        this.warnings.push(`update ${update}: ${metadata.op} of ${parseUrn(metadata.urn).name} ended without a start; ignored`);
       }
       return;
     }
     if (at < step.start) {
-      warnings.push(`update ${index + 1}: ${step.name} ends before it starts (clock went back); counted as 0s`);
+      this.warnings.push(`update ${update}: ${step.name} ends before it starts (clock went back); counted as 0s`);
     }
     step.end = Math.max(at, step.start);
     step.durationSeconds = step.end - step.start;
     step.status = status;
-  };
+  }
 
-  for (const event of ordered) {
-    if (event.preludeEvent) {
-      preludeConfig = event.preludeEvent.config ?? null;
-    } else if (event.resourcePreEvent) {
-      const metadata = event.resourcePreEvent.metadata;
-      if (stack === null) {
-        const parsed = parseUrn(metadata.urn);
-        stack = parsed.stack;
-        project = parsed.project;
-      }
-      if (UNCHANGED_OPS.has(metadata.op)) {
-        run.unchangedSteps += 1;
-        continue;
-      }
-      const parsed = parseUrn(metadata.urn);
-      const step: StepTiming = {
-        run: index,
-        urn: metadata.urn,
-        name: parsed.name,
-        type: parsed.type,
-        op: metadata.op,
-        phase: phaseOfStep(metadata),
-        timed: TIMED_OPS.has(metadata.op),
-        start: event.timestamp,
-        end: null,
-        durationSeconds: null,
-        status: "open",
-      };
-      steps.push(step);
-      const key = keyOf(metadata);
-      open.set(key, [...(open.get(key) ?? []), step]);
-    } else if (event.resOutputsEvent) {
-      finish(event.resOutputsEvent.metadata, event.timestamp, "succeeded");
-    } else if (event.resOpFailedEvent) {
-      finish(event.resOpFailedEvent.metadata, event.timestamp, "failed");
-      sawError = true;
-    } else if (event.diagnosticEvent) {
-      const diagnostic = event.diagnosticEvent;
-      if (diagnostic.severity !== "error") continue;
-      sawError = true;
-      const message = sanitizeMessage(diagnostic.message);
-      if (message === "") continue;
-      const isStack =
-        diagnostic.urn === undefined ||
-        !diagnostic.urn.startsWith("urn:pulumi:") ||
-        parseUrn(diagnostic.urn).type === "pulumi:pulumi:Stack";
-      if (isStack) {
-        if (!run.errors.includes(message)) run.errors.push(message);
-      } else if (!stepErrors.has(diagnostic.urn as string)) {
-        stepErrors.set(diagnostic.urn as string, message);
-      }
-    } else if (event.summaryEvent) {
-      if (run.end === null) {
-        run.end = event.timestamp;
-        run.endedBy = "summary";
-      }
-      run.engineDurationSeconds = event.summaryEvent.durationSeconds;
-      run.resourceChanges = event.summaryEvent.resourceChanges;
-      run.maybeCorrupt = event.summaryEvent.maybeCorrupt;
-    } else if (event.cancelEvent) {
-      sawCancel = true;
-      if (run.end === null) {
-        run.end = event.timestamp;
-        run.endedBy = "cancel";
-      }
+  /** Errors only: the stack's go to the run, a resource's (first one) to its step. */
+  private diagnostic(diagnostic: NonNullable<EngineEvent["diagnosticEvent"]>): void {
+    if (diagnostic.severity !== "error") return;
+    this.sawError = true;
+    const message = sanitizeMessage(diagnostic.message);
+    if (message === "") return;
+    const isStack =
+      diagnostic.urn === undefined || !diagnostic.urn.startsWith("urn:pulumi:") || parseUrn(diagnostic.urn).type === "pulumi:pulumi:Stack";
+    if (isStack) {
+      if (!this.run.errors.includes(message)) this.run.errors.push(message);
+    } else if (!this.stepErrors.has(diagnostic.urn as string)) {
+      this.stepErrors.set(diagnostic.urn as string, message);
     }
   }
 
+  private summary(summary: NonNullable<EngineEvent["summaryEvent"]>, at: number): void {
+    if (this.run.end === null) {
+      this.run.end = at;
+      this.run.endedBy = "summary";
+    }
+    this.run.engineDurationSeconds = summary.durationSeconds;
+    this.run.resourceChanges = summary.resourceChanges;
+    this.run.maybeCorrupt = summary.maybeCorrupt;
+  }
+
+  private cancel(at: number): void {
+    this.sawCancel = true;
+    if (this.run.end === null) {
+      this.run.end = at;
+      this.run.endedBy = "cancel";
+    }
+  }
+}
+
+/** Each resource's error on its (not succeeded) step; errors of resources without a step stay visible on the run. */
+function attachStepErrors(run: RunTiming, steps: readonly StepTiming[], stepErrors: ReadonlyMap<string, string>): void {
   for (const step of steps) {
     const error = stepErrors.get(step.urn);
     if (error !== undefined && step.status !== "succeeded") step.error = error;
@@ -445,20 +482,39 @@ function timeRun(index: number, events: readonly EngineEvent[], warnings: string
   for (const [urn, message] of stepErrors) {
     if (!steps.some((s) => s.urn === urn && s.error !== undefined)) run.errors.push(`${parseUrn(urn).name}: ${message}`);
   }
+}
 
+/** The run's outcome, duration, end-of-stream warning and token config, once every event is read. */
+function concludeRun(reader: RunReader, warnings: string[]): void {
+  const { run, steps } = reader;
   const hasOpen = steps.some((s) => s.status === "open");
-  if (sawError || steps.some((s) => s.status === "failed")) run.outcome = "failed";
+  if (reader.sawError || steps.some((s) => s.status === "failed")) run.outcome = "failed";
   else if (run.endedBy === "cancel" || (run.end !== null && hasOpen)) run.outcome = "cancelled";
   else if (run.end === null) run.outcome = "incomplete";
   else run.outcome = "succeeded";
   if (run.end !== null) run.durationSeconds = Math.max(0, run.end - run.start);
-  if (!sawCancel && run.end !== null) {
-    warnings.push(`update ${index + 1}: no end-of-stream marker after the summary (log cut off?)`);
+  if (!reader.sawCancel && run.end !== null) {
+    warnings.push(`update ${run.index + 1}: no end-of-stream marker after the summary (log cut off?)`);
   }
-  if (preludeConfig !== null && project !== null) {
-    run.tokenConfig = parseTokenConfig(preludeConfig[`${project}:authToken`]);
+  if (reader.preludeConfig !== null && reader.project !== null) {
+    run.tokenConfig = parseTokenConfig(reader.preludeConfig[`${reader.project}:authToken`]);
   }
-  return { run, steps, stack, project };
+}
+
+/** One update's timing and steps; null for a preview (planning events), which is skipped with a warning. */
+function timeRun(index: number, events: readonly EngineEvent[], warnings: string[]): RunResult | null {
+  // Sequence numbers give the engine's total order; a stable sort keeps file order on ties.
+  const ordered = [...events].sort((a, b) => a.sequence - b.sequence);
+  const isPlanning = (e: EngineEvent): boolean => e.resourcePreEvent?.planning === true || e.resOutputsEvent?.planning === true;
+  if (ordered.some(isPlanning)) {
+    warnings.push(`update ${index + 1}: a preview (planning events), not an update; skipped`);
+    return null;
+  }
+  const reader = new RunReader(newRunTiming(index, ordered), warnings);
+  for (const event of ordered) reader.read(event);
+  attachStepErrors(reader.run, reader.steps, reader.stepErrors);
+  concludeRun(reader, warnings);
+  return { run: reader.run, steps: reader.steps, stack: reader.stack, project: reader.project };
 }
 
 function timePhase(phase: RunbookPhase, steps: readonly StepTiming[]): PhaseTiming {

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>] [--base <git ref>]`
+ * `npm run plan -- --stack <name> [--json | --format text|json|markdown] [--program <path>] [--config-file <path>] [--base <git ref>]`
  *
  * What `pulumi up` would do for a stack, offline: the program is evaluated under the recording
  * mock monitor with the stack file's config (secure values become redacted placeholders, never
@@ -11,13 +11,17 @@
  *
  * What the stack last applied (a mnemonic change is a rotation) is, offline, the stack's own file at
  * a base git ref: `--base <ref>` (a PR's target branch), default HEAD. No such file, or no git,
- * counts as unknown, and unknown counts as a change.
+ * counts as unknown, and unknown counts as a change. With `--base`, the plan also says what the change
+ * does against that ref (ops/plan/diff.ts): the current program is planned under the stack file at
+ * the ref and under the new one, and the two plans are compared; `--format markdown` renders that
+ * for a pull request (ops/plan/markdown.ts).
  *
  * Exit codes: 0 clean (secrets not set yet included), 1 a mandatory policy violation, 2 a usage or
  * configuration error.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, checkSecretKeys, decodeConfigMap, parseStackConfig } from "../../stack/config";
@@ -30,6 +34,12 @@ import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "..
 // a usage error answers at once.
 type Harness = typeof import("../../harness/policy-harness");
 type Monitor = typeof import("../../harness/recording-monitor");
+type Diff = typeof import("./diff");
+type Markdown = typeof import("./markdown");
+
+/** How the plan is printed: the human text, the JSON document, or markdown for a pull request (needs `--base`). */
+export type PlanFormat = "text" | "json" | "markdown";
+const FORMATS: readonly PlanFormat[] = ["text", "json", "markdown"];
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -37,6 +47,7 @@ export interface PlanCliOptions {
   /** As given: `staging`, `org/staging` or `org/project/staging`. */
   readonly stack: string;
   readonly json: boolean;
+  readonly format: PlanFormat;
   readonly program: string;
   readonly configFile: string;
   /** The git ref whose stack file stands for what the stack last applied; undefined: HEAD. */
@@ -45,7 +56,8 @@ export interface PlanCliOptions {
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--program <path>] [--config-file <path>] [--base <git ref>]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--json | --format text|json|markdown] [--program <path>] [--config-file <path>] [--base <git ref>]";
 
 /** `staging`, `org/staging`, `org/project/staging`. */
 const STACK_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/;
@@ -73,7 +85,7 @@ export const DEFAULT_PROGRAM_STACK = "staging";
 
 export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
   let stack: string | undefined;
-  let json = false;
+  let format: PlanFormat | undefined;
   let program: string | undefined;
   let configFile: string | undefined;
   let base: string | undefined;
@@ -98,8 +110,17 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
         if (!GIT_REF.test(base)) throw new UsageError(`--base ${JSON.stringify(base)} is not a git ref; allowed: a branch, tag or commit`);
         break;
       case "--json":
-        json = true;
+        if (format !== undefined && format !== "json") throw new UsageError(`--json conflicts with --format ${format}`);
+        format = "json";
         break;
+      case "--format": {
+        const chosen = value();
+        if (!(FORMATS as readonly string[]).includes(chosen))
+          throw new UsageError(`--format ${JSON.stringify(chosen)} is not a format; allowed: ${FORMATS.join(", ")}`);
+        if (format === "json" && chosen !== "json") throw new UsageError(`--format ${chosen} conflicts with --json`);
+        format = chosen as PlanFormat;
+        break;
+      }
       case "--program":
         program = path.resolve(cwd, value());
         break;
@@ -116,11 +137,22 @@ export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): Plan
   // A program of its own (an adversarial or fixture program) runs with staging's config unless told otherwise.
   if (stack === undefined && program !== undefined) stack = DEFAULT_PROGRAM_STACK;
   if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
+  if (format === "markdown" && base === undefined) {
+    throw new UsageError("--format markdown needs --base <git ref>: the markdown plan says what changes against it");
+  }
   const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stackParts(stack).name}.yaml`);
   requireFile(configFile ? "--config-file" : "--stack", resolvedConfig, cwd, "stack file");
   const resolvedProgram = program ?? path.join(ROOT, "index.ts");
   requireFile("--program", resolvedProgram, cwd, "program");
-  return { stack, json, program: resolvedProgram, configFile: resolvedConfig, ...(base === undefined ? {} : { base }) };
+  const chosen = format ?? "text";
+  return {
+    stack,
+    json: chosen === "json",
+    format: chosen,
+    program: resolvedProgram,
+    configFile: resolvedConfig,
+    ...(base === undefined ? {} : { base }),
+  };
 }
 
 /** Runs git in `dir`; undefined when it fails (no git, not a repository, no such object). */
@@ -369,6 +401,40 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown,
   });
 }
 
+/** The stack file at a git ref, or undefined when the ref has none (a new stack). */
+export function stackFileAt(ref: string, stackName: string, dir: string = ROOT): string | undefined {
+  const commit = git(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
+  if (!commit) throw new UsageError(`--base: ${JSON.stringify(ref)} is not a commit in this repository`);
+  return git(dir, ["show", `${commit}:./Pulumi.${stackName}.yaml`]);
+}
+
+/**
+ * What the plan changes against `options.base`: the same program planned under the stack file at
+ * that ref, compared with `plan`. A base that cannot be planned (a config the current program
+ * refuses) is said, and every step counts as created.
+ */
+export async function makeChange(
+  options: PlanCliOptions & { base: string },
+  plan: PlanDocument,
+  program?: () => unknown,
+): Promise<import("./diff").PlanChange> {
+  const { diffPlans } = require("./diff") as Diff;
+  const stackName = stackParts(options.stack).name;
+  const text = stackFileAt(options.base, stackName);
+  if (text === undefined) return diffPlans(options.base, null, plan, `${options.base} has no Pulumi.${stackName}.yaml (a new stack)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-base-"));
+  try {
+    const configFile = path.join(dir, `Pulumi.${stackName}.yaml`);
+    fs.writeFileSync(configFile, text);
+    const base = await makePlan({ ...options, configFile }, program);
+    return diffPlans(options.base, base, plan);
+  } catch (err) {
+    return diffPlans(options.base, null, plan, safeMessage(err instanceof Error ? err.message : String(err)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -403,7 +469,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stderr(`error: the program failed while being evaluated: ${safeMessage(message)}\n`);
     return 2;
   }
-  io.stdout(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan, notes)}\n`);
+  let change: import("./diff").PlanChange | null = null;
+  if (options.base !== undefined) {
+    try {
+      change = await makeChange({ ...options, base: options.base }, plan);
+    } catch (err) {
+      io.stderr(`error: ${safeMessage(err instanceof Error ? err.message : String(err))}\n`);
+      return 2;
+    }
+  }
+  if (options.format === "json") io.stdout(`${JSON.stringify({ ...plan, change }, null, 2)}\n`);
+  else if (options.format === "markdown" && change !== null) {
+    io.stdout((require("./markdown") as Markdown).renderPlanMarkdown(plan, change));
+  } else {
+    // What changes first (the reviewer's question), then the whole plan.
+    const changeText = change === null ? [] : [...(require("./diff") as Diff).renderChangeText(change), ""];
+    io.stdout(`${[...changeText, renderPlan(plan, notes)].join("\n")}\n`);
+  }
   return hasMandatoryViolation(plan) ? 1 : 0;
 }
 

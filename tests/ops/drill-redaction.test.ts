@@ -71,12 +71,14 @@ describe("--from-events with a hostile event log", () => {
     });
     expect(code).toBe(0);
     const files = fs.readdirSync(path.join(dir, "out")).sort();
-    expect(files).toEqual(["2026-03-13-staging.json", "2026-03-13-staging.md"]);
+    expect(files).toEqual(["2026-03-13-staging.json", "2026-03-13-staging.md", "2026-03-13-staging.timeline.svg"]);
     const markdown = fs.readFileSync(path.join(dir, "out", files[1]), "utf8");
     const json = fs.readFileSync(path.join(dir, "out", files[0]), "utf8");
+    const svg = fs.readFileSync(path.join(dir, "out", files[2]), "utf8");
     for (const text of [stdout, stderr, json]) expectClean(text);
-    // The markdown's own line breaks are its layout; nothing else of it may carry a control character.
+    // The markdown's and the picture's own line breaks are their layout; nothing else may carry a control character.
     expectClean(markdown.replace(/\n/g, " "));
+    expectClean(svg.replace(/\n/g, " "));
     const report = JSON.parse(json) as { verdict: { headline: string }; timeline: { steps: { name: string; error?: string }[] } };
     expect(report.verdict.headline).toContain("Authorization: [redacted]");
     expect(report.verdict.headline).toContain("x-api-key: [redacted]");

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { phaseOf } from "../../stack/phases";
 import { buildTimeline, parseEventLog, phaseTiming, splitRuns, RUNBOOK_PHASES, type Timeline } from "../../ops/drill/timeline";
-import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown } from "../../ops/drill/report";
+import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown, renderDrillTimelineSvg } from "../../ops/drill/report";
 import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious, StackConfigError } from "../../ops/drill/config";
 import {
   runDrill,
@@ -342,7 +342,10 @@ describe("the shipped example", () => {
   });
 
   test("the shipped rendered report is what the tool renders today", () => {
-    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")).toBe(renderDrillMarkdown(report));
+    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")).toBe(
+      renderDrillMarkdown(report, { timelineSvg: "staging-rotation.timeline.svg" }),
+    );
+    expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.timeline.svg"), "utf8")).toBe(renderDrillTimelineSvg(report));
     expect(fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.json"), "utf8")).toBe(renderDrillJson(report));
   });
 
@@ -770,7 +773,7 @@ describe("the command", () => {
       openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")])),
     });
     expect(code).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(["2026-03-12-staging.json", "2026-03-12-staging.md"]);
+    expect(fs.readdirSync(out).sort()).toEqual(["2026-03-12-staging.json", "2026-03-12-staging.md", "2026-03-12-staging.timeline.svg"]);
     const json = JSON.parse(fs.readFileSync(path.join(out, "2026-03-12-staging.json"), "utf8")) as {
       verdict: { status: string };
       mode: string;
@@ -834,6 +837,67 @@ describe("the command", () => {
     expect(markdown).toContain("Stopped before revocation: old version 3 still enabled.");
   });
 
+  test("the phase in progress is shown as the update reaches it", async () => {
+    const stdout: string[] = [];
+    await main(["--stack", "staging", "--out", tempDir()], {
+      stdout: (t) => stdout.push(t),
+      stderr: () => undefined,
+      openWorkspace: () => Promise.resolve(new RecordedWorkspace(STACK_FILE, [ok("clean-rotation"), ok("revocation")])),
+    });
+    const phases = stdout.join("").match(/phase in progress: [A-Za-z ]+/g);
+    expect(phases).toEqual([
+      "phase in progress: Secret publish",
+      "phase in progress: Access grants",
+      "phase in progress: Executor rollout",
+      "phase in progress: Control rollout",
+      "phase in progress: Verification",
+      // Not the old grants' deletion at the end of the first update: cleanup, no phase's work.
+      "phase in progress: Revocation",
+    ]);
+  });
+
+  test("Ctrl-C during the rotation update: the update is cancelled, the partial report is written and says so, exit 130", async () => {
+    const out = tempDir();
+    const interrupt = new AbortController();
+    const events = fixture("clean-rotation");
+    // The CLI's cancel, as the Automation API does on the signal: the update stops where it is.
+    class CancelledWorkspace extends RecordedWorkspace {
+      override up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+        this.calls.push("up");
+        expect(request.signal).toBe(interrupt.signal);
+        return new Promise((resolve) => {
+          for (const event of events) {
+            if (interrupt.signal.aborted) break;
+            onEvent(event);
+          }
+          resolve({ ok: false, error: "update canceled" });
+        });
+      }
+    }
+    const workspace = new CancelledWorkspace(STACK_FILE, []);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await main(["--stack", "staging", "--out", out], {
+      stdout: (t) => {
+        stdout.push(t);
+        if (t.includes("phase in progress: Executor rollout")) interrupt.abort();
+      },
+      stderr: (t) => stderr.push(t),
+      signal: interrupt.signal,
+      openWorkspace: () => Promise.resolve(workspace),
+    });
+    expect(code).toBe(130);
+    expect(workspace.calls.filter((c) => c === "up")).toHaveLength(1);
+    expect(stderr.join("")).toContain("drill interrupted: interrupted (Ctrl-C) during the rotation update");
+    const files = fs.readdirSync(out).sort();
+    expect(files.map((f) => f.replace(/^[0-9-]+staging/, "S"))).toEqual(["S.json", "S.md", "S.timeline.svg"]);
+    const markdown = fs.readFileSync(path.join(out, files[1]), "utf8");
+    expect(markdown).toContain("- Drill stopped: interrupted (Ctrl-C) during the rotation update: this report is partial");
+    expect(markdown).toContain("**Outcome: failed.**");
+    const report = JSON.parse(fs.readFileSync(path.join(out, files[0]), "utf8")) as { stoppedBecause: string };
+    expect(report.stoppedBecause).toMatch(/this report is partial$/);
+  });
+
   test("a stack that cannot be opened changes nothing: exit 1", async () => {
     const stderr: string[] = [];
     const code = await main(["--stack", "staging", "--out", tempDir()], {
@@ -860,8 +924,14 @@ describe("--from-events as a process", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("drill staging: completed.");
+    // The same report as the shipped example, linking its own picture.
     expect(fs.readFileSync(path.join(out, "2026-02-24-staging.md"), "utf8")).toBe(
-      fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8"),
+      fs
+        .readFileSync(path.join(ROOT, "drills/examples/staging-rotation.md"), "utf8")
+        .replace("(staging-rotation.timeline.svg)", "(2026-02-24-staging.timeline.svg)"),
+    );
+    expect(fs.readFileSync(path.join(out, "2026-02-24-staging.timeline.svg"), "utf8")).toBe(
+      fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.timeline.svg"), "utf8"),
     );
     const json = JSON.parse(fs.readFileSync(path.join(out, "2026-02-24-staging.json"), "utf8")) as {
       timeline: { phases: { durationSeconds: number }[] };
@@ -873,8 +943,10 @@ describe("--from-events as a process", () => {
     expect(fs.readdirSync(out).sort()).toEqual([
       "2026-02-24-staging-2.json",
       "2026-02-24-staging-2.md",
+      "2026-02-24-staging-2.timeline.svg",
       "2026-02-24-staging.json",
       "2026-02-24-staging.md",
+      "2026-02-24-staging.timeline.svg",
     ]);
   });
 

@@ -397,7 +397,7 @@ describe("npm run plan, as a process", () => {
   test("--json prints the documented shape", () => {
     const result = plan(["--stack", "prod", "--json"]);
     expect(result.status).toBe(0);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
+    const doc = JSON.parse(result.stdout) as PlanDocument & { change: unknown };
     expect(Object.keys(doc)).toEqual([
       "project",
       "stack",
@@ -408,7 +408,9 @@ describe("npm run plan, as a process", () => {
       "violations",
       "unsetSecrets",
       "routing",
+      "change",
     ]);
+    expect(doc.change).toBeNull();
     expect(doc.routing).toMatchObject({ strategy: "tagged", fromGeneration: 2, toGeneration: 3 });
     expect(Object.keys(doc.resources[0])).toEqual(["urn", "type", "name", "phase", "dependsOn", "inputs"]);
     expect(doc.stack).toBe("prod");

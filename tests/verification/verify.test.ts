@@ -698,7 +698,9 @@ describe("verification/cli.ts", () => {
       expect(Object.keys(c)).toEqual(["name", "ok", "detail", "ms"]);
       expect(typeof c.ms).toBe("number");
     }
-    expect(run.stderr).toBe("");
+    // Progress lines only on stderr (not a terminal: one per change); stdout is the document alone.
+    expect(run.stderr.split("\n").filter((line) => line !== "" && !/^verify: [a-z-]+: (running|passed) \(/.test(line))).toEqual([]);
+    expect(run.stderr).toMatch(/^verify: status: passed \(/m);
     expectNoLeak(run);
   });
 
@@ -717,7 +719,7 @@ describe("verification/cli.ts", () => {
     expect(run.stdout).toMatch(/\nstatus +FAIL +\d+ +not ready by deadline after \d+ attempts: old revision still serving/);
     expect(run.stdout).toContain("verification FAILED: 1 of 5 checks failed");
     expect(run.stderr).toMatch(
-      /^waiting for readiness: attempt 1, \d+\.\d s: old revision still serving: authTokenVersion 4, expected 5$/m,
+      /^verify: status: waiting, attempt 1 was not an answer: old revision still serving: authTokenVersion 4, expected 5 \(\d+\.\d s left of 3\.0 s\)$/m,
     );
     expectNoLeak(run);
   });
