@@ -13,6 +13,7 @@ import type { LocalCloudEvent } from "../localcloud/events";
 import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
 import { LocalCloud, startLocalCloud } from "../localcloud/server";
 import { sanitizeMessage } from "../lib/timeline";
+import { type GateRequest, type GatedStack, type PreviewOutcome, type UpOutcome, gatedUpdate, refusalsIn } from "../tools/deploy-gate";
 import { PulumiCli } from "../tools/pulumi-setup";
 import { followEventLog } from "./event-log";
 import { Scenario, ScenarioApply, ScenarioName, scenarioFor } from "./scenarios";
@@ -98,6 +99,9 @@ export interface RehearsalRun {
   readonly load: number;
   readonly payRate: number;
   readonly rolloutMs: number;
+  /** The local cloud's shutdown grace and the control's request timeout (the tag removal's drain). */
+  readonly shutdownGraceMs: number;
+  readonly controlTimeoutMs: number;
   readonly startedMs: number;
   /** When the scenario's first apply began (after the baseline). */
   readonly scenarioStartMs: number;
@@ -110,6 +114,27 @@ export interface RehearsalRun {
   readonly end: EndState;
   /** Set when the run stopped for a reason that is not an apply's outcome. */
   readonly error?: string;
+}
+
+/**
+ * The local cloud's shutdown grace (SIGTERM to SIGKILL) in a rehearsal, and the rehearsal's control
+ * request timeout. Their sum is how long a call the old control revision sent with the retiring
+ * token can still be in flight, which is what the program waits before it removes the revoked
+ * generation's tag (`rotation.shutdownGraceMs` + `control.timeoutMs`; Cloud Run's are 10 s and the
+ * stack's 12 s). The rehearsal's cloud and control really behave this way, so the drain still covers
+ * them; a call slower than the timeout is reported as a timeout, apart from the rotation's failures.
+ */
+export const REHEARSAL_SHUTDOWN_GRACE_MS = 1_000;
+export const REHEARSAL_CONTROL_TIMEOUT_MS = 4_000;
+
+/** The rehearsal's settings of the stack's drain: the local cloud's grace and the rehearsal's control timeout. */
+export function drainSettings(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const rotation = raw.rotation;
+  const base = typeof rotation === "string" ? { strategy: rotation } : typeof rotation === "object" && rotation !== null ? rotation : {};
+  return {
+    "wallet-executor:rotation": { ...base, shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS },
+    "wallet-executor:control": { ...(raw.control as Record<string, unknown>), timeoutMs: REHEARSAL_CONTROL_TIMEOUT_MS },
+  };
 }
 
 const EXECUTOR_VERSION_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION";
@@ -211,7 +236,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   const cloud: LocalCloud = await startLocalCloud({
     rolloutMs: options.rolloutMs,
     // Instances here answer SIGTERM at once; a short grace keeps a rehearsal's end quick.
-    shutdownGraceMs: 3_000,
+    shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS,
     controlRatePerSec: options.load,
     ...(payRate > 0 ? { controlPayRatePerSec: payRate, controlPayHost: allowedHosts[0] } : {}),
     commands: { executorCommand },
@@ -243,6 +268,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       // The tagged strategy removes a revoked generation's tag through the Cloud Run Admin API.
       "gcp:cloudRunV2CustomEndpoint": `${cloud.url}/v2/`,
       "wallet-executor:executor": { ...executor, mode: "mock" },
+      ...drainSettings(rawSource),
       ...Object.fromEntries(Object.entries(scenario.baseline).map(([k, v]) => [`wallet-executor:${k}`, v])),
     });
     await setThrowawaySecrets(ws);
@@ -256,44 +282,35 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         const stem = path.join(out, "events", `${String(index).padStart(2, "0")}-${baseline ? "baseline" : "apply"}-${attempt + 1}`);
         fs.mkdirSync(path.dirname(stem), { recursive: true });
         log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
-        log("  pulumi preview with the policy pack, saving the update plan");
-        const previewRecord = await previewWithPack(ws, stem);
-        if (!previewRecord.ok) {
-          log(`  refused at preview: ${previewRecord.error ?? ""}; nothing applied`);
-          attempts.push({ preview: previewRecord, up: null });
-          outcome = "refused";
-          break;
-        }
-        log("  pulumi up, constrained to the previewed plan");
-        const upStart = Date.now();
-        const upLog = followEventLog(`${stem}.up.jsonl`);
-        const running = startUp(ws, stem);
-        let interrupted = false;
-        if (step.interrupt && attempt === 0) {
-          // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
+        // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
+        const interruptMidway = async (running: RunningCommand): Promise<boolean> => {
           const after = cloud.events.since(0).pop()?.seq ?? 0;
           const seen = await Promise.race([
             waitForEvent(cloud, after, (e) => e.type === "revision-created" && isService(e, executorName), 240_000),
             running.done.then(() => false),
           ]);
-          if (seen) {
-            interrupted = true;
-            log("  interrupting the update (SIGINT) while the executor rolls out");
-            running.child.kill("SIGINT");
-          }
-        }
-        const result = await running.done;
-        const endMs = Date.now();
-        const upRecord: UpRecord = {
-          ok: result.status === 0,
-          ms: endMs - upStart,
-          startMs: upStart,
-          endMs,
-          ...(result.status === 0 ? {} : { error: errorLine(result.stdout, result.stderr) }),
-          ...(interrupted ? { interrupted } : {}),
-          events: upLog.stop(),
+          if (!seen) return false;
+          log("  interrupting the update (SIGINT) while the executor rolls out");
+          running.child.kill("SIGINT");
+          return true;
         };
-        attempts.push({ preview: previewRecord, up: upRecord });
+        const record: CliGateRecord = { preview: null, up: null };
+        const gated = await gatedUpdate(cliGatedStack(ws, stem, record, step.interrupt && attempt === 0 ? interruptMidway : undefined), {
+          projectDir: ws.project,
+          policyPackConfig: ws.policyConfig,
+          onEvent: () => undefined,
+          log,
+        });
+        if (gated.stage === "refused" || record.up === null) {
+          attempts.push({
+            preview: record.preview ?? { ok: false, ms: 0, error: sanitizeMessage(gated.ok ? "" : gated.error), verdicts: [] },
+            up: null,
+          });
+          outcome = "refused";
+          break;
+        }
+        const upRecord = record.up;
+        attempts.push({ preview: record.preview!, up: upRecord });
         log(`  ${upRecord.ok ? "applied" : `failed: ${upRecord.error ?? ""}`} (${upRecord.ms} ms)`);
         outcome = upRecord.ok ? "applied" : "update-failed";
         if (upRecord.ok) break;
@@ -371,6 +388,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     load: options.load,
     payRate,
     rolloutMs: options.rolloutMs,
+    shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS,
+    controlTimeoutMs: REHEARSAL_CONTROL_TIMEOUT_MS,
     startedMs,
     scenarioStartMs,
     endedMs: Date.now(),
@@ -384,52 +403,97 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   };
 }
 
-/** `pulumi preview` with the policy pack and the rehearsal's pack config, saving the update plan to `<stem>.plan.json`. */
-export async function previewWithPack(ws: Workspace, stem: string): Promise<PreviewRecord> {
-  const previewStart = Date.now();
-  const previewLog = followEventLog(`${stem}.preview.jsonl`);
-  const preview = await ws.pulumi([
-    "preview",
-    "--stack",
-    ws.stack,
-    "--non-interactive",
-    "--color",
-    "never",
-    "--policy-pack",
-    "policy",
-    "--policy-pack-config",
-    ws.policyConfig,
-    "--save-plan",
-    `${stem}.plan.json`,
-    "--event-log",
-    `${stem}.preview.jsonl`,
-  ]);
-  const verdicts = verdictsIn(previewLog.stop());
-  const refused = verdicts.some((v) => v.level === "mandatory");
-  const ok = preview.status === 0 && !refused;
-  return { ok, ms: Date.now() - previewStart, ...(ok ? {} : { error: errorLine(preview.stdout, preview.stderr) }), verdicts };
+/** What one gated apply through the workspace's CLI recorded, beside the gate's own outcome. */
+export interface CliGateRecord {
+  /** Every verdict of the preview (mandatory and advisory), its time, its error; null until it ran. */
+  preview: PreviewRecord | null;
+  /** The update's outcome and its millisecond-stamped events; null when the gate did not run it. */
+  up: UpRecord | null;
 }
 
-/** `pulumi up` constrained to the plan `previewWithPack` saved, with the same pack, logging events to `<stem>.up.jsonl`. */
-export function startUp(ws: Workspace, stem: string): RunningCommand {
-  return ws.start([
-    "up",
-    "--stack",
-    ws.stack,
-    "--yes",
-    "--skip-preview",
-    "--non-interactive",
-    "--color",
-    "never",
+/** `--policy-pack P --policy-pack-config C` for each pack of the gate's request. */
+function packArgs(request: GateRequest): string[] {
+  return request.policyPacks.flatMap((pack, i) => [
     "--policy-pack",
-    "policy",
-    "--policy-pack-config",
-    ws.policyConfig,
-    "--plan",
-    `${stem}.plan.json`,
-    "--event-log",
-    `${stem}.up.jsonl`,
+    pack,
+    ...(request.policyPackConfigs[i] ? ["--policy-pack-config", request.policyPackConfigs[i]] : []),
   ]);
+}
+
+/**
+ * The workspace's Pulumi CLI as the deploy gate's stack (tools/deploy-gate.ts decides: preview with
+ * the pack saving the plan, then, only if it passed, the update constrained to that plan). Each
+ * command is a real process in the project copy with `--event-log <stem>.{preview,up}.jsonl`,
+ * followed with millisecond stamps into `record`. `duringUp` sees the running update (the
+ * interrupted scenario cancels it midway) and says whether it interrupted it.
+ */
+export function cliGatedStack(
+  ws: Workspace,
+  stem: string,
+  record: CliGateRecord,
+  duringUp?: (running: RunningCommand) => Promise<boolean>,
+): GatedStack {
+  const common = ["--stack", ws.stack, "--non-interactive", "--color", "never"];
+  return {
+    async preview(request: GateRequest): Promise<PreviewOutcome> {
+      const started = Date.now();
+      const eventLog = `${stem}.preview.jsonl`;
+      const followed = followEventLog(eventLog);
+      const result = await ws.pulumi([
+        "preview",
+        ...common,
+        ...packArgs(request),
+        "--save-plan",
+        request.planFile,
+        "--event-log",
+        eventLog,
+      ]);
+      const events = followed.stop();
+      const refusals = refusalsIn(events);
+      const ok = result.status === 0;
+      const passed = ok && refusals.length === 0;
+      record.preview = {
+        ok: passed,
+        ms: Date.now() - started,
+        ...(passed ? {} : { error: errorLine(result.stdout, result.stderr) }),
+        verdicts: verdictsIn(events),
+      };
+      return { ok, ...(ok ? {} : { error: errorLine(result.stdout, result.stderr) }), refusals };
+    },
+    async up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+      const startMs = Date.now();
+      const eventLog = `${stem}.up.jsonl`;
+      const followed = followEventLog(eventLog);
+      const running = ws.start([
+        "up",
+        ...common,
+        "--yes",
+        "--skip-preview",
+        ...packArgs(request),
+        "--plan",
+        request.planFile,
+        "--event-log",
+        eventLog,
+      ]);
+      const interrupted = duringUp ? await duringUp(running) : false;
+      const result = await running.done;
+      const endMs = Date.now();
+      const events = followed.stop();
+      for (const event of events) onEvent(event);
+      const ok = result.status === 0;
+      const error = ok ? undefined : errorLine(result.stdout, result.stderr);
+      record.up = {
+        ok,
+        ms: endMs - startMs,
+        startMs,
+        endMs,
+        ...(error !== undefined ? { error } : {}),
+        ...(interrupted ? { interrupted } : {}),
+        events,
+      };
+      return { ok, ...(error !== undefined ? { error } : {}) };
+    },
+  };
 }
 
 /** Whether a local cloud event is about this service (events name it short, or by its full name). */

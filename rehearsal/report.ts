@@ -79,6 +79,8 @@ export interface RehearsalReport {
     readonly load: number;
     readonly payRate: number;
     readonly rolloutMs: number;
+    readonly shutdownGraceMs: number;
+    readonly controlTimeoutMs: number;
     readonly executorCommand: string | null;
   };
   readonly ok: boolean;
@@ -244,7 +246,14 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     endedAt: new Date(run.endedMs).toISOString(),
     wallMs: run.endedMs - run.startedMs,
     scenarioMs: ups.length > 0 ? Math.max(...scenarioApplies.flatMap((a) => a.attempts.map((t) => t.up?.endMs ?? base))) - base : 0,
-    settings: { load: run.load, payRate: run.payRate, rolloutMs: run.rolloutMs, executorCommand: run.executorCommand },
+    settings: {
+      load: run.load,
+      payRate: run.payRate,
+      rolloutMs: run.rolloutMs,
+      shutdownGraceMs: run.shutdownGraceMs,
+      controlTimeoutMs: run.controlTimeoutMs,
+      executorCommand: run.executorCommand,
+    },
     ok,
     headline,
     checks,
@@ -420,7 +429,7 @@ export function renderRehearsalMarkdown(report: RehearsalReport): string {
   push(`**${report.ok ? "As the runbook says" : "NOT as the runbook says"}.** ${report.headline}`, "");
   push(`Scenario: ${report.summary} ([runbook](${report.runbook})).`);
   push(
-    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
+    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, control timeout ${report.settings.controlTimeoutMs} ms, shutdown grace ${report.settings.shutdownGraceMs} ms, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
     "",
   );
   push("## Checks", "", "| check | result | detail |", "| --- | --- | --- |");

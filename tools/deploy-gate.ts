@@ -73,11 +73,14 @@ export function describeRefusals(refusals: readonly PolicyRefusal[]): string {
   return refusals.map((r) => `${r.policy}${r.resource ? ` (${r.resource})` : ""}: ${r.message}`).join("; ");
 }
 
-/** The request for a project directory and a plan file. */
-export function gateRequest(projectDir: string, planFile: string): GateRequest {
+/**
+ * The request for a project directory and a plan file. `policyPackConfig`: another config file for
+ * the same pack (a rehearsal's, which only adds `rehearsal: true` for the revocation endpoint).
+ */
+export function gateRequest(projectDir: string, planFile: string, policyPackConfig?: string): GateRequest {
   return {
     policyPacks: [path.join(projectDir, POLICY_PACK)],
-    policyPackConfigs: [path.join(projectDir, POLICY_PACK_CONFIG)],
+    policyPackConfigs: [policyPackConfig ?? path.join(projectDir, POLICY_PACK_CONFIG)],
     planFile,
   };
 }
@@ -89,13 +92,20 @@ export function gateRequest(projectDir: string, planFile: string): GateRequest {
  */
 export async function gatedUpdate(
   stack: GatedStack,
-  options: { readonly projectDir: string; readonly onEvent: (event: EngineEvent) => void; readonly log?: (line: string) => void },
+  options: {
+    readonly projectDir: string;
+    readonly onEvent: (event: EngineEvent) => void;
+    readonly log?: (line: string) => void;
+    /** The pack's config file, when not the shipped one (see gateRequest). */
+    readonly policyPackConfig?: string;
+  },
 ): Promise<GatedOutcome> {
   const log = options.log ?? ((): void => undefined);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "wallet-executor-plan-"));
   try {
-    const request = gateRequest(options.projectDir, path.join(dir, "update-plan.json"));
-    log(`  pulumi preview with the policy pack (${POLICY_PACK}, ${POLICY_PACK_CONFIG}), saving the update plan`);
+    const request = gateRequest(options.projectDir, path.join(dir, "update-plan.json"), options.policyPackConfig);
+    const config = options.policyPackConfig ? path.basename(options.policyPackConfig) : POLICY_PACK_CONFIG;
+    log(`  pulumi preview with the policy pack (${POLICY_PACK}, ${config}), saving the update plan`);
     let preview: PreviewOutcome;
     try {
       preview = await stack.preview(request);

@@ -227,14 +227,24 @@ export class CloudRun {
     const retry = latest?.status === "FAILED" && sameTemplate(latest.template, spec.template);
     if (retry && latest && spec.template.revision === latest.name) service.revisions.delete(latest.name);
     const templateChanged = retry || !latest || !sameTemplate(latest.template, spec.template);
-    if (templateChanged && spec.template.revision !== undefined && service.revisions.has(spec.template.revision)) {
+    const named = spec.template.revision === undefined ? undefined : service.revisions.get(spec.template.revision);
+    // A template naming an existing ready revision with exactly its configuration goes back to that
+    // revision (a rollback: no new revision); another configuration under a taken name is refused.
+    const restored =
+      templateChanged && !retry && named?.status === "READY" && sameTemplate(named.template, spec.template) ? named : undefined;
+    if (templateChanged && named && !restored) {
       throw new ApiError("ALREADY_EXISTS", `Revision named '${spec.template.revision}' with different configuration already exists.`);
     }
     this.validateTrafficTargets(service, spec, templateChanged ? spec.template.revision : undefined);
     service.spec = spec;
     service.generation += 1;
     service.updateTime = Date.now();
-    const revision = templateChanged ? this.newRevision(service, spec.template) : undefined;
+    if (restored) {
+      service.latestCreatedRevision = restored.name;
+      service.latestReadyRevision = restored.name;
+      this.events.record("revision-restored", { service: service.name, revision: restored.name });
+    }
+    const revision = templateChanged && !restored ? this.newRevision(service, spec.template) : undefined;
     return this.startOperation(service, revision);
   }
 

@@ -9,12 +9,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { request } from "undici";
 import { buildTimeline } from "../../lib/timeline";
 import { LocalCloudClient } from "../../localcloud/client";
 import { LocalCloud, startLocalCloud } from "../../localcloud/server";
-import { followEventLog } from "../../rehearsal/event-log";
-import { previewWithPack, startUp } from "../../rehearsal/rehearse";
+import { CliGateRecord, cliGatedStack } from "../../rehearsal/rehearse";
+import { gatedUpdate } from "../../tools/deploy-gate";
 import { Workspace, createWorkspace, readStackConfig, setThrowawaySecrets, writeConfig } from "../../rehearsal/workspace";
 import { requirePulumiCli } from "../support/pulumi-cli";
 
@@ -59,15 +60,22 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function gatedUp(
-    stem: string,
-  ): Promise<{ ok: boolean; error?: string; events: ReturnType<ReturnType<typeof followEventLog>["stop"]> }> {
-    const preview = await previewWithPack(ws, path.join(dir, stem));
-    expect(preview.verdicts.filter((v) => v.level === "mandatory")).toEqual([]);
-    expect(preview.ok).toBe(true);
-    const log = followEventLog(path.join(dir, `${stem}.up.jsonl`));
-    const result = await startUp(ws, path.join(dir, stem)).done;
-    return { ok: result.status === 0, ...(result.status === 0 ? {} : { error: `${result.stdout}\n${result.stderr}` }), events: log.stop() };
+  /** The one deploy gate (tools/deploy-gate.ts) over the workspace's CLI: a preview with the pack, then the up of its plan. */
+  async function gated(stem: string): Promise<{ outcome: Awaited<ReturnType<typeof gatedUpdate>>; record: CliGateRecord }> {
+    const record: CliGateRecord = { preview: null, up: null };
+    const outcome = await gatedUpdate(cliGatedStack(ws, path.join(dir, stem), record), {
+      projectDir: ws.project,
+      policyPackConfig: ws.policyConfig,
+      onEvent: () => undefined,
+    });
+    return { outcome, record };
+  }
+
+  async function gatedUp(stem: string): Promise<{ ok: boolean; error?: string; events: readonly EngineEvent[] }> {
+    const { outcome, record } = await gated(stem);
+    expect(record.preview?.verdicts.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(record.preview?.ok).toBe(true);
+    return { ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error }), events: record.up?.events ?? [] };
   }
 
   test("a gated preview then up converges: resources in the local cloud, services answer, verification ran", async () => {
@@ -113,8 +121,11 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
     expect(up.ok).toBe(true);
     const timeline = buildTimeline([up.events]);
     const changes = timeline.runs[0].resourceChanges ?? {};
-    expect(Object.keys(changes).filter((op) => op !== "same")).toEqual([]);
+    // The program reads its own last applied outputs (a StackReference): a read step, which changes nothing.
+    expect(Object.keys(changes).filter((op) => op !== "same" && op !== "read")).toEqual([]);
     expect(changes.same).toBeGreaterThan(20);
+    const reads = up.events.filter((e) => e.resourcePreEvent?.metadata.op === "read").map((e) => e.resourcePreEvent!.metadata.type);
+    expect(reads).toEqual(["pulumi:pulumi:StackReference"]);
     const events = (await api.call<{ events: { seq: number; type: string }[] }>("GET", "/localcloud/v1/events")).events.slice(before);
     expect(events.filter((e) => /revision-created|secret-version-added|iam-policy-set|traffic-changed/.test(e.type))).toEqual([]);
   });
@@ -137,9 +148,12 @@ describeWithCli.each(["staging", "prod"])("the real engine on the local cloud: %
     );
     try {
       const before = (await api.call<{ events: unknown[] }>("GET", "/localcloud/v1/events")).events.length;
-      const preview = await previewWithPack(ws, path.join(dir, "unsafe"));
-      expect(preview.ok).toBe(false);
-      expect(preview.verdicts).toEqual(
+      const { outcome, record } = await gated("unsafe");
+      expect(outcome.stage).toBe("refused");
+      // The gate never started the update.
+      expect(record.up).toBeNull();
+      expect(record.preview?.ok).toBe(false);
+      expect(record.preview?.verdicts).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
             policy: "least-privilege-secret-access",

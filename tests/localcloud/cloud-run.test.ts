@@ -142,6 +142,29 @@ describe("revisions, instances and traffic (a custom executor command)", () => {
     await expect(badName).rejects.toBeInstanceOf(LocalCloudApiError);
   });
 
+  test("a template naming an existing revision with that revision's own configuration goes back to it: no new revision", async () => {
+    const g1 = { account: s.account, env: executorEnv(s.secret, "1", 1), revision: "rollback-g1-abc" };
+    await createService(s.env.api, "rollback", g1);
+    const forward = await updateService(s.env.api, "rollback", {
+      account: s.account,
+      env: executorEnv(s.secret, "2", 2),
+      revision: "rollback-g2-abc",
+    });
+    expect(short(forward.service?.latestReadyRevision)).toBe("rollback-g2-abc");
+    const created = eventsOf(s.env, "revision-created").length;
+    const back = await updateService(s.env.api, "rollback", g1);
+    expect(back.error).toBeUndefined();
+    expect(short(back.service?.latestReadyRevision)).toBe("rollback-g1-abc");
+    expect(short(back.service?.latestCreatedRevision)).toBe("rollback-g1-abc");
+    expect(eventsOf(s.env, "revision-created")).toHaveLength(created);
+    expect(eventsOf(s.env, "revision-restored", "rollback-g1-abc")).toHaveLength(1);
+    // The main URL answers from the first revision again, with the token it pins.
+    const answer = await get(`${String(back.service?.uri)}/env`);
+    expect(answer.revision).toBe("rollback-g1-abc");
+    expect(JSON.parse(answer.body)).toMatchObject({ tokenSha256: sha256(TOKEN_V1) });
+    expect((await serviceState(s.env.api, "rollback")).revisions).toHaveLength(2);
+  });
+
   test("a revision whose account may not read a secret it pins does not start, and traffic stays where it was", async () => {
     const ungranted = await createSecret(s.env.api, "not-granted");
     await addVersion(s.env.api, ungranted, "x");
