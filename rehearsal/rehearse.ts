@@ -125,7 +125,7 @@ export interface RehearsalRun {
  * them; a call slower than the timeout is reported as a timeout, apart from the rotation's failures.
  */
 export const REHEARSAL_SHUTDOWN_GRACE_MS = 1_000;
-export const REHEARSAL_CONTROL_TIMEOUT_MS = 4_000;
+export const REHEARSAL_CONTROL_TIMEOUT_MS = 3_000;
 
 /** The rehearsal's settings of the stack's drain: the local cloud's grace and the rehearsal's control timeout. */
 export function drainSettings(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -346,7 +346,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     for (const step of scenario.applies) {
       const record = await apply(step, false, index);
       applies.push(record);
-      for (const version of (await stackVersions(ws)).versions) known.set(version.name, version);
+      // Versions the update wrote, from its own events (a version later dropped from config leaves the state).
+      for (const attempt of record.attempts) for (const version of versionsIn(attempt.up?.events ?? [])) known.set(version.name, version);
       index += 1;
       if (record.outcome !== "applied") break;
     }
@@ -572,21 +573,39 @@ async function removeGrant(api: LocalCloudClient, secret: string, member: string
   await api.call("POST", `/v1/${secret}:setIamPolicy`, { policy: { etag: policy.etag, bindings } });
 }
 
-/** The stack's outputs and versions (from `pulumi stack export`), the cloud's view, and whether both services answer. */
-/** The token, key and mnemonic versions the stack's state holds: generation -> full version name. */
-async function stackVersions(ws: Workspace): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[] }> {
+/** A token, key or mnemonic version resource (`auth-token-g4`): its credential, generation and full version name. */
+function versionOf(type: string, urn: string, outputs: Record<string, unknown> | undefined): Omit<VersionInfo, "state"> | undefined {
+  if (type !== VERSION_TYPE) return undefined;
+  const match = /^(.*)-g([0-9]+)$/.exec(urn.split("::").pop() ?? "");
+  const versionName = outputs?.name;
+  if (!match || typeof versionName !== "string") return undefined;
+  return { credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName };
+}
+
+/** The versions an update's engine events show (each step's new state). */
+export function versionsIn(events: readonly EngineEvent[]): Omit<VersionInfo, "state">[] {
+  const versions: Omit<VersionInfo, "state">[] = [];
+  for (const event of events) {
+    const metadata = event.resOutputsEvent?.metadata;
+    const version = metadata ? versionOf(metadata.type, metadata.urn, metadata.new?.outputs) : undefined;
+    if (version) versions.push(version);
+  }
+  return versions;
+}
+
+/**
+ * The stack's resources, the versions they hold, and the stack's outputs, from one `pulumi stack
+ * export` (the outputs read from there are plain values: generations, names, the verification's).
+ */
+async function stackVersions(
+  ws: Workspace,
+): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[]; outputs: Record<string, unknown> }> {
   const exported = await ws.pulumi(["stack", "export", "--stack", ws.stack]);
   const deployment = (JSON.parse(exported.stdout || "{}") as { deployment?: { resources?: ExportedResource[] } }).deployment;
   const resources = deployment?.resources ?? [];
-  const versions: Omit<VersionInfo, "state">[] = [];
-  for (const resource of resources) {
-    if (resource.type !== VERSION_TYPE) continue;
-    const match = /^(.*)-g([0-9]+)$/.exec(resource.urn.split("::").pop() ?? "");
-    const versionName = resource.outputs?.name;
-    if (!match || typeof versionName !== "string") continue;
-    versions.push({ credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName });
-  }
-  return { resources, versions };
+  const versions = resources.flatMap((r) => versionOf(r.type, r.urn, r.outputs) ?? []);
+  const outputs = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  return { resources, versions, outputs };
 }
 
 /**
@@ -601,7 +620,7 @@ async function endState(
   controlName: string,
   known: Map<string, Omit<VersionInfo, "state">>,
 ): Promise<EndState> {
-  const { resources, versions: inState } = await stackVersions(ws);
+  const { resources, versions: inState, outputs } = await stackVersions(ws);
   for (const version of inState) known.set(version.name, version);
   const state = await api.state();
   const versions: VersionInfo[] = [...known.values()].map((version) => {
@@ -615,8 +634,6 @@ async function endState(
     .filter((c): c is { name: string; ok: boolean; ms: number }[] => Array.isArray(c))
     .flat()
     .map((c) => ({ name: String(c.name), ok: c.ok === true, ms: Number(c.ms) }));
-  const outputsRun = await ws.pulumi(["stack", "output", "--json", "--stack", ws.stack]);
-  const outputs = outputsRun.status === 0 ? (JSON.parse(outputsRun.stdout || "{}") as Record<string, unknown>) : {};
   const executor = serviceNamed(state, executorName);
   const control = serviceNamed(state, controlName);
   const current = versions

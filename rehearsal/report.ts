@@ -26,6 +26,8 @@ import {
 
 export const REHEARSAL_REPORT_SCHEMA = "wallet-executor/rehearsal-report/v1";
 
+const VERSION_TYPE = "gcp:secretmanager/secretVersion:SecretVersion";
+
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
@@ -406,6 +408,20 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
       "traffic keeps flowing to the old executor revision",
       later.length > 0 && served === later.length,
       `${served} of ${later.length} calls after the failure answered 200 by ${String(oldExecutor)}`,
+    );
+  }
+  if (scenario.name === "rollback") {
+    // The rollback's update: the control is pinned back to the previous generation's token before the
+    // rolled-back generation's version is disabled (it leaves the program: a delete, run last).
+    const last = timeline.runs.length - 1;
+    const steps = timeline.steps.filter((s) => s.run === last);
+    const control = steps.filter((s) => s.phase === "deploy-control" && s.op !== "same");
+    const dropped = steps.find((s) => s.type === VERSION_TYPE && s.name.endsWith(`-g${scenario.to}`) && /delete/.test(s.op));
+    const controlEnd = control.length > 0 && control.every((s) => s.end !== null) ? Math.max(...control.map((s) => s.end as number)) : null;
+    add(
+      `the control points back at generation ${scenario.from} before generation ${scenario.to} is disabled`,
+      controlEnd !== null && dropped !== undefined && controlEnd <= dropped.start,
+      `control rollout ${control.length > 0 ? `ended at ${String(controlEnd)}` : "not run"}; generation ${scenario.to}'s version ${dropped ? `${dropped.op} at ${dropped.start}` : "not dropped"}`,
     );
   }
   if (scenario.name === "rollback" || scenario.name === "missing-grant") {
