@@ -43,6 +43,15 @@ export function relativeRequires(code: string): string[] {
   return [...found];
 }
 
+/**
+ * Compiles one source file of a precompiled copy again, after it was edited (the engine runs the
+ * JavaScript beside it; an edit to the TypeScript alone would change nothing).
+ */
+export function recompileFile(file: string): void {
+  const { code } = transformSync(fs.readFileSync(file, "utf8"), { ...SWC_OPTIONS, filename: file });
+  fs.writeFileSync(file.replace(/\.ts$/, ".js"), code);
+}
+
 /** Compiles `entry` and every TypeScript file it reaches by relative imports; returns the files compiled. */
 function compileClosure(root: string, entry: string, done: Set<string>, order: string[]): void {
   const queue = [entry];

@@ -15,6 +15,7 @@ import { request } from "undici";
 import { buildTimeline } from "../../lib/timeline";
 import { LocalCloudClient } from "../../localcloud/client";
 import { LocalCloud, startLocalCloud } from "../../localcloud/server";
+import { recompileFile } from "../../rehearsal/precompile";
 import { CliGateRecord, cliGatedStack } from "../../rehearsal/rehearse";
 import { gateRequest, gatedUpdate } from "../../tools/deploy-gate";
 import { Workspace, createWorkspace, readStackConfig, setThrowawaySecrets, writeConfig } from "../../rehearsal/workspace";
@@ -175,8 +176,12 @@ describeWithCli("the real engine on the local cloud: staging", () => {
     const executor = raw["wallet-executor:executor"] as { serviceName: string };
     const index = path.join(ws.project, "index.ts");
     const original = fs.readFileSync(index, "utf8");
-    fs.writeFileSync(
-      index,
+    // The copy is precompiled: the engine runs index.js, so the variant is compiled beside it.
+    const write = (text: string): void => {
+      fs.writeFileSync(index, text);
+      recompileFile(index);
+    };
+    write(
       [
         'import * as gcp from "@pulumi/gcp";',
         'import { defineStack } from "./program";',
@@ -209,7 +214,7 @@ describeWithCli("the real engine on the local cloud: staging", () => {
       const policy = await api.call<{ bindings?: { members: string[] }[] }>("POST", `/v1/${secret.name}:getIamPolicy`, {});
       expect(JSON.stringify(policy.bindings ?? [])).not.toContain("stranger");
     } finally {
-      fs.writeFileSync(index, original);
+      write(original);
     }
   });
 });
