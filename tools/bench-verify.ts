@@ -30,9 +30,9 @@ async function oneStatusRequest(url: string, token: string): Promise<void> {
 
 export async function benchVerify(runs: number): Promise<VerifyBenchResult> {
   if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError("runs must be a positive integer");
-  // Random, as a real token is: a run of zeros also occurs in the executor's answers (its identity
-  // key), which the echo check rightly reports as a partial echo of the token.
-  const previousToken = `bench-previous-token-${randomBytes(24).toString("hex")}`;
+  // Random, as a real token is: the echo check reports any long enough piece of the token found in
+  // an answer, and a made-up token's words or runs of zeros occur in the executor's answers.
+  const previousToken = randomBytes(32).toString("hex");
   const executor = await startStandInExecutor({ tokenVersion: 2, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
   const samples: number[] = [];
   const floorSamples: number[] = [];
