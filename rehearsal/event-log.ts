@@ -2,7 +2,7 @@
  * Follows the event log `pulumi preview|up --event-log FILE` writes while it runs, stamping each
  * event with the millisecond it appeared: the engine's own timestamps are whole seconds, too coarse
  * for a rollout that takes half a second. Stamped events keep the engine's shape, with `timestamp`
- * replaced by the observed time in (fractional) seconds, so lib/timeline reads them unchanged.
+ * replaced by the observed time in (fractional) seconds, so ops/drill/timeline.ts reads them unchanged.
  */
 import * as fs from "node:fs";
 import type { EngineEvent } from "@pulumi/pulumi/automation";

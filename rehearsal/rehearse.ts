@@ -13,6 +13,7 @@ import type { LocalCloudEvent } from "../localcloud/events";
 import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
 import { LocalCloud, startLocalCloud } from "../localcloud/server";
 import { phaseInProgress, sanitizeMessage } from "../ops/drill/timeline";
+import { type GateRequest, type GatedStack, type PreviewOutcome, type UpOutcome, gatedUpdate, refusalsIn } from "../ops/deploy/gate";
 import { PulumiCli } from "../pulumi-cli/setup";
 import { followEventLog } from "./event-log";
 import { PlanPrediction, planPrediction } from "./prediction";
@@ -39,9 +40,6 @@ export interface RehearsalOptions {
   /** Ctrl-C: the running `pulumi up` gets SIGINT, nothing further runs, the run ends with `error` set to INTERRUPTED. */
   readonly signal?: AbortSignal;
 }
-
-/** How long the local cloud lets a revision that lost its traffic finish its requests. */
-export const REHEARSAL_SHUTDOWN_GRACE_MS = 3_000;
 
 /** The run's `error` when Ctrl-C stopped it: the report built from it is partial. */
 export const INTERRUPTED = "interrupted (Ctrl-C): the rehearsal stopped early and this report is partial";
@@ -109,9 +107,11 @@ export interface RehearsalRun {
   readonly load: number;
   readonly payRate: number;
   readonly rolloutMs: number;
+  /** The local cloud's shutdown grace and the control's request timeout (the tag removal's drain). */
+  readonly shutdownGraceMs: number;
+  readonly controlTimeoutMs: number;
   /** The rotation strategy the stack ran with. */
   readonly rotation: string;
-  readonly shutdownGraceMs: number;
   /** The offline plan before each of the scenario's applies. */
   readonly predictions: readonly PlanPrediction[];
   readonly startedMs: number;
@@ -126,6 +126,27 @@ export interface RehearsalRun {
   readonly end: EndState;
   /** Set when the run stopped for a reason that is not an apply's outcome. */
   readonly error?: string;
+}
+
+/**
+ * The local cloud's shutdown grace (SIGTERM to SIGKILL) in a rehearsal, and the rehearsal's control
+ * request timeout. Their sum is how long a call the old control revision sent with the retiring
+ * token can still be in flight, which is what the program waits before it removes the revoked
+ * generation's tag (`rotation.shutdownGraceMs` + `control.timeoutMs`; Cloud Run's are 10 s and the
+ * stack's 12 s). The rehearsal's cloud and control really behave this way, so the drain still covers
+ * them; a call slower than the timeout is reported as a timeout, apart from the rotation's failures.
+ */
+export const REHEARSAL_SHUTDOWN_GRACE_MS = 1_000;
+export const REHEARSAL_CONTROL_TIMEOUT_MS = 3_000;
+
+/** The rehearsal's settings of the stack's drain: the local cloud's grace and the rehearsal's control timeout. */
+export function drainSettings(raw: Readonly<Record<string, unknown>>, strategy?: string): Record<string, unknown> {
+  const rotation = raw.rotation;
+  const base = typeof rotation === "string" ? { strategy: rotation } : typeof rotation === "object" && rotation !== null ? rotation : {};
+  return {
+    "wallet-executor:rotation": { ...base, ...(strategy === undefined ? {} : { strategy }), shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS },
+    "wallet-executor:control": { ...(raw.control as Record<string, unknown>), timeoutMs: REHEARSAL_CONTROL_TIMEOUT_MS },
+  };
 }
 
 const EXECUTOR_VERSION_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION";
@@ -211,17 +232,17 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   const source = options.sourceDir ?? path.resolve(__dirname, "..");
   const rawSource = readProjectConfig(path.join(source, `Pulumi.${options.stack}.yaml`));
   const scenario = scenarioFor(options.scenario, rawSource);
+  const sourceRotation = rawSource.rotation;
+  const sourceStrategy =
+    typeof sourceRotation === "object" && sourceRotation !== null ? (sourceRotation as { strategy?: unknown }).strategy : sourceRotation;
+  const rotation = options.rotation ?? (typeof sourceStrategy === "string" ? sourceStrategy : "tagged");
+  const predictions: PlanPrediction[] = [];
   const executor = rawSource.executor as Record<string, unknown>;
   const control = rawSource.control as Record<string, unknown>;
   const executorName = String(executor.serviceName);
   const controlName = String(control.serviceName);
   const allowedHosts = Array.isArray(executor.allowedHosts) ? (executor.allowedHosts as string[]) : [];
   const payRate = allowedHosts.length > 0 ? Math.max(0.2, options.load / 10) : 0;
-  const sourceRotation = rawSource.rotation;
-  const sourceStrategy =
-    typeof sourceRotation === "object" && sourceRotation !== null ? (sourceRotation as { strategy?: unknown }).strategy : sourceRotation;
-  const rotation = options.rotation ?? (typeof sourceStrategy === "string" ? sourceStrategy : "tagged");
-  const predictions: PlanPrediction[] = [];
 
   const baseCommand = options.executorCommand ?? STAND_IN_EXECUTOR_COMMAND;
   const executorCommand = scenario.fault === "executor-misreports-generation" ? misreportingCommand(baseCommand, scenario.to) : baseCommand;
@@ -264,7 +285,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       // The tagged strategy removes a revoked generation's tag through the Cloud Run Admin API.
       "gcp:cloudRunV2CustomEndpoint": `${cloud.url}/v2/`,
       "wallet-executor:executor": { ...executor, mode: "mock" },
-      ...(options.rotation === undefined ? {} : { "wallet-executor:rotation": { strategy: options.rotation } }),
+      ...drainSettings(rawSource, options.rotation),
       ...Object.fromEntries(Object.entries(scenario.baseline).map(([k, v]) => [`wallet-executor:${k}`, v])),
     });
     await setThrowawaySecrets(ws);
@@ -278,54 +299,42 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
         const stem = path.join(out, "events", `${String(index).padStart(2, "0")}-${baseline ? "baseline" : "apply"}-${attempt + 1}`);
         fs.mkdirSync(path.dirname(stem), { recursive: true });
         log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
-        log("  pulumi preview with the policy pack, saving the update plan");
-        // The offline plan of the same stack file, alongside: its predicted failed-call window.
-        const planned = baseline || attempt > 0 ? undefined : planPrediction(source, options.stack, ws.stackFile, index);
-        const previewRecord = await previewWithPack(ws, stem);
-        if (planned) predictions.push(await planned);
-        if (!previewRecord.ok) {
-          log(`  refused at preview: ${previewRecord.error ?? ""}; nothing applied`);
-          attempts.push({ preview: previewRecord, up: null });
-          outcome = "refused";
-          break;
-        }
-        if (options.signal?.aborted) throw new Error(INTERRUPTED);
-        log("  pulumi up, constrained to the previewed plan");
-        const upStart = Date.now();
-        const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
-        const upLog = followEventLog(`${stem}.up.jsonl`, undefined, undefined, showPhase);
-        const running = startUp(ws, stem);
-        // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
-        const cancel = (): void => void running.child.kill("SIGINT");
-        options.signal?.addEventListener("abort", cancel);
-        const uncancel = (): void => options.signal?.removeEventListener("abort", cancel);
-        running.done.then(uncancel, uncancel);
-        let interrupted = false;
-        if (step.interrupt && attempt === 0) {
-          // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
+        // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
+        const interruptMidway = async (running: RunningCommand): Promise<boolean> => {
           const after = cloud.events.since(0).pop()?.seq ?? 0;
           const seen = await Promise.race([
             waitForEvent(cloud, after, (e) => e.type === "revision-created" && isService(e, executorName), 240_000),
             running.done.then(() => false),
           ]);
-          if (seen) {
-            interrupted = true;
-            log("  interrupting the update (SIGINT) while the executor rolls out");
-            running.child.kill("SIGINT");
-          }
-        }
-        const result = await running.done;
-        const endMs = Date.now();
-        const upRecord: UpRecord = {
-          ok: result.status === 0,
-          ms: endMs - upStart,
-          startMs: upStart,
-          endMs,
-          ...(result.status === 0 ? {} : { error: errorLine(result.stdout, result.stderr) }),
-          ...(interrupted ? { interrupted } : {}),
-          events: upLog.stop(),
+          if (!seen) return false;
+          log("  interrupting the update (SIGINT) while the executor rolls out");
+          running.child.kill("SIGINT");
+          return true;
         };
-        attempts.push({ preview: previewRecord, up: upRecord });
+        // The offline plan of the same stack file, alongside: its predicted failed-call window.
+        const planned = baseline || attempt > 0 ? undefined : planPrediction(source, options.stack, ws.stackFile, index);
+        const record: CliGateRecord = { preview: null, up: null };
+        const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
+        const gated = await gatedUpdate(
+          cliGatedStack(ws, stem, record, step.interrupt && attempt === 0 ? interruptMidway : undefined, options.signal, showPhase),
+          {
+            projectDir: ws.project,
+            policyPackConfig: ws.policyConfig,
+            onEvent: () => undefined,
+            log,
+          },
+        );
+        if (planned) predictions.push(await planned);
+        if (gated.stage === "refused" || record.up === null) {
+          attempts.push({
+            preview: record.preview ?? { ok: false, ms: 0, error: sanitizeMessage(gated.ok ? "" : gated.error), verdicts: [] },
+            up: null,
+          });
+          outcome = "refused";
+          break;
+        }
+        const upRecord = record.up;
+        attempts.push({ preview: record.preview!, up: upRecord });
         log(`  ${upRecord.ok ? "applied" : `failed: ${upRecord.error ?? ""}`} (${upRecord.ms} ms)`);
         outcome = upRecord.ok ? "applied" : "update-failed";
         if (options.signal?.aborted) break;
@@ -340,8 +349,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       0,
     );
     applies.push(baselineApply);
-    if (options.signal?.aborted) throw new Error(INTERRUPTED);
     if (baselineApply.outcome !== "applied") throw new Error(`the baseline apply did not succeed: ${lastError(baselineApply)}`);
+    if (options.signal?.aborted) throw new Error(INTERRUPTED);
     afterBaseline = await endState(ws, api, executorName, controlName, known);
 
     // The token the control holds now is the one the rotation retires: probed at every executor URL.
@@ -364,7 +373,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       if (options.signal?.aborted) throw new Error(INTERRUPTED);
       const record = await apply(step, false, index);
       applies.push(record);
-      for (const version of (await stackVersions(ws)).versions) known.set(version.name, version);
+      // Versions the update wrote, from its own events (a version later dropped from config leaves the state).
+      for (const attempt of record.attempts) for (const version of versionsIn(attempt.up?.events ?? [])) known.set(version.name, version);
       index += 1;
       if (record.outcome !== "applied") break;
     }
@@ -407,8 +417,9 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     load: options.load,
     payRate,
     rolloutMs: options.rolloutMs,
-    rotation,
     shutdownGraceMs: REHEARSAL_SHUTDOWN_GRACE_MS,
+    controlTimeoutMs: REHEARSAL_CONTROL_TIMEOUT_MS,
+    rotation,
     predictions,
     startedMs,
     scenarioStartMs,
@@ -423,52 +434,104 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
   };
 }
 
-/** `pulumi preview` with the policy pack and the rehearsal's pack config, saving the update plan to `<stem>.plan.json`. */
-export async function previewWithPack(ws: Workspace, stem: string): Promise<PreviewRecord> {
-  const previewStart = Date.now();
-  const previewLog = followEventLog(`${stem}.preview.jsonl`);
-  const preview = await ws.pulumi([
-    "preview",
-    "--stack",
-    ws.stack,
-    "--non-interactive",
-    "--color",
-    "never",
-    "--policy-pack",
-    "policy",
-    "--policy-pack-config",
-    ws.policyConfig,
-    "--save-plan",
-    `${stem}.plan.json`,
-    "--event-log",
-    `${stem}.preview.jsonl`,
-  ]);
-  const verdicts = verdictsIn(previewLog.stop());
-  const refused = verdicts.some((v) => v.level === "mandatory");
-  const ok = preview.status === 0 && !refused;
-  return { ok, ms: Date.now() - previewStart, ...(ok ? {} : { error: errorLine(preview.stdout, preview.stderr) }), verdicts };
+/** What one gated apply through the workspace's CLI recorded, beside the gate's own outcome. */
+export interface CliGateRecord {
+  /** Every verdict of the preview (mandatory and advisory), its time, its error; null until it ran. */
+  preview: PreviewRecord | null;
+  /** The update's outcome and its millisecond-stamped events; null when the gate did not run it. */
+  up: UpRecord | null;
 }
 
-/** `pulumi up` constrained to the plan `previewWithPack` saved, with the same pack, logging events to `<stem>.up.jsonl`. */
-export function startUp(ws: Workspace, stem: string): RunningCommand {
-  return ws.start([
-    "up",
-    "--stack",
-    ws.stack,
-    "--yes",
-    "--skip-preview",
-    "--non-interactive",
-    "--color",
-    "never",
+/** `--policy-pack P --policy-pack-config C` for each pack of the gate's request. */
+function packArgs(request: GateRequest): string[] {
+  return request.policyPacks.flatMap((pack, i) => [
     "--policy-pack",
-    "policy",
-    "--policy-pack-config",
-    ws.policyConfig,
-    "--plan",
-    `${stem}.plan.json`,
-    "--event-log",
-    `${stem}.up.jsonl`,
+    pack,
+    ...(request.policyPackConfigs[i] ? ["--policy-pack-config", request.policyPackConfigs[i]] : []),
   ]);
+}
+
+/**
+ * The workspace's Pulumi CLI as the deploy gate's stack (ops/deploy/gate.ts decides: preview with
+ * the pack saving the plan, then, only if it passed, the update constrained to that plan). Each
+ * command is a real process in the project copy with `--event-log <stem>.{preview,up}.jsonl`,
+ * followed with millisecond stamps into `record`. `duringUp` sees the running update (the
+ * interrupted scenario cancels it midway) and says whether it interrupted it.
+ */
+export function cliGatedStack(
+  ws: Workspace,
+  stem: string,
+  record: CliGateRecord,
+  duringUp?: (running: RunningCommand) => Promise<boolean>,
+  signal?: AbortSignal,
+  onUpEvent?: (event: EngineEvent) => void,
+): GatedStack {
+  const common = ["--stack", ws.stack, "--non-interactive", "--color", "never"];
+  return {
+    async preview(request: GateRequest): Promise<PreviewOutcome> {
+      const started = Date.now();
+      const eventLog = `${stem}.preview.jsonl`;
+      const followed = followEventLog(eventLog);
+      const result = await ws.pulumi([
+        "preview",
+        ...common,
+        ...packArgs(request),
+        "--save-plan",
+        request.planFile,
+        "--event-log",
+        eventLog,
+      ]);
+      const events = followed.stop();
+      const refusals = refusalsIn(events);
+      const ok = result.status === 0;
+      const passed = ok && refusals.length === 0;
+      record.preview = {
+        ok: passed,
+        ms: Date.now() - started,
+        ...(passed ? {} : { error: errorLine(result.stdout, result.stderr) }),
+        verdicts: verdictsIn(events),
+      };
+      return { ok, ...(ok ? {} : { error: errorLine(result.stdout, result.stderr) }), refusals };
+    },
+    async up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
+      const startMs = Date.now();
+      const eventLog = `${stem}.up.jsonl`;
+      const followed = followEventLog(eventLog, undefined, undefined, onUpEvent);
+      const running = ws.start([
+        "up",
+        ...common,
+        "--yes",
+        "--skip-preview",
+        ...packArgs(request),
+        "--plan",
+        request.planFile,
+        "--event-log",
+        eventLog,
+      ]);
+      // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
+      const cancel = (): void => void running.child.kill("SIGINT");
+      signal?.addEventListener("abort", cancel);
+      const uncancel = (): void => signal?.removeEventListener("abort", cancel);
+      running.done.then(uncancel, uncancel);
+      const interrupted = duringUp ? await duringUp(running) : false;
+      const result = await running.done;
+      const endMs = Date.now();
+      const events = followed.stop();
+      for (const event of events) onEvent(event);
+      const ok = result.status === 0;
+      const error = ok ? undefined : errorLine(result.stdout, result.stderr);
+      record.up = {
+        ok,
+        ms: endMs - startMs,
+        startMs,
+        endMs,
+        ...(error !== undefined ? { error } : {}),
+        ...(interrupted ? { interrupted } : {}),
+        events,
+      };
+      return { ok, ...(error !== undefined ? { error } : {}) };
+    },
+  };
 }
 
 /** Whether a local cloud event is about this service (events name it short, or by its full name). */
@@ -547,21 +610,39 @@ async function removeGrant(api: LocalCloudClient, secret: string, member: string
   await api.call("POST", `/v1/${secret}:setIamPolicy`, { policy: { etag: policy.etag, bindings } });
 }
 
-/** The stack's outputs and versions (from `pulumi stack export`), the cloud's view, and whether both services answer. */
-/** The token, key and mnemonic versions the stack's state holds: generation -> full version name. */
-async function stackVersions(ws: Workspace): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[] }> {
+/** A token, key or mnemonic version resource (`auth-token-g4`): its credential, generation and full version name. */
+function versionOf(type: string, urn: string, outputs: Record<string, unknown> | undefined): Omit<VersionInfo, "state"> | undefined {
+  if (type !== VERSION_TYPE) return undefined;
+  const match = /^(.*)-g([0-9]+)$/.exec(urn.split("::").pop() ?? "");
+  const versionName = outputs?.name;
+  if (!match || typeof versionName !== "string") return undefined;
+  return { credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName };
+}
+
+/** The versions an update's engine events show (each step's new state). */
+export function versionsIn(events: readonly EngineEvent[]): Omit<VersionInfo, "state">[] {
+  const versions: Omit<VersionInfo, "state">[] = [];
+  for (const event of events) {
+    const metadata = event.resOutputsEvent?.metadata;
+    const version = metadata ? versionOf(metadata.type, metadata.urn, metadata.new?.outputs) : undefined;
+    if (version) versions.push(version);
+  }
+  return versions;
+}
+
+/**
+ * The stack's resources, the versions they hold, and the stack's outputs, from one `pulumi stack
+ * export` (the outputs read from there are plain values: generations, names, the verification's).
+ */
+async function stackVersions(
+  ws: Workspace,
+): Promise<{ resources: ExportedResource[]; versions: Omit<VersionInfo, "state">[]; outputs: Record<string, unknown> }> {
   const exported = await ws.pulumi(["stack", "export", "--stack", ws.stack]);
   const deployment = (JSON.parse(exported.stdout || "{}") as { deployment?: { resources?: ExportedResource[] } }).deployment;
   const resources = deployment?.resources ?? [];
-  const versions: Omit<VersionInfo, "state">[] = [];
-  for (const resource of resources) {
-    if (resource.type !== VERSION_TYPE) continue;
-    const match = /^(.*)-g([0-9]+)$/.exec(resource.urn.split("::").pop() ?? "");
-    const versionName = resource.outputs?.name;
-    if (!match || typeof versionName !== "string") continue;
-    versions.push({ credential: credentialOf(match[1]), generation: Number(match[2]), name: versionName });
-  }
-  return { resources, versions };
+  const versions = resources.flatMap((r) => versionOf(r.type, r.urn, r.outputs) ?? []);
+  const outputs = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  return { resources, versions, outputs };
 }
 
 /**
@@ -576,7 +657,7 @@ async function endState(
   controlName: string,
   known: Map<string, Omit<VersionInfo, "state">>,
 ): Promise<EndState> {
-  const { resources, versions: inState } = await stackVersions(ws);
+  const { resources, versions: inState, outputs } = await stackVersions(ws);
   for (const version of inState) known.set(version.name, version);
   const state = await api.state();
   const versions: VersionInfo[] = [...known.values()].map((version) => {
@@ -590,8 +671,6 @@ async function endState(
     .filter((c): c is { name: string; ok: boolean; ms: number }[] => Array.isArray(c))
     .flat()
     .map((c) => ({ name: String(c.name), ok: c.ok === true, ms: Number(c.ms) }));
-  const outputsRun = await ws.pulumi(["stack", "output", "--json", "--stack", ws.stack]);
-  const outputs = outputsRun.status === 0 ? (JSON.parse(outputsRun.stdout || "{}") as Record<string, unknown>) : {};
   const executor = serviceNamed(state, executorName);
   const control = serviceNamed(state, controlName);
   const current = versions

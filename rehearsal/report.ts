@@ -27,6 +27,8 @@ import {
 
 export const REHEARSAL_REPORT_SCHEMA = "wallet-executor/rehearsal-report/v1";
 
+const VERSION_TYPE = "gcp:secretmanager/secretVersion:SecretVersion";
+
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
@@ -80,6 +82,8 @@ export interface RehearsalReport {
     readonly load: number;
     readonly payRate: number;
     readonly rolloutMs: number;
+    readonly shutdownGraceMs: number;
+    readonly controlTimeoutMs: number;
     readonly executorCommand: string | null;
     /** `wallet-executor:rotation`'s strategy. */
     readonly rotation: string;
@@ -278,6 +282,8 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
       load: run.load,
       payRate: run.payRate,
       rolloutMs: run.rolloutMs,
+      shutdownGraceMs: run.shutdownGraceMs,
+      controlTimeoutMs: run.controlTimeoutMs,
       executorCommand: run.executorCommand,
       rotation: run.rotation,
     },
@@ -466,6 +472,20 @@ export function assess(run: RehearsalRun, timeline: Timeline, probes: OldTokenVe
       `${served} of ${later.length} calls after the failure answered 200 by ${String(oldExecutor)}`,
     );
   }
+  if (scenario.name === "rollback") {
+    // The rollback's update: the control is pinned back to the previous generation's token before the
+    // rolled-back generation's version is disabled (it leaves the program: a delete, run last).
+    const last = timeline.runs.length - 1;
+    const steps = timeline.steps.filter((s) => s.run === last);
+    const control = steps.filter((s) => s.phase === "deploy-control" && s.op !== "same");
+    const dropped = steps.find((s) => s.type === VERSION_TYPE && s.name.endsWith(`-g${scenario.to}`) && /delete/.test(s.op));
+    const controlEnd = control.length > 0 && control.every((s) => s.end !== null) ? Math.max(...control.map((s) => s.end as number)) : null;
+    add(
+      `the control points back at generation ${scenario.from} before generation ${scenario.to} is disabled`,
+      controlEnd !== null && dropped !== undefined && controlEnd <= dropped.start,
+      `control rollout ${control.length > 0 ? `ended at ${String(controlEnd)}` : "not run"}; generation ${scenario.to}'s version ${dropped ? `${dropped.op} at ${dropped.start}` : "not dropped"}`,
+    );
+  }
   if (scenario.name === "rollback" || scenario.name === "missing-grant") {
     add(
       `the token of generation ${scenario.from} is accepted again at the end`,
@@ -492,7 +512,7 @@ export function renderRehearsalMarkdown(report: RehearsalReport, options: Rehear
   push(`**${report.ok ? "As the runbook says" : "NOT as the runbook says"}.** ${report.headline}`, "");
   push(`Scenario: ${report.summary} ([runbook](${report.runbook})).`);
   push(
-    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, rotation ${report.settings.rotation}, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
+    `Wall time ${report.wallMs} ms (the scenario's applies: ${report.scenarioMs} ms). Control load ${report.settings.load}/s per revision, payments ${report.settings.payRate}/s, rollout ${report.settings.rolloutMs} ms, rotation ${report.settings.rotation}, control timeout ${report.settings.controlTimeoutMs} ms, shutdown grace ${report.settings.shutdownGraceMs} ms, executor: ${report.settings.executorCommand ? "outside command" : "stand-in"}.`,
     "",
   );
   if (options.timelineSvg !== undefined) {

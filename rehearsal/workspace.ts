@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { parseDocument, visit } from "yaml";
 import { PROJECT, parseStackConfig, requiredSecretKeys } from "../stack/config";
 import { installPlugins } from "../providers/install";
+import { precompileProject } from "./precompile";
 import { PulumiCli, cliEnv } from "../pulumi-cli/setup";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -52,6 +53,11 @@ export interface WorkspaceOptions {
   /** The local cloud the provider plugins drive. */
   readonly cloudEnv: Readonly<Record<string, string>>;
   readonly sourceDir?: string;
+  /**
+   * Compile the copy's program and policy pack to JavaScript once (rehearsal/precompile.ts), so that
+   * no engine run compiles them again (default true). False runs the TypeScript as shipped.
+   */
+  readonly precompile?: boolean;
 }
 
 /** Copies the project and creates the stack; no secret value is set yet. */
@@ -72,6 +78,7 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
   fs.symlinkSync(path.join(source, "policy", "node_modules"), path.join(project, "policy", "node_modules"));
   const stackFile = path.join(project, `Pulumi.${options.stack}.yaml`);
   fs.copyFileSync(path.join(source, `Pulumi.${options.stack}.yaml`), stackFile);
+  if (options.precompile !== false) precompileProject(project);
 
   const policyConfig = path.join(dir, "policy-config.rehearsal.json");
   const shipped = JSON.parse(fs.readFileSync(path.join(source, "policy", "policy-config.json"), "utf8")) as Record<string, unknown>;

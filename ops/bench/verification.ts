@@ -3,6 +3,7 @@
  * no payment) against a healthy local stand-in. The target is a median under 100 ms: the
  * verification gate should cost a rotation nothing next to the rollouts it follows.
  */
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import { verifyExecutor } from "../../verification/verify";
@@ -29,7 +30,9 @@ async function oneStatusRequest(url: string, token: string): Promise<void> {
 
 export async function benchVerify(runs: number): Promise<VerifyBenchResult> {
   if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError("runs must be a positive integer");
-  const previousToken = "bench-previous-token-" + "0".repeat(43);
+  // Random, as a real token is: the echo check reports any long enough piece of the token found in
+  // an answer, and a made-up token's words or runs of zeros occur in the executor's answers.
+  const previousToken = randomBytes(32).toString("hex");
   const executor = await startStandInExecutor({ tokenVersion: 2, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
   const samples: number[] = [];
   const floorSamples: number[] = [];

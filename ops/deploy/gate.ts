@@ -75,11 +75,14 @@ export function describeRefusals(refusals: readonly PolicyRefusal[]): string {
   return refusals.map((r) => `${r.policy}${r.resource ? ` (${r.resource})` : ""}: ${r.message}`).join("; ");
 }
 
-/** The request for a project directory and a plan file. */
-export function gateRequest(projectDir: string, planFile: string): GateRequest {
+/**
+ * The request for a project directory and a plan file. `policyPackConfig`: another config file for
+ * the same pack (a rehearsal's, which only adds `rehearsal: true` for the revocation endpoint).
+ */
+export function gateRequest(projectDir: string, planFile: string, policyPackConfig?: string): GateRequest {
   return {
     policyPacks: [path.join(projectDir, POLICY_PACK)],
-    policyPackConfigs: [path.join(projectDir, POLICY_PACK_CONFIG)],
+    policyPackConfigs: [policyPackConfig ?? path.join(projectDir, POLICY_PACK_CONFIG)],
     planFile,
   };
 }
@@ -96,16 +99,19 @@ export async function gatedUpdate(
     readonly onEvent: (event: EngineEvent) => void;
     readonly log?: (line: string) => void;
     readonly signal?: AbortSignal;
+    /** The pack's config file, when not the shipped one (see gateRequest). */
+    readonly policyPackConfig?: string;
   },
 ): Promise<GatedOutcome> {
   const log = options.log ?? ((): void => undefined);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "wallet-executor-plan-"));
   try {
     const request = {
-      ...gateRequest(options.projectDir, path.join(dir, "update-plan.json")),
+      ...gateRequest(options.projectDir, path.join(dir, "update-plan.json"), options.policyPackConfig),
       ...(options.signal ? { signal: options.signal } : {}),
     };
-    log(`  pulumi preview with the policy pack (${POLICY_PACK}, ${POLICY_PACK_CONFIG}), saving the update plan`);
+    const config = options.policyPackConfig ? path.basename(options.policyPackConfig) : POLICY_PACK_CONFIG;
+    log(`  pulumi preview with the policy pack (${POLICY_PACK}, ${config}), saving the update plan`);
     let preview: PreviewOutcome;
     try {
       preview = await stack.preview(request);

@@ -413,6 +413,55 @@ describe("the stand-ins (the default commands)", () => {
   });
 });
 
+describe("readiness", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setup({
+      commands: {
+        serviceCommands: {
+          // Listens only after a second: not ready until it answers GET /status.
+          "slow-start": `sleep 1; exec ${testApp()}`,
+          // Its second revision's container exits at once.
+          crashing: `if [ "$K_REVISION" = crashing-r2 ]; then exit 3; fi; exec ${testApp()}`,
+        },
+      },
+    });
+  });
+  afterAll(() => s.env.cloud.close());
+
+  test("a revision is ready only once its instance answers GET /status on its port", async () => {
+    const service = await createService(s.env.api, "slow-start", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "slow-start-r1",
+    });
+    expect(short(service.latestReadyRevision)).toBe("slow-start-r1");
+    const starting = eventsOf(s.env, "instance-starting", "slow-start-r1")[0];
+    const ready = eventsOf(s.env, "revision-ready", "slow-start-r1")[0];
+    // A lower bound only (a busy machine makes it longer): the process listened a second after its start.
+    expect(ready.atMs - starting.atMs).toBeGreaterThanOrEqual(1_000);
+    expect((await get(`${String(service.uri)}/status`)).status).toBe(200);
+  });
+
+  test("a container that exits before it answers fails its revision; traffic stays on the ready one", async () => {
+    const first = await createService(s.env.api, "crashing", {
+      account: s.account,
+      env: executorEnv(s.secret, "1", 1),
+      revision: "crashing-r1",
+    });
+    const outcome = await updateService(s.env.api, "crashing", {
+      account: s.account,
+      env: executorEnv(s.secret, "2", 2),
+      revision: "crashing-r2",
+    });
+    expect(outcome.error).toMatch(/crashing-r2.*exited/);
+    expect(eventsOf(s.env, "revision-failed", "crashing-r2")).toHaveLength(1);
+    const answer = await get(`${String(first.uri)}/status`);
+    expect(answer.status).toBe(200);
+    expect(answer.revision).toBe("crashing-r1");
+  });
+});
+
 describe("shutdown", () => {
   let s: Setup;
   beforeAll(async () => {

@@ -328,6 +328,20 @@ describe("gatedUpdate", () => {
     expect(stack.planDirMode).toBe(0o700);
   });
 
+  test("another config for the same pack (a rehearsal's) is given to both commands; the pack stays the project's", async () => {
+    const stack = new RecordingStack();
+    await gatedUpdate(stack, {
+      projectDir: "/project",
+      onEvent: () => undefined,
+      policyPackConfig: "/rehearsal/policy-config.rehearsal.json",
+    });
+    for (const { request } of stack.calls) {
+      expect(request.policyPacks).toEqual(["/project/policy"]);
+      expect(request.policyPackConfigs).toEqual(["/rehearsal/policy-config.rehearsal.json"]);
+    }
+    expect(stack.calls.map((c) => c.command)).toEqual(["preview", "up"]);
+  });
+
   test("a refusal at preview means no update, and says which policy refused what", async () => {
     const stack = new RecordingStack(refusal);
     const outcome = await gatedUpdate(stack, { projectDir: "/project", onEvent: () => undefined });

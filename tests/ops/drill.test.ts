@@ -307,7 +307,7 @@ describe("the shipped example", () => {
   });
 
   test("phase durations add up to the timestamps in the log", () => {
-    // Recomputed from the raw log with phaseOf, independently of lib/timeline.
+    // Recomputed from the raw log with phaseOf, independently of ops/drill/timeline.ts.
     const starts = new Map<string, number>();
     const ends = new Map<string, number>();
     const timedOps = new Set(["create", "update", "replace", "create-replacement"]);
