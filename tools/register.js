@@ -6,11 +6,16 @@
 // by the source's hash, swc's version and the options), and swc itself loads only on a miss: a CLI
 // whose files have not changed since its last run never loads the compiler (about a quarter of a
 // second of a cold start). WALLET_REGISTER_CACHE=0 turns the cache off.
+//
+// It also installs the project's module resolution (tools/module-resolution.js): the SDK's closure
+// serialization dependencies load on first use, and the policy pack shares the project's SDK.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const Module = require("module");
+
+require("./module-resolution").installModuleResolution();
 
 const options = {
   jsc: { target: "es2022", parser: { syntax: "typescript" } },

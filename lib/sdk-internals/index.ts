@@ -12,6 +12,7 @@
  * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy/pack-process.test.ts |
  * | resource registration and dependsOn resolution | resource-registration.ts | harness/evaluation-watchdog.ts |
  * | dynamic providers' code serialization (skipped offline) | dynamic-provider.ts | ops/plan/cli.ts |
+ * | closure serialization's TypeScript and Arborist, loaded on first use | closure-dependencies.ts, deferred/ | tools/module-resolution.js, tools/jest-resolver.js |
  * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/pulumi-cli/language-host.test.ts, tests/support/provider-process.ts |
  * | @pulumi/policy's UnknownValueError and the engine's unknown marker | (listed here) | policy/graph.ts |
  *
@@ -30,6 +31,7 @@ import { ENGINE_WIRE, mockMonitor, outputKnown, runtimeSettings, runtimeStore, w
 import { policyDeserialize, policyKinds, policyProxy } from "./policy-server";
 import { configSecretKeys } from "./runtime-config";
 import { closureSerialization } from "./dynamic-provider";
+import { closureDependencies } from "./closure-dependencies";
 
 export { CHECKED_AGAINST, SdkInternalError };
 export type { SdkInternalEntry };
@@ -81,6 +83,7 @@ export const SDK_INTERNALS: readonly SdkInternalEntry[] = [
   resourceRegistration,
   dependsOnResolution,
   closureSerialization,
+  closureDependencies,
   packUnknownValueError,
   packUnknownMarker,
 ];

@@ -1,15 +1,22 @@
-// In-process, the policy pack's dependencies are the project's own copies when they are the same
+// Where the project's processes resolve two kinds of module differently from Node's default, to
+// load only what they use (the cold plan, and every test file, load the SDK):
+//
+// 1. The SDK's closure serialization dependencies (TypeScript, npm's Arborist: about half of the
+//    SDK's load) load on first use, not when the SDK is imported (lib/sdk-internals/deferred/).
+//
+// 2. In-process, the policy pack's dependencies are the project's own copies when they are the same
 // version. The pack is a package of its own (policy/node_modules: the copy the Pulumi CLI runs), so
 // a process that loads its policies (the offline plan, the harness's tests) would otherwise load a
 // second @pulumi/pulumi, gRPC and protobuf from it: about a second of a cold plan, for identical
 // code. A package of another version, or one the project does not have, still comes from the pack.
 // Only requests made from inside policy/node_modules are redirected: the pack's own files and the
 // fence (lib/sdk-internals, `fromPack`) load @pulumi/policy itself from the pack, as the CLI does.
-// Used by tools/jest-resolver.js (Jest) and installed by harness/policy-harness.ts (Node).
+// Used by tools/jest-resolver.js (Jest) and installed by tools/register.js (Node: every CLI).
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const Module = require("module");
+const { deferredFor } = require("../lib/sdk-internals/deferred");
 
 const ROOT = path.resolve(__dirname, "..");
 const PACK_MODULES = path.join(ROOT, "policy", "node_modules") + path.sep;
@@ -63,8 +70,8 @@ function usesProjectCopy(request, fromDir) {
 
 let installed = false;
 
-/** Installs the redirection for Node's own require (idempotent). */
-function installProjectCopies() {
+/** Installs both for Node's own require (idempotent). */
+function installModuleResolution() {
   if (installed) return;
   installed = true;
   const resolve = Module._resolveFilename;
@@ -72,12 +79,15 @@ function installProjectCopies() {
     filename: path.join(ROOT, "index.js"),
     paths: Module._nodeModulePaths(ROOT),
   });
-  Module._resolveFilename = function resolveProjectCopy(request, parent, isMain, options) {
-    if (parent && typeof parent.filename === "string" && usesProjectCopy(request, path.dirname(parent.filename))) {
-      return resolve.call(this, request, fromRoot, isMain, options);
+  Module._resolveFilename = function resolveProjectModule(request, parent, isMain, options) {
+    if (parent && typeof parent.filename === "string") {
+      const fromDir = path.dirname(parent.filename);
+      const deferred = deferredFor(request, fromDir);
+      if (deferred !== undefined) return deferred;
+      if (usesProjectCopy(request, fromDir)) return resolve.call(this, request, fromRoot, isMain, options);
     }
     return resolve.call(this, request, parent, isMain, options);
   };
 }
 
-module.exports = { ROOT, usesProjectCopy, installProjectCopies };
+module.exports = { ROOT, deferredFor, usesProjectCopy, installModuleResolution };
