@@ -12,6 +12,9 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }],
   },
+  // The policy pack's dependencies resolve to the project's copies when they are the same version
+  // (tools/pack-resolution.js): a file that loads the pack loads one Pulumi SDK, not two.
+  resolver: "<rootDir>/tools/jest-resolver.js",
   // Both cores (Jest's default leaves one to itself on a 2-core machine): the test files are independent.
   maxWorkers: 2,
   // A hang fails; far above what any unit test needs on a busy machine.

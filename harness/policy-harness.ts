@@ -23,6 +23,7 @@
  * - Violation messages are what the policy reported. The engine shows the policy's description
  *   first (`<description>\n<message>`); the process test checks that correspondence.
  */
+import "./module-resolution";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";

@@ -11,6 +11,8 @@
  * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | harness/policy-harness.ts |
  * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy/pack-process.test.ts |
  * | resource registration and dependsOn resolution | resource-registration.ts | harness/evaluation-watchdog.ts |
+ * | dynamic providers' code serialization (skipped offline) | dynamic-provider.ts | ops/plan/cli.ts |
+ * | closure serialization's TypeScript and Arborist, loaded on first use | closure-dependencies.ts, deferred/ | tools/module-resolution.js, tools/jest-resolver.js |
  * | the language-runtime, provider and plugin gRPC stubs | plugin-proto.ts (tests only) | tests/pulumi-cli/language-host.test.ts, tests/support/provider-process.ts |
  * | @pulumi/policy's UnknownValueError and the engine's unknown marker | (listed here) | policy/graph.ts |
  *
@@ -28,6 +30,8 @@ import { dependsOnResolution, resourceRegistration } from "./resource-registrati
 import { ENGINE_WIRE, mockMonitor, outputKnown, runtimeSettings, runtimeStore, wireFormat } from "./mock-runtime";
 import { policyDeserialize, policyKinds, policyProxy } from "./policy-server";
 import { configSecretKeys } from "./runtime-config";
+import { closureSerialization } from "./dynamic-provider";
+import { closureDependencies } from "./closure-dependencies";
 
 export { CHECKED_AGAINST, SdkInternalError };
 export type { SdkInternalEntry };
@@ -78,6 +82,8 @@ export const SDK_INTERNALS: readonly SdkInternalEntry[] = [
   providerProto,
   resourceRegistration,
   dependsOnResolution,
+  closureSerialization,
+  closureDependencies,
   packUnknownValueError,
   packUnknownMarker,
 ];

@@ -34,6 +34,7 @@ import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "..
 // a usage error answers at once.
 type Harness = typeof import("../../harness/policy-harness");
 type Monitor = typeof import("../../harness/recording-monitor");
+type DynamicProvider = typeof import("../../lib/sdk-internals/dynamic-provider");
 type Diff = typeof import("./diff");
 type Markdown = typeof import("./markdown");
 
@@ -330,6 +331,8 @@ export async function makePlan(options: PlanCliOptions, program?: () => unknown,
       (check.mnemonicRotation === undefined ? "; mnemonic unchanged" : `; mnemonic ROTATION: ${check.mnemonicRotation}`),
   );
 
+  // The plan shows a mark for a dynamic provider's code and no policy reads it: not serialized.
+  (require("../../lib/sdk-internals/dynamic-provider") as DynamicProvider).skipDynamicProviderCode();
   const { evaluateWithPolicies } = require("../../harness/policy-harness") as Harness;
   const { MOCK_SECRET_PREFIX, UNKNOWN, evaluateProgram, stackMocks } = require("../../harness/recording-monitor") as Monitor;
   const organization = stack.organization;

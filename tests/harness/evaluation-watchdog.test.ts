@@ -127,7 +127,7 @@ describe("a program that finishes", () => {
         new gcp.secretmanager.Secret(`s${i}`, { secretId: `s${i}`, replication: { auto: {} } });
       }
       return { done: true };
-    }, 2_000);
+    }, 10_000); // far above any pause a busy machine puts between two steps 20 ms apart
     expect(evaluation.error).toBeUndefined();
     expect(evaluation.resources).toHaveLength(5);
     expect(evaluation.outputs).toEqual({ done: true });

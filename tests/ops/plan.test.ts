@@ -2,7 +2,7 @@
  * The offline plan: its pure logic (waves, critical path, redaction) on hand-made and random
  * graphs, the real stacks' plans (stable, ordered, secret-free), and the CLI as a process.
  */
-import { spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,6 +13,7 @@ import {
   PlanResourceInput,
   SECRET_MARK,
   computeWaves,
+  hasMandatoryViolation,
   criticalPath,
   redactInputs,
   renderPlan,
@@ -24,12 +25,13 @@ import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../../harness/r
 import { defineStack } from "../../stack/program";
 import { makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
 import { ROOT, stackConfig } from "../support/stack";
+import { withoutStackTraces } from "../support/without-stack-traces";
 import { PROJECT } from "../../stack/config";
 
 afterAll(() => pulumi.runtime.disconnect());
 
 // The process tests run the CLI (each evaluation twice: after the update and as a preview); their
-// own deadline is spawnSync's (a hang is killed and fails the test), not the suite's default.
+// own deadline is the process's (a hang is killed and fails the test), not the suite's default.
 jest.setTimeout(180_000);
 
 const urn = (name: string, type = "test:index:Step"): string => `urn:pulumi:s::p::${type}::${name}`;
@@ -177,7 +179,8 @@ describe("redaction", () => {
 describe("the plans of the shipped stacks", () => {
   const plans: Record<string, PlanDocument> = {};
   beforeAll(async () => {
-    for (const stack of ["staging", "prod"]) plans[stack] = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
+    for (const stack of ["staging", "prod"])
+      plans[stack] = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack));
   });
 
   test.each(["staging", "prod"])("%s: every dependency of every step is in an earlier wave", (stack) => {
@@ -216,7 +219,7 @@ describe("the plans of the shipped stacks", () => {
   });
 
   test("the same input gives the same document, byte for byte", async () => {
-    const again = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
+    const again = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack));
     expect(JSON.stringify(again)).toBe(JSON.stringify(plans.staging));
     const urns = plans.staging.resources.map((r) => r.urn);
     expect(urns).toEqual([...urns].sort());
@@ -299,7 +302,7 @@ describe("no value the mocks invent is shown as real", () => {
       expect(all.some((v) => v.includes(".a.run.app"))).toBe(true);
       expect(all.some((v) => /^[0-9]+$/.test(v))).toBe(true);
       expect(all.some((v) => v.endsWith(".iam.gserviceaccount.com"))).toBe(true);
-      const plan = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
+      const plan = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack));
       const shown = leaves(plan);
       expect(shown.filter((v) => inventions.has(v))).toEqual([]);
       const long = all.filter((v) => v.length >= 8);
@@ -320,7 +323,7 @@ describe("no value the mocks invent is shown as real", () => {
   });
 
   test("what only the cloud knows at apply time is marked, in the inputs where it is used", async () => {
-    const plan = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
+    const plan = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack));
     const byName = (name: string) => plan.resources.find((r) => r.name === name) as PlanDocument["resources"][number];
     const control = byName("control-service").inputs as {
       template: {
@@ -343,19 +346,124 @@ describe("npm run plan, as a process", () => {
   const register = path.join(ROOT, "tools", "register.js");
   // Refuses any outbound connection: the plan must never touch the network.
   const noNetwork = path.join(ROOT, "tests", "support", "no-network.js");
-  const plan = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", noNetwork, "--require", register, path.join(ROOT, "ops", "plan", "cli.ts"), ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 60_000,
+  interface PlanRun {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+  }
+  // Each cold plan is a fresh process (about a second of loading, and the stalled-program fixture
+  // waits out the watchdog): they all start in beforeAll, a few at a time, and each test awaits
+  // its own. A hang is killed after 60 s (the status is then null, and the test fails).
+  const plan = (args: readonly string[]): Promise<PlanRun> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ["--require", noNetwork, "--require", register, path.join(ROOT, "ops", "plan", "cli.ts"), ...args],
+        { cwd: ROOT, encoding: "utf8", timeout: 60_000, maxBuffer: 64 << 20 },
+        (error, stdout, stderr) => {
+          if (error === null) resolve({ status: 0, stdout, stderr });
+          else if (error.killed) resolve({ status: null, stdout, stderr });
+          else if (typeof error.code === "number") resolve({ status: error.code, stdout, stderr });
+          else reject(new Error(`the plan could not start: ${error.message}`));
+        },
+      );
     });
 
-  // One process for the tests that read staging's human plan.
-  let stagingHuman: ReturnType<typeof plan> | undefined;
-  const stagingPlan = () => (stagingHuman ??= plan(["--stack", "staging"]));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const stackFile = (name: string, text: string): string => {
+    const dir = fs.mkdtempSync(path.join(tmp, "stack-"));
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const stagingText = () => fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
+  const ciphertext = "v1:c2FsdA==:Y2lwaGVydGV4dA==";
+  const prodRotation = [
+    "  wallet-executor:mnemonic:",
+    "    current: 2",
+    "    previous: 1",
+    "    approval:",
+    "      ticket: CHG-2041",
+    "      approver: cfo@openagents.com",
+    '      windowStart: "2026-01-01T00:00:00Z"',
+    '      windowEnd: "2099-01-01T00:00:00Z"',
+    "  wallet-executor:mnemonicG2:",
+    "    secure: v1:placeholder",
+    "",
+  ].join("\n");
+  const prodRotated = () =>
+    fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace("  wallet-executor:mnemonic:\n    current: 1\n", prodRotation);
+  const outsideProgram = () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "program-"));
+    const program = path.join(dir, "index.ts");
+    fs.writeFileSync(
+      program,
+      [
+        'import * as gcp from "@pulumi/gcp";',
+        "export = () => {",
+        '  new gcp.cloudrunv2.Job("payouts", { location: "us-central1", template: { template: { serviceAccount: "payouts@p.iam.gserviceaccount.com",',
+        '    containers: [{ image: "i", envs: [{ name: "OA_LIGHTNING_SPARK_API_KEY", value: "a-literal-key" }] }] } } });',
+        "  return {};",
+        "};",
+        "",
+      ].join("\n"),
+    );
+    return program;
+  };
 
-  test("staging: exit 0, the human plan, offline", () => {
-    const result = stagingPlan();
+  /** Every process this block runs, by name: its arguments (files are written before any starts). */
+  const scenarios = (): Record<string, readonly string[]> => ({
+    staging: ["--stack", "staging"],
+    prodJson: ["--stack", "prod", "--json"],
+    latestHuman: ["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"],
+    brokenConfig: [
+      "--stack",
+      "staging",
+      "--config-file",
+      stackFile("Pulumi.broken.yaml", stagingText().replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3")),
+    ],
+    prodUnverifiedRotation: ["--stack", "prod", "--config-file", stackFile("Pulumi.prod.yaml", prodRotated())],
+    outsideProgram: ["--json", "--program", outsideProgram()],
+    "program-error-dependency-cycle": ["--program", "tests/fixtures/policy/program-error-dependency-cycle.ts"],
+    "program-error-gate-never-released": ["--program", "tests/fixtures/policy/program-error-gate-never-released.ts"],
+  });
+  /**
+   * What the CLI would print with these arguments, built in this process (the CLI's own code path,
+   * `makePlan`, with the shipped program as a function: under Jest a module runs once): the process
+   * tests above and below keep what only a process shows (exit codes, stderr, the network refused).
+   */
+  const inProcess = (args: readonly string[]): Promise<PlanDocument> => {
+    const options = parsePlanArgs(args, ROOT);
+    return withoutStackTraces(() => makePlan(options, options.program === path.join(ROOT, "index.ts") ? defineStack : undefined));
+  };
+  const runs = new Map<string, Promise<PlanRun>>();
+  const run = (name: string): Promise<PlanRun> => {
+    const started = runs.get(name);
+    if (started === undefined) throw new Error(`no plan scenario ${name}`);
+    return started;
+  };
+  beforeAll(() => {
+    // At most three at a time: enough to overlap loading and the watchdog's wait on two cores.
+    const queue: (() => void)[] = [];
+    let active = 0;
+    const acquire = (): Promise<void> =>
+      active < 3 ? (active++, Promise.resolve()) : new Promise<void>((resolve) => queue.push(() => resolve()));
+    const release = (): void => {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    };
+    for (const [name, args] of Object.entries(scenarios())) {
+      const result = acquire().then(() => plan(args).finally(release));
+      // Observed at once, so a failure is reported by the test that awaits it, never as unhandled.
+      result.catch(() => undefined);
+      runs.set(name, result);
+    }
+  });
+
+  test("staging: exit 0, the human plan, offline", async () => {
+    const result = await run("staging");
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Plan for wallet-executor/staging (offline");
@@ -365,8 +473,8 @@ describe("npm run plan, as a process", () => {
     expect(result.stdout).not.toContain(REDACTED_PLACEHOLDER_PREFIX);
   });
 
-  test("a fresh clone: the secrets not set yet are findings (exit 0), each with how to set it from a file", () => {
-    const result = stagingPlan();
+  test("a fresh clone: the secrets not set yet are findings (exit 0), each with how to set it from a file", async () => {
+    const result = await run("staging");
     expect(result.status).toBe(0);
     const section = result.stdout.slice(result.stdout.indexOf("Secrets not set yet"));
     expect(section.split("\n").slice(0, 4)).toEqual([
@@ -378,26 +486,18 @@ describe("npm run plan, as a process", () => {
     expect(result.stdout).toContain("Result: OK, once 3 secret value(s) are set\n");
   });
 
-  test("a secret set in the stack file (encrypted) is no longer a finding", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.staging.yaml");
-    const ciphertext = "v1:c2FsdA==:Y2lwaGVydGV4dA==";
-    fs.writeFileSync(
-      file,
-      fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8") + `  wallet-executor:sparkApiKeyG2:\n    secure: ${ciphertext}\n`,
-    );
-    const result = plan(["--stack", "staging", "--json", "--config-file", file]);
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
+  test("a secret set in the stack file (encrypted) is no longer a finding", async () => {
+    const file = stackFile("Pulumi.staging.yaml", stagingText() + `  wallet-executor:sparkApiKeyG2:\n    secure: ${ciphertext}\n`);
+    const doc = await inProcess(["--stack", "staging", "--json", "--config-file", file]);
     expect(doc.unsetSecrets).toEqual(["wallet-executor:mnemonicG1", "wallet-executor:smokeInvoice"]);
-    expect(result.stdout).not.toContain(ciphertext);
+    expect(JSON.stringify(doc) + renderPlan(doc)).not.toContain(ciphertext);
   });
 
-  test("--json prints the documented shape", () => {
-    const result = plan(["--stack", "prod", "--json"]);
+  test("--json prints the documented shape", async () => {
+    const result = await run("prodJson");
     expect(result.status).toBe(0);
     const doc = JSON.parse(result.stdout) as PlanDocument & { change: unknown };
+    expect(hasMandatoryViolation(doc)).toBe(false);
     expect(Object.keys(doc)).toEqual([
       "project",
       "stack",
@@ -416,10 +516,9 @@ describe("npm run plan, as a process", () => {
     expect(doc.stack).toBe("prod");
   });
 
-  test("a program that breaks a mandatory policy exits 1 and lists the violation", () => {
-    const result = plan(["--stack", "staging", "--json", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
-    expect(result.status).toBe(1);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
+  test("a program that breaks a mandatory policy exits 1 and lists the violation", async () => {
+    const doc = await inProcess(["--stack", "staging", "--json", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
+    expect(hasMandatoryViolation(doc)).toBe(true);
     expect(doc.violations).toEqual([
       {
         policy: "secret-references-pinned",
@@ -429,22 +528,14 @@ describe("npm run plan, as a process", () => {
           'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads [unknown until apply] at "latest"; pin a version number.',
       },
     ]);
-    const human = plan(["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
+    const human = await run("latestHuman");
     expect(human.status).toBe(1);
     expect(human.stdout).toContain("  FAIL  [mandatory] secret-references-pinned (executor-service)");
     expect(human.stdout).toContain("Result: BLOCKED by a mandatory policy");
   });
 
-  test("a broken config exits 2 with the config message", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.broken.yaml");
-    fs.writeFileSync(
-      file,
-      fs
-        .readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")
-        .replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
-    );
-    const result = plan(["--stack", "staging", "--config-file", file]);
+  test("a broken config exits 2 with the config message", async () => {
+    const result = await run("brokenConfig");
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
@@ -452,28 +543,9 @@ describe("npm run plan, as a process", () => {
     expect(result.stdout).toBe("");
   });
 
-  test("a prod mnemonic rotation that staging has not verified exits 2 and says so", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.prod.yaml");
-    const rotation = [
-      "  wallet-executor:mnemonic:",
-      "    current: 2",
-      "    previous: 1",
-      "    approval:",
-      "      ticket: CHG-2041",
-      "      approver: cfo@openagents.com",
-      '      windowStart: "2026-01-01T00:00:00Z"',
-      '      windowEnd: "2099-01-01T00:00:00Z"',
-      "  wallet-executor:mnemonicG2:",
-      "    secure: v1:placeholder",
-      "",
-    ].join("\n");
-    const prod = fs
-      .readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
-      .replace("  wallet-executor:mnemonic:\n    current: 1\n", rotation);
-    expect(prod).toContain("previous: 1\n    approval:");
-    fs.writeFileSync(file, prod);
-    const result = plan(["--stack", "prod", "--config-file", file]);
+  test("a prod mnemonic rotation that staging has not verified exits 2 and says so", async () => {
+    expect(prodRotated()).toContain("previous: 1\n    approval:");
+    const result = await run("prodUnverifiedRotation");
     expect(result.stderr).toBe(
       "error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
@@ -481,33 +553,17 @@ describe("npm run plan, as a process", () => {
     expect(result.status).toBe(2);
   });
 
-  test("--program without --stack runs a program of its own with staging's config; a standalone unsafe one exits 1", () => {
-    const result = plan(["--json", "--program", "tests/fixtures/policy/revocation-requires-verification-renamed-versions.ts"]);
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(1);
-    const doc = JSON.parse(result.stdout) as PlanDocument;
+  test("--program without --stack runs a program of its own with staging's config; a standalone unsafe one exits 1", async () => {
+    const doc = await inProcess(["--json", "--program", "tests/fixtures/policy/revocation-requires-verification-renamed-versions.ts"]);
+    expect(hasMandatoryViolation(doc)).toBe(true);
     expect(doc.stack).toBe("staging");
     expect(doc.violations.map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop()])).toEqual([
       ["revocation-requires-verification", "mandatory", "credential-old"],
     ]);
   });
 
-  test("a program outside the repository finds its packages in the repository's node_modules", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-"));
-    const program = path.join(dir, "index.ts");
-    fs.writeFileSync(
-      program,
-      [
-        'import * as gcp from "@pulumi/gcp";',
-        "export = () => {",
-        '  new gcp.cloudrunv2.Job("payouts", { location: "us-central1", template: { template: { serviceAccount: "payouts@p.iam.gserviceaccount.com",',
-        '    containers: [{ image: "i", envs: [{ name: "OA_LIGHTNING_SPARK_API_KEY", value: "a-literal-key" }] }] } } });',
-        "  return {};",
-        "};",
-        "",
-      ].join("\n"),
-    );
-    const result = plan(["--json", "--program", program]);
+  test("a program outside the repository finds its packages in the repository's node_modules", async () => {
+    const result = await run("outsideProgram");
     expect(result.stderr).toBe("");
     expect(result.status).toBe(1);
     expect((JSON.parse(result.stdout) as PlanDocument).violations.map((v) => [v.policy, v.urn?.split("::").pop()])).toEqual([
@@ -515,9 +571,10 @@ describe("npm run plan, as a process", () => {
     ]);
   });
 
-  test("what only the preview cannot prove blocks the plan too (exit 1)", () => {
-    const result = plan(["--program", "tests/fixtures/policy/revocation-requires-verification-unprovable-in-preview.ts"]);
-    expect(result.status).toBe(1);
+  test("what only the preview cannot prove blocks the plan too (exit 1)", async () => {
+    const doc = await inProcess(["--program", "tests/fixtures/policy/revocation-requires-verification-unprovable-in-preview.ts"]);
+    expect(hasMandatoryViolation(doc)).toBe(true);
+    const result = { stdout: renderPlan(doc) };
     expect(result.stdout).toContain("  FAIL  [mandatory] revocation-requires-verification (credential-old)");
     expect(result.stdout).toContain("it cannot be proven safe during preview");
   });
@@ -531,9 +588,9 @@ describe("npm run plan, as a process", () => {
       "program-error-gate-never-released",
       "1 resource was never registered: api-credential-g1 (gcp:secretmanager/secretVersion:SecretVersion)",
     ],
-  ])("%s: exits 2 (a program error, not a policy verdict), naming the resources, instead of hanging", (fixture, message) => {
-    const result = plan(["--program", `tests/fixtures/policy/${fixture}.ts`]);
-    // spawnSync's timeout kills a hang: the status is then null, not 2.
+  ])("%s: exits 2 (a program error, not a policy verdict), naming the resources, instead of hanging", async (fixture, message) => {
+    const result = await run(fixture);
+    // The timeout kills a hang: the status is then null, not 2.
     expect(result.status).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("error: the program failed while being evaluated: the program ");
@@ -541,13 +598,13 @@ describe("npm run plan, as a process", () => {
     expect(result.stderr).not.toContain("promises were still active");
   });
 
-  test("rotating and revoking the token in one apply (the emergency path) exits 0", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    const file = path.join(dir, "Pulumi.staging.yaml");
-    const staging = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
-    fs.writeFileSync(file, staging.replace("    current: 4\n    previous: 3\n", "    current: 5\n    previous: 4\n"));
-    const result = plan(["--stack", "staging", "--config-file", file]);
-    expect(result.stderr).toBe("");
+  test("rotating and revoking the token in one apply (the emergency path) exits 0", async () => {
+    const file = stackFile(
+      "Pulumi.staging.yaml",
+      stagingText().replace("    current: 4\n    previous: 3\n", "    current: 5\n    previous: 4\n"),
+    );
+    const doc = await inProcess(["--stack", "staging", "--config-file", file]);
+    const result = { stdout: renderPlan(doc), status: hasMandatoryViolation(doc) ? 1 : 0 };
     expect(result.stdout).toContain("authToken    current g5   previous g4: REVOKED after verification");
     expect(result.stdout).toContain("Result: OK");
     expect(result.status).toBe(0);
@@ -558,8 +615,8 @@ describe("npm run plan, as a process", () => {
     [["--stacks", "staging"], 'error: unknown argument "--stacks"'],
     [[], "error: --stack is required"],
     [["--stack", "qa"], "error: --stack: no stack file at Pulumi.qa.yaml"],
-  ])("usage error %j exits 2", (args, message) => {
-    const result = plan(args);
+  ])("usage error %j exits 2", async (args, message) => {
+    const result = await plan(args);
     expect(result.status).toBe(2);
     expect(result.stderr.startsWith(message)).toBe(true);
   });

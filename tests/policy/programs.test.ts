@@ -19,6 +19,7 @@ import { makePlan, parsePlanArgs } from "../../ops/plan/cli";
 import { PolicyEvaluation, evaluateWithPolicies, runPolicies } from "../../harness/policy-harness";
 import { RecordedResource } from "../../harness/recording-monitor";
 import { ROOT, stackConfig } from "../support/stack";
+import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -36,7 +37,7 @@ const findings = (plan: PlanDocument): [string, string, string | undefined, stri
     .map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop(), v.message]);
 
 const planOf = async (fixture: string): Promise<PlanDocument> =>
-  makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT));
+  withoutStackTraces(() => makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT)));
 
 describe("standalone unsafe programs, each refused by the rule it breaks", () => {
   const TO_FIX_CHAIN =
@@ -215,7 +216,9 @@ describe("the shipped stacks and the emergency path pass", () => {
   ): Promise<PolicyEvaluation> => {
     const { config, secretKeys } = stackConfig(stack);
     for (const [key, value] of Object.entries(set)) config[`${PROJECT}:${key}`] = JSON.stringify(value);
-    const result = await evaluateWithPolicies({ program: defineStack, project: PROJECT, stack, config, secretKeys, ...mode });
+    const result = await withoutStackTraces(() =>
+      evaluateWithPolicies({ program: defineStack, project: PROJECT, stack, config, secretKeys, ...mode }),
+    );
     if (result.evaluation.error) throw asError(result.evaluation.error);
     return result;
   };
@@ -260,7 +263,9 @@ describe("the shipped stacks and the emergency path pass", () => {
       const file = path.join(dir, "Pulumi.staging.yaml");
       const text = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
       fs.writeFileSync(file, text.replace("    current: 4\n    previous: 3\n", "    current: 5\n    previous: 4\n"));
-      const plan = await makePlan(parsePlanArgs(["--stack", "staging", "--config-file", file], ROOT), defineStack);
+      const plan = await withoutStackTraces(() =>
+        makePlan(parsePlanArgs(["--stack", "staging", "--config-file", file], ROOT), defineStack),
+      );
       expect(plan.credentials[0]).toEqual({ name: "authToken", current: 5, previous: 4, revokePrevious: true });
       expect(plan.violations).toEqual([]);
     },
@@ -297,14 +302,16 @@ describe("the standard program with one of the runbook's edges cut is refused by
     async (from, to, policy) => {
       const { config, secretKeys } = stackConfig("staging");
       for (const firstPreview of [false, true]) {
-        const { evaluation, resourceOutputs } = await evaluateWithPolicies({
-          program: defineStack,
-          project: PROJECT,
-          stack: "staging",
-          config,
-          secretKeys,
-          firstPreview,
-        });
+        const { evaluation, resourceOutputs } = await withoutStackTraces(() =>
+          evaluateWithPolicies({
+            program: defineStack,
+            project: PROJECT,
+            stack: "staging",
+            config,
+            secretKeys,
+            firstPreview,
+          }),
+        );
         const found = await runPolicies(cut(evaluation.resources, from, to), {
           outputs: resourceOutputs,
           stackOutputs: evaluation.outputs,

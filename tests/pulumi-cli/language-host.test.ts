@@ -3,7 +3,7 @@
  * drives it: a process that prints its port and answers LanguageRuntime over gRPC (the stubs
  * shipped in @pulumi/pulumi). The resource plugins it reports, how it runs a program (flags,
  * config and runtime options in the environment; exit code 32 as "already reported"), its clear
- * errors; and the `pulumi-analyzer-policy` launcher as a process. tests/pulumi-cli/cli.test.ts drives
+ * errors; and the `pulumi-analyzer-policy` launcher as a process. tests/pulumi-cli/cli.e2e.test.ts drives
  * the host through the real engine.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";

@@ -26,6 +26,7 @@ import { readStackFile } from "../../stack/stack-file";
 import { lastAppliedAt, main as planMain, parsePlanArgs, stackParts } from "../../ops/plan/cli";
 import { RecordedResource, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { ROOT, runStack, stackConfig } from "../support/stack";
+import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -621,7 +622,7 @@ describe("RotatingSecret keeps compromised generations dead", () => {
     destroyTtlDays: 30,
   };
   const evaluate = (program: () => unknown) =>
-    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
+    withoutStackTraces(() => evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() }));
 
   test.each([
     [

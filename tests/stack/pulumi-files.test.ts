@@ -3,7 +3,7 @@
  * loads them (pulumi/pulumi at the release @pulumi/pulumi is pinned to), each rule citing where
  * Pulumi states it, plus the project's own rules for what may ship in the repository. Every rule
  * is shown to refuse a file that breaks it: the project file as it was when issue 12 was filed
- * among them. tests/pulumi-cli/cli.test.ts then loads the same files with the real CLI.
+ * among them. tests/pulumi-cli/cli.e2e.test.ts then loads the same files with the real CLI.
  */
 import * as fs from "fs";
 import * as path from "path";

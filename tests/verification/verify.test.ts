@@ -558,8 +558,9 @@ describe("verifyExecutor against misbehaving stand-ins", () => {
 
   test("a single hung /status times out, and the retry passes", async () => {
     const executor = await standIn({ hangStatus: 1 });
-    // The hang waits this out for real; the retry's answer needs far less, however busy the machine.
-    const report = await verify(executor.url, { requestTimeoutMs: 500 });
+    // The hang waits this out for real; the retry's answer must come within it too, so it is long
+    // enough for a starved process (a local answer needs milliseconds of CPU, not seconds).
+    const report = await verify(executor.url, { requestTimeoutMs: 2_000 });
     expect(failing(report)).toEqual([]);
     expect(executor.authorizedStatusCalls()).toBe(2);
   });
