@@ -13,6 +13,7 @@ import { REHEARSAL_REPORT_SCHEMA, buildRehearsalReport, renderRehearsalJson, ren
 import { INTERRUPTED, rehearse } from "./rehearse";
 import { TIMELINE_SVG, renderRehearsalTimelineSvg } from "./picture";
 import { SCENARIOS, ScenarioName } from "./scenarios";
+import { ensurePolicyPackInstalled } from "./workspace";
 
 export interface RehearseArgs {
   readonly stack: string;
@@ -145,6 +146,10 @@ async function main(argv: readonly string[], signal?: AbortSignal): Promise<numb
       return 1;
     }
     say(`Pulumi CLI ${cli.version} built (${cli.pulumi})`);
+  }
+  if (!ensurePolicyPackInstalled(root, say)) {
+    process.stderr.write("cannot install the policy pack's dependencies: run `npm ci --prefix policy` and try again\n");
+    return 1;
   }
   say(`rehearsing ${args.scenario} on a copy of ${args.stack} in ${out}`);
   const run = await rehearse({

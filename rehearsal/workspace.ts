@@ -4,7 +4,7 @@
  * PULUMI_HOME of its own, a passphrase secrets provider and throwaway secret values. Every `pulumi`
  * command of the rehearsal runs here, as a real process.
  */
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,6 +15,22 @@ import { precompileProject } from "./precompile";
 import { PulumiCli, cliEnv } from "../pulumi-cli/setup";
 
 export const ROOT = path.resolve(__dirname, "..");
+
+/**
+ * The policy pack is a package of its own (the Pulumi CLI loads it from policy/ with its own
+ * node_modules), which a fresh clone's `npm ci` does not install. A rehearsal installs it from its
+ * lockfile when it is missing, saying so, so that `npm ci && npm run rehearse` works on a fresh clone.
+ * Returns false when the install failed (its output was shown).
+ */
+export function ensurePolicyPackInstalled(source: string, say: (line: string) => void): boolean {
+  if (fs.existsSync(path.join(source, "policy", "node_modules", "@pulumi", "policy", "package.json"))) return true;
+  say("the policy pack's dependencies are not installed: npm ci --prefix policy (once) ...");
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund", "--prefix", path.join(source, "policy")], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return result.status === 0;
+}
 
 /** Top-level entries never copied (node_modules folders are linked; stack files are copied one by one). */
 const NOT_COPIED = new Set([".git", "node_modules", ".pulumi-cli", "reports", "coverage", "bin", "drills", "tests", "rehearsals"]);
