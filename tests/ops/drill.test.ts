@@ -751,7 +751,7 @@ describe("the command", () => {
     expect(() => parseArgs(["--stack"])).toThrow("--stack needs a value");
     expect(() => parseArgs(["--stack", "staging", "--verbose"])).toThrow("unknown flag --verbose");
     expect(() => parseArgs(["--from-events", "x.jsonl", "--compromised"])).toThrow("--compromised applies to a live drill");
-    expect(() => parseArgs(["--stack", "a", "--stack=b"])).toThrow("--stack given twice");
+    expect(() => parseArgs(["--stack", "a", "--stack=b"])).toThrow("--stack is given twice");
     expect(() => parseArgs(["--compromised=yes", "--stack", "s"])).toThrow(UsageError);
     expect(parseArgs(["--stack=staging", "--compromised", "--out", "x"])).toEqual({
       kind: "drill",
