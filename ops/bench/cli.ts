@@ -26,7 +26,8 @@ import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
 import { buildRehearsalReport } from "../../rehearsal/report";
 import { rehearse } from "../../rehearsal/rehearse";
 import { benchVerify } from "./verification";
-import { formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./report";
+import { BENCH_COMMAND, benchDocument, formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./report";
+import { errorLine, runAsMain, usage } from "../../lib/cli";
 import { findPulumiCli } from "../../pulumi-cli/setup";
 import { evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 
@@ -223,8 +224,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseBenchArgs(argv);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    process.stderr.write(errorLine("bench", error));
     return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(usage(BENCH_COMMAND));
+    return 0;
   }
   const { runs } = args;
   const figures: Figure[] = [
@@ -246,12 +251,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     figures.push(benchInstall());
   }
   const cpus = os.cpus();
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
+  const machine = {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cpus: cpus.length,
+    cpu: cpus[0]?.model ?? "cpu",
+    load: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(benchDocument(figures, machine), null, 2)}\n`);
+    for (const note of notes) process.stderr.write(`bench: note: ${note}\n`);
+    return figures.every(meetsTarget) ? 0 : 1;
+  }
   console.log(
-    `${new Date().toISOString().slice(0, 10)}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? "cpu"}  load ${load}`,
+    `${machine.date}  node ${machine.node}  ${machine.cpus} x ${machine.cpu}  load ${machine.load.map((l) => l.toFixed(1)).join(" ")}`,
   );
   console.log(renderTable(figures));
   for (const note of notes) console.log(`- ${note}`);
@@ -259,12 +272,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   return figures.every(meetsTarget) ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(2);
-    },
-  );
+/** The command as the process runs it: a benchmark that could not run exits 2, saying why. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv).catch((err: unknown) => {
+    process.stderr.write(errorLine("bench", err instanceof Error ? err.message : String(err)));
+    return 2;
+  });
 }
+
+if (require.main === module) runAsMain("bench", run, { exit: true });
