@@ -19,17 +19,37 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../../stack/config";
 import { asError } from "../../lib/errors";
-import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
-import { buildRehearsalReport } from "../../rehearsal/report";
-import { rehearse } from "../../rehearsal/rehearse";
-import { benchVerify } from "./verification";
 import { BENCH_COMMAND, benchDocument, formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./report";
 import { errorLine, runAsMain, usage } from "../../lib/cli";
-import { findPulumiCli } from "../../pulumi-cli/setup";
-import { evaluateProgram, stackMocks } from "../../harness/recording-monitor";
+
+// What the figures run loads after the arguments are checked: --help and a usage error answer at once.
+const lazy = {
+  get pulumi(): typeof import("@pulumi/pulumi") {
+    return require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  },
+  get config(): typeof import("../../stack/config") {
+    return require("../../stack/config") as typeof import("../../stack/config");
+  },
+  get stackFile(): typeof import("../../stack/stack-file") {
+    return require("../../stack/stack-file") as typeof import("../../stack/stack-file");
+  },
+  get rehearsalReport(): typeof import("../../rehearsal/report") {
+    return require("../../rehearsal/report") as typeof import("../../rehearsal/report");
+  },
+  get rehearsal(): typeof import("../../rehearsal/rehearse") {
+    return require("../../rehearsal/rehearse") as typeof import("../../rehearsal/rehearse");
+  },
+  get verification(): typeof import("./verification") {
+    return require("./verification") as typeof import("./verification");
+  },
+  get setup(): typeof import("../../pulumi-cli/setup") {
+    return require("../../pulumi-cli/setup") as typeof import("../../pulumi-cli/setup");
+  },
+  get monitor(): typeof import("../../harness/recording-monitor") {
+    return require("../../harness/recording-monitor") as typeof import("../../harness/recording-monitor");
+  },
+};
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -78,6 +98,9 @@ function benchPlanCold(runs: number): Figure {
 
 async function benchEvaluationWarm(runs: number): Promise<Figure> {
   // The staging file's secrets are not set in the repository: placeholders stand in, as in the plan.
+  const { PROJECT } = lazy.config;
+  const { readStackFile, withUnsetSecrets } = lazy.stackFile;
+  const { evaluateProgram, stackMocks } = lazy.monitor;
   const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"), PROJECT));
   const evaluate = (program: string | (() => unknown)) =>
     evaluateProgram({ program, project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
@@ -94,7 +117,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
   if (first.error !== undefined) throw asError(first.error);
   // The floor: the SDK's own bookkeeping for as many resources, with no inputs and no program logic.
   const count = first.resources.length;
-  class Bare extends pulumi.CustomResource {
+  class Bare extends lazy.pulumi.CustomResource {
     constructor(name: string) {
       super("bench:index:Bare", name, {});
     }
@@ -119,7 +142,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
 }
 
 async function benchVerification(runs: number): Promise<Figure> {
-  const { samples, floorSamples } = await benchVerify(runs);
+  const { samples, floorSamples } = await lazy.verification.benchVerify(runs);
   return {
     name: "full verification (local stand-in)",
     samples,
@@ -130,7 +153,9 @@ async function benchVerification(runs: number): Promise<Figure> {
 
 /** Whole rotate-then-revoke rehearsals with the defaults, and each apply (preview + up) in them. */
 async function benchRehearsal(runs: number): Promise<Figure> {
-  const cli = findPulumiCli();
+  const cli = lazy.setup.findPulumiCli();
+  const { rehearse } = lazy.rehearsal;
+  const { buildRehearsalReport } = lazy.rehearsalReport;
   if (cli === undefined) throw new Error("--rehearsal needs the Pulumi CLI: run `npm run pulumi:setup` first");
   const samples: number[] = [];
   const applies: number[][] = [];

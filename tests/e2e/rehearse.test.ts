@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RehearsalReport } from "../../rehearsal/report";
+import { documentedShapeMismatches } from "../support/json-shape";
 import { requirePulumiCli } from "../support/pulumi-cli";
 import { ROOT } from "../support/stack";
 
@@ -101,6 +102,9 @@ describeWithCli("npm run rehearse", () => {
     expect(r.verification.checks.length).toBeGreaterThan(3);
     expect(r.verification.checks.every((c) => c.ok)).toBe(true);
     expect(r.drill?.verdict.status).toBe("completed");
+    // The document has the shape docs/reference/cli.md documents for its schema, the drill inside it too.
+    expect(documentedShapeMismatches(ROOT, r)).toEqual([]);
+    expect(documentedShapeMismatches(ROOT, r.drill)).toEqual([]);
     // No secret value reaches the report: the throwaway values start with rehearsal- or are words.
     expect(fs.readFileSync(path.join(run.out, "report.json"), "utf8")).not.toMatch(/rehearsal-[0-9a-f]{48}/);
   });
