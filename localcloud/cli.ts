@@ -55,7 +55,8 @@ export function parseArgs(argv: readonly string[]): LocalCloudOptions {
   if (parsed.help) throw new UsageError(usage(LOCALCLOUD_COMMAND));
   const options: Record<string, unknown> = {};
   const commands: Record<string, string> = {};
-  for (const [flag, value] of Object.entries(parsed.values) as [string, string][]) {
+  for (const [flag, value] of Object.entries<string | undefined>(parsed.values)) {
+    if (value === undefined) continue;
     if (NUMBERS[flag] !== undefined) {
       const n = Number(value);
       const allowsFraction = flag === "control-rate";

@@ -55,7 +55,11 @@ function render(checks: readonly DoctorCheck[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function main(argv: readonly string[], overrides: Partial<DoctorIo> = {}): Promise<number> {
+export function main(argv: readonly string[], overrides: Partial<DoctorIo> = {}): Promise<number> {
+  return Promise.resolve(doctor(argv, overrides));
+}
+
+function doctor(argv: readonly string[], overrides: Partial<DoctorIo>): number {
   const io: DoctorIo = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

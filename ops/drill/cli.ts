@@ -227,7 +227,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   }
   let run;
   try {
-    const progress = args.json === true ? io.stderr : io.stdout;
+    const progress = (text: string): void => (args.json === true ? io.stderr(text) : io.stdout(text));
     run = await runDrill(workspace, { compromised: args.compromised, log: (line) => progress(`${safe(line)}\n`), now: () => io.now() });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
@@ -249,7 +249,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  const say = args.json === true ? io.stderr : io.stdout;
+  const say = (text: string): void => (args.json === true ? io.stderr(text) : io.stdout(text));
   say(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n`);
   if (args.json === true) io.stdout(renderDrillJson(report));
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";

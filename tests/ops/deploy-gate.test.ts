@@ -459,7 +459,9 @@ describe("npm run deploy", () => {
   test("usage errors name the flag: exit 2", async () => {
     expect(() => parseDeployArgs([])).toThrow("--stack is required");
     expect(() => parseDeployArgs(["--stack"])).toThrow("--stack needs a value");
-    expect(() => parseDeployArgs(["--stack", "a b"])).toThrow(`--stack "a b": the stack name "a b" is not allowed; allowed: 1 to 100 letters, digits, '_', '.' or '-'`);
+    expect(() => parseDeployArgs(["--stack", "a b"])).toThrow(
+      `--stack "a b": the stack name "a b" is not allowed; allowed: 1 to 100 letters, digits, '_', '.' or '-'`,
+    );
     expect(() => parseDeployArgs(["--skip-preview"])).toThrow("unknown flag --skip-preview");
     expect(parseDeployArgs(["--stack", "acme/wallet-executor/prod", "--message", "m"])).toEqual({
       stack: "acme/wallet-executor/prod",

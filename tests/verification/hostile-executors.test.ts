@@ -263,7 +263,8 @@ describe("the CLI refuses before sending anything", () => {
     });
     expect(run).toMatchObject({
       code: 2,
-      stderr: "verify: error: environment variable OLD (--previous-token-env) contains a control character; allowed: printable text (see --help)\n",
+      stderr:
+        "verify: error: environment variable OLD (--previous-token-env) contains a control character; allowed: printable text (see --help)\n",
     });
   });
 
