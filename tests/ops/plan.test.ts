@@ -23,6 +23,7 @@ import { REDACTED_PLACEHOLDER_PREFIX } from "../../stack/stack-file";
 import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { defineStack } from "../../stack/program";
 import { makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
+import { documentedShapeMismatches } from "../support/json-shape";
 import { ROOT, stackConfig } from "../support/stack";
 import { PROJECT } from "../../stack/config";
 
@@ -398,7 +399,10 @@ describe("npm run plan, as a process", () => {
     const result = plan(["--stack", "prod", "--json"]);
     expect(result.status).toBe(0);
     const doc = JSON.parse(result.stdout) as PlanDocument;
+    // The example docs/reference/cli.md documents for the schema, held to this real output.
+    expect(documentedShapeMismatches(ROOT, doc)).toEqual([]);
     expect(Object.keys(doc)).toEqual([
+      "schema",
       "project",
       "stack",
       "credentials",
@@ -445,7 +449,7 @@ describe("npm run plan, as a process", () => {
     const result = plan(["--stack", "staging", "--config-file", file]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
+      "plan: error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
     );
     expect(result.stdout).toBe("");
   });
@@ -473,7 +477,7 @@ describe("npm run plan, as a process", () => {
     fs.writeFileSync(file, prod);
     const result = plan(["--stack", "prod", "--config-file", file]);
     expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
+      "plan: error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
     );
     expect(result.status).toBe(2);
@@ -552,10 +556,10 @@ describe("npm run plan, as a process", () => {
   });
 
   test.each([
-    [["--stack"], "error: --stack needs a value"],
-    [["--stacks", "staging"], 'error: unknown argument "--stacks"'],
-    [[], "error: --stack is required"],
-    [["--stack", "qa"], "error: --stack: no stack file at Pulumi.qa.yaml"],
+    [["--stack"], "plan: error: --stack needs a value"],
+    [["--stacks", "staging"], "plan: error: unknown flag --stacks: did you mean --stack? (see --help)\n"],
+    [[], "plan: error: --stack is required"],
+    [["--stack", "qa"], 'plan: error: no stack "qa" here (no Pulumi.qa.yaml); stacks: prod, staging (see --help)\n'],
   ])("usage error %j exits 2", (args, message) => {
     const result = plan(args);
     expect(result.status).toBe(2);

@@ -3,8 +3,9 @@
  * processes, through the `wallet-executor` bin: `--help` on stdout with exit 0; an unknown flag
  * exits 2 with one line, a hint and the common error prefix; `--flag=value` is parsed like
  * `--flag value`; a stack with no stack file lists the stacks there are; and each `--json` document
- * carries its schema and the shape of the example the reference documents. The processes start
- * together (one round of cold starts for the whole file).
+ * carries its schema and the shape of the example the reference documents (the plan's is held in
+ * tests/ops/plan.test.ts, which runs it anyway; the rehearsal's in tests/e2e/rehearse.test.ts). The
+ * processes start together (one round of cold starts for the whole file).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -68,7 +69,6 @@ beforeAll(async () => {
     started.push([`${name} bad flag`, bin([name, "--bogus-flag"])]);
     started.push([`${name} equals`, bin([name, ...c.equals])]);
   }
-  started.push(["plan json", bin(["plan", "--stack", "staging", "--json"])]);
   started.push([
     "verify json",
     bin(["verify", `--base-url=${executor.url}`, "--expect-token-version=4", "--json"], {
@@ -158,7 +158,6 @@ describe("JSON documents: the schema, and the shape docs/reference/cli.md docume
   };
 
   test.each([
-    ["plan json", 0, "wallet-executor/plan/v1"],
     ["verify json", 0, "wallet-executor/verify/v1"],
     ["drill json", 0, "wallet-executor/drill-report/v1"],
     ["doctor json", 1, "wallet-executor/doctor/v1"],
