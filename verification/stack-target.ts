@@ -87,7 +87,11 @@ export async function readStackTarget(
   let outputs: Record<string, unknown>;
   try {
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(cli.binDir), skipVersionCheck: true });
-    const envVars: Record<string, string> = { PATH: [cli.binDir, env.PATH ?? ""].join(path.delimiter), PULUMI_SKIP_UPDATE_CHECK: "true" };
+    // The environment given (a backend URL, PULUMI_HOME, a passphrase), the CLI's folder first on PATH.
+    const envVars: Record<string, string> = {};
+    for (const [key, value] of Object.entries(env)) if (value !== undefined) envVars[key] = value;
+    envVars.PATH = [cli.binDir, env.PATH ?? ""].join(path.delimiter);
+    envVars.PULUMI_SKIP_UPDATE_CHECK = "true";
     const selected = await LocalWorkspace.selectStack({ stackName: stack, workDir: projectDir }, { pulumiCommand, envVars });
     const map = await selected.outputs();
     // Secret outputs are not needed (no output of this program is secret): never read their values.
