@@ -14,6 +14,19 @@ import { INTERRUPTED, rehearse } from "./rehearse";
 import { TIMELINE_SVG, renderRehearsalTimelineSvg } from "./picture";
 import { SCENARIOS, ScenarioName } from "./scenarios";
 import { ensurePolicyPackInstalled } from "./workspace";
+import {
+  type CommandSpec,
+  type OptionValues,
+  UsageError,
+  errorLine,
+  parseCommandLine,
+  parseStackRef,
+  requireStackFile,
+  runAsMain,
+  usage,
+  withInterrupt,
+  EXIT_INTERRUPTED,
+} from "../lib/cli";
 
 export interface RehearseArgs {
   readonly stack: string;
@@ -29,110 +42,97 @@ export interface RehearseArgs {
 
 const ROTATIONS = ["tagged", "in-place"] as const;
 
-export class UsageError extends Error {}
+export { UsageError };
 
-export const USAGE =
-  "usage: npm run rehearse -- [--stack staging|prod] [--scenario " +
-  SCENARIOS.join("|") +
-  "] [--rotation tagged|in-place] [--executor-command CMD] [--load N] [--rollout-ms N] [--out DIR] [--json]";
+export const REHEARSE_COMMAND = {
+  name: "rehearse",
+  synopsis: [
+    "[--stack staging|prod] [--scenario <name>] [--rotation tagged|in-place] [--executor-command CMD] [--load N] [--rollout-ms N] [--out DIR] [--json]",
+  ],
+  summary: "A whole rotation on this machine, on a copy of the project, under live traffic, on the local cloud, with a report.",
+  options: {
+    stack: { type: "string", value: "<name>", help: `the stack file to copy: ${ENVIRONMENTS.join(" or ")} (default staging)` },
+    scenario: { type: "string", value: "<name>", help: `one of ${SCENARIOS.join(", ")} (default rotate)` },
+    rotation: { type: "string", value: "tagged|in-place", help: "the rotation strategy to rehearse (default: the stack file's)" },
+    "executor-command": { type: "string", value: "CMD", help: "the executor to run instead of the stand-in" },
+    load: { type: "string", value: "N", help: "calls per second of live traffic, 0.5..200 (default 10)" },
+    "rollout-ms": { type: "string", value: "N", help: "how long each Cloud Run rollout takes, 0..600000 (default 500)" },
+    out: { type: "string", value: "DIR", help: "where the rehearsal and its report go (default rehearsals/<time>-<stack>-<scenario>)" },
+    json: { type: "boolean", help: `print the report document (${REHEARSAL_REPORT_SCHEMA}) on stdout; progress goes to stderr` },
+  },
+  epilogue: ["exit codes: 0 the scenario ended as the runbook says, 1 it did not, 2 usage error, 130 stopped by Ctrl-C (partial report)"],
+} as const satisfies CommandSpec;
 
-export function parseRehearseArgs(argv: readonly string[]): RehearseArgs {
+export const USAGE = usage(REHEARSE_COMMAND);
+
+const ROOT = path.resolve(__dirname, "..");
+
+export function parseRehearseArgs(argv: readonly string[], projectDir: string = ROOT): RehearseArgs {
+  const parsed = parseCommandLine(REHEARSE_COMMAND, argv);
+  if (parsed.help) throw new UsageError(USAGE);
+  return rehearseArgsFrom(parsed.values, projectDir);
+}
+
+function rehearseArgsFrom(values: OptionValues<typeof REHEARSE_COMMAND.options>, projectDir: string): RehearseArgs {
+  const number = (flag: string, text: string | undefined, fallback: number, min: number, max: number): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || n < min || n > max)
+      throw new UsageError(`${flag} ${text} is not allowed; allowed: a number ${min}..${max}`);
+    return n;
+  };
   let stack = "staging";
-  let scenario: ScenarioName = "rotate";
-  let executorCommand: string | undefined;
-  let load = 10;
-  let rolloutMs = 500;
-  let out: string | undefined;
-  let rotation: RehearseArgs["rotation"];
-  let json = false;
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i];
-    const value = (): string => {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value\n${USAGE}`);
-      i += 1;
-      return next;
-    };
-    const number = (min: number, max: number): number => {
-      const text = value();
-      const n = Number(text);
-      if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || n < min || n > max)
-        throw new UsageError(`${flag} ${text} is not allowed; allowed: a number ${min}..${max}`);
-      return n;
-    };
-    switch (flag) {
-      case "--stack": {
-        const s = value();
-        if (!(ENVIRONMENTS as readonly string[]).includes(s))
-          throw new UsageError(`--stack ${s} is not allowed; allowed: ${ENVIRONMENTS.join(", ")}`);
-        stack = s;
-        break;
-      }
-      case "--scenario": {
-        const s = value();
-        if (!(SCENARIOS as readonly string[]).includes(s))
-          throw new UsageError(`--scenario ${s} is not allowed; allowed: ${SCENARIOS.join(", ")}`);
-        scenario = s as ScenarioName;
-        break;
-      }
-      case "--rotation": {
-        const r = value();
-        if (!(ROTATIONS as readonly string[]).includes(r))
-          throw new UsageError(`--rotation ${r} is not allowed; allowed: ${ROTATIONS.join(", ")}`);
-        rotation = r as RehearseArgs["rotation"];
-        break;
-      }
-      case "--executor-command":
-        executorCommand = value();
-        break;
-      case "--load":
-        load = number(0.5, 200);
-        break;
-      case "--rollout-ms":
-        rolloutMs = number(0, 600_000);
-        break;
-      case "--out":
-        out = value();
-        break;
-      case "--json":
-        json = true;
-        break;
-      case "--help":
-      case "-h":
-        throw new UsageError(USAGE);
-      default:
-        throw new UsageError(`unknown argument ${flag}\n${USAGE}`);
-    }
+  if (values.stack !== undefined) {
+    const ref = parseStackRef(values.stack);
+    requireStackFile(projectDir, ref);
+    if (!(ENVIRONMENTS as readonly string[]).includes(ref.name))
+      throw new UsageError(`--stack ${ref.name} is not allowed; allowed: ${ENVIRONMENTS.join(", ")}`);
+    stack = ref.name;
   }
+  const rotation = values.rotation;
+  if (rotation !== undefined && !(ROTATIONS as readonly string[]).includes(rotation))
+    throw new UsageError(`--rotation ${rotation} is not allowed; allowed: ${ROTATIONS.join(", ")}`);
+  const scenario = values.scenario ?? "rotate";
+  if (!(SCENARIOS as readonly string[]).includes(scenario))
+    throw new UsageError(`--scenario ${scenario} is not allowed; allowed: ${SCENARIOS.join(", ")}`);
   return {
     stack,
-    scenario,
-    ...(executorCommand !== undefined ? { executorCommand } : {}),
-    load,
-    rolloutMs,
-    ...(rotation !== undefined ? { rotation } : {}),
-    ...(out !== undefined ? { out } : {}),
-    json,
+    scenario: scenario as ScenarioName,
+    ...(values["executor-command"] !== undefined ? { executorCommand: values["executor-command"] } : {}),
+    load: number("--load", values.load, 10, 0.5, 200),
+    rolloutMs: number("--rollout-ms", values["rollout-ms"], 500, 0, 600_000),
+    ...(rotation !== undefined ? { rotation: rotation as NonNullable<RehearseArgs["rotation"]> } : {}),
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    json: values.json === true,
   };
 }
 
-/** Stopped by Ctrl-C (128 + SIGINT), after writing the partial report. */
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_INTERRUPTED };
+
+/** The command as the process runs it: Ctrl-C cancels the running pulumi up, stops the local cloud, writes the partial report. */
+export function run(argv: readonly string[]): Promise<number> {
+  return withInterrupt("rehearse: interrupted (Ctrl-C): stopping, then writing the partial report", (signal) => main(argv, signal));
+}
 
 async function main(argv: readonly string[], signal?: AbortSignal): Promise<number> {
   let args: RehearseArgs;
   try {
-    args = parseRehearseArgs(argv);
+    const parsed = parseCommandLine(REHEARSE_COMMAND, argv);
+    if (parsed.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    args = rehearseArgsFrom(parsed.values, ROOT);
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(errorLine("rehearse", err));
     return 2;
   }
   const say = (line: string): void => void (args.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const root = path.resolve(__dirname, "..");
+  const root = ROOT;
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const out = path.resolve(args.out ?? path.join(root, "rehearsals", `${stamp}-${args.stack}-${args.scenario}`));
   if (fs.existsSync(path.join(out, "project"))) {
-    process.stderr.write(`--out ${out} already holds a rehearsal: give a new or empty folder\n`);
+    process.stderr.write(errorLine("rehearse", new UsageError(`--out ${out} already holds a rehearsal: give a new or empty folder`)));
     return 2;
   }
   let cli = findPulumiCli();
@@ -142,13 +142,15 @@ async function main(argv: readonly string[], signal?: AbortSignal): Promise<numb
     try {
       cli = setupPulumiCli(say).cli;
     } catch (err) {
-      process.stderr.write(`cannot set up the Pulumi CLI: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(errorLine("rehearse", `cannot set up the Pulumi CLI: ${err instanceof Error ? err.message : String(err)}`));
       return 1;
     }
     say(`Pulumi CLI ${cli.version} built (${cli.pulumi})`);
   }
   if (!ensurePolicyPackInstalled(root, say)) {
-    process.stderr.write("cannot install the policy pack's dependencies: run `npm ci --prefix policy` and try again\n");
+    process.stderr.write(
+      errorLine("rehearse", "cannot install the policy pack's dependencies: run `npm ci --prefix policy` and try again"),
+    );
     return 1;
   }
   say(`rehearsing ${args.scenario} on a copy of ${args.stack} in ${out}`);
@@ -182,20 +184,6 @@ async function main(argv: readonly string[], signal?: AbortSignal): Promise<numb
   return report.ok ? 0 : 1;
 }
 
-if (require.main === module) {
-  // Ctrl-C: the running pulumi up is cancelled, the local cloud stopped, the partial report written;
-  // a second Ctrl-C exits at once.
-  const interrupt = new AbortController();
-  process.once("SIGINT", () => {
-    process.stderr.write("rehearse: interrupted (Ctrl-C): stopping, then writing the partial report\n");
-    interrupt.abort();
-    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
-  });
-  main(process.argv.slice(2), interrupt.signal).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`rehearse: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+// Exits when done: the local cloud's instances and servers must not hold the process.
+if (require.main === module)
+  runAsMain("rehearse", run, { exit: true, describe: (err) => (err instanceof Error ? err.message : String(err)) });

@@ -6,7 +6,20 @@
  */
 import { Redactor, clip, printable } from "../lib/redact";
 import { ProgressDisplay } from "./progress";
+import * as path from "node:path";
+import {
+  type CommandSpec,
+  UsageError,
+  errorLine,
+  parseCommandLine,
+  parseStackRef,
+  requireStackFile,
+  runAsMain,
+  usage,
+  withInterrupt,
+} from "../lib/cli";
 import { isLoopback, verifyExecutor, VerifyOptionsError, type VerifyOptions, type VerifyReport } from "./verify";
+import type { StackTarget } from "./stack-target";
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -14,7 +27,13 @@ export interface CliIo {
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   /** Aborted on Ctrl-C: the run stops and the partial report is printed. */
   signal?: AbortSignal;
+  /** Where Pulumi.yaml and the stack files are (default: this project). */
+  projectDir?: string;
+  /** Reads `--stack`'s outputs (default: the Automation API; tests give their own). */
+  readStackTarget?: (stack: string, projectDir: string, env: NodeJS.ProcessEnv) => Promise<StackTarget>;
 }
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -24,101 +43,80 @@ export const EXIT_INTERRUPTED = 130;
 
 export const DEFAULT_TOKEN_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
 
-export const USAGE = `usage: npm run verify -- --base-url URL --expect-token-version N [options]
-
-  --base-url URL                executor base URL (http or https)
-  --expect-token-version N      expected /status.authTokenVersion (1..1000000)
-  --token-env VAR               env var holding the current token (default ${DEFAULT_TOKEN_ENV})
-  --previous-token-env VAR      env var holding the rotated-out token: it must get the 401
-  --spark-key-env VAR           env var holding the Spark API key: it must never be echoed
-  --invoice-env VAR             env var holding a BOLT11 invoice to pay (payment smoke test);
-    --host HOST                 requires the host the invoice belongs to
-    --max-amount-msats N        and the spend cap for it
-  --expect-mode spark|mock      expected /status.mode (spark also requires apiKeyConfigured)
-  --expect-identity PUBKEY      /status.identityPubkey must equal this
-  --reject-identity PUBKEY      /status.identityPubkey must differ from this (mnemonic rotation)
-  --deadline-ms N               deadline of the whole run, the payment included (default 120000)
-  --request-timeout-ms N        per-request timeout (default 10000)
-  --allow-insecure-http         allow http:// to a host that is not loopback (the token crosses the network in clear)
-  --json                        print {"ok","checks"} as JSON on stdout
-  --help                        this text
-
-While it waits, stderr shows the check waited on and the time left before the deadline (one
-updating line on a terminal, one line per change otherwise). Ctrl-C stops it and prints the
-partial report (the checks still waiting fail as interrupted).
-
-exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error, 130 interrupted (Ctrl-C)
-`;
-
-const VALUE_FLAGS = [
-  "--base-url",
-  "--expect-token-version",
-  "--token-env",
-  "--previous-token-env",
-  "--spark-key-env",
-  "--invoice-env",
-  "--host",
-  "--max-amount-msats",
-  "--expect-mode",
-  "--expect-identity",
-  "--reject-identity",
-  "--deadline-ms",
-  "--request-timeout-ms",
-] as const;
-const BOOLEAN_FLAGS = ["--json", "--help", "--allow-insecure-http"] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number];
-type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
-
-/** A usage/configuration problem: exit 2 with this one-line message (never a secret value). */
-class UsageError extends Error {}
+/** The `--json` document's schema name and version. */
+export const VERIFY_SCHEMA = "wallet-executor/verify/v1";
 
 /** Words that mark a flag as carrying secret material when it is not one of ours (`--token`, `--spark-key`, ...). */
 const SECRET_FLAG_WORDS = /(token|key|secret|password|passwd|mnemonic|seed|invoice|credential|bearer)/i;
+
+export const VERIFY_COMMAND = {
+  name: "verify",
+  synopsis: ["--stack <name> [options]", "--base-url URL --expect-token-version N [options]"],
+  summary:
+    "The runbook's verification checklist against a deployed wallet executor; secrets come only from environment variables named by --*-env flags.",
+  options: {
+    stack: {
+      type: "string",
+      value: "<name>",
+      help: "read the executor URL and token generation from this stack's outputs (Pulumi CLI and login)",
+    },
+    "base-url": { type: "string", value: "URL", help: "executor base URL (http or https), instead of --stack" },
+    "expect-token-version": { type: "string", value: "N", help: "expected /status.authTokenVersion (1..1000000), instead of --stack" },
+    "token-env": { type: "string", value: "VAR", help: `env var holding the current token (default ${DEFAULT_TOKEN_ENV})` },
+    "previous-token-env": { type: "string", value: "VAR", help: "env var holding the rotated-out token: it must get the 401" },
+    "spark-key-env": { type: "string", value: "VAR", help: "env var holding the Spark API key: it must never be echoed" },
+    "invoice-env": {
+      type: "string",
+      value: "VAR",
+      help: "env var holding a BOLT11 invoice to pay (payment smoke test); needs the next two",
+    },
+    host: { type: "string", value: "HOST", help: "the host the invoice belongs to (with --invoice-env)" },
+    "max-amount-msats": { type: "string", value: "N", help: "the spend cap for that payment (with --invoice-env)" },
+    "expect-mode": { type: "string", value: "spark|mock", help: "expected /status.mode (spark also requires apiKeyConfigured)" },
+    "expect-identity": { type: "string", value: "PUBKEY", help: "/status.identityPubkey must equal this" },
+    "reject-identity": { type: "string", value: "PUBKEY", help: "/status.identityPubkey must differ from this (mnemonic rotation)" },
+    "deadline-ms": { type: "string", value: "N", help: "deadline of the whole run, the payment included (default 120000)" },
+    "request-timeout-ms": { type: "string", value: "N", help: "per-request timeout (default 10000)" },
+    "allow-insecure-http": {
+      type: "boolean",
+      help: "allow http:// to a host that is not loopback (the token crosses the network in clear)",
+    },
+    json: { type: "boolean", help: `print {"schema","ok","checks"} (${VERIFY_SCHEMA}) as JSON on stdout` },
+  },
+  epilogue: [
+    "While it waits, stderr shows the check waited on and the time left before the deadline (one updating line on a",
+    "terminal, one line per change otherwise). Ctrl-C stops it and prints the partial report.",
+    "exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error (or --stack unreadable here), 130 interrupted (Ctrl-C)",
+  ],
+  // Argument text is never echoed in messages: a mistyped argument may well be a pasted secret.
+  quiet: true,
+  unknownFlag: (raw: string): string | undefined =>
+    SECRET_FLAG_WORDS.test(raw)
+      ? `${/^--[a-z0-9-]{1,40}$/i.test(raw) ? raw : "flag"} would put a secret on the command line; put it in an environment variable and name that variable with --token-env, --previous-token-env, --spark-key-env or --invoice-env`
+      : undefined,
+} as const satisfies CommandSpec;
+
+export const USAGE = usage(VERIFY_COMMAND);
+
+type VerifyFlag = keyof typeof VERIFY_COMMAND.options;
+type ValueFlag = { [K in VerifyFlag]: (typeof VERIFY_COMMAND.options)[K]["type"] extends "string" ? `--${K}` : never }[VerifyFlag];
+type BooleanFlag =
+  "--help" | { [K in VerifyFlag]: (typeof VERIFY_COMMAND.options)[K]["type"] extends "boolean" ? `--${K}` : never }[VerifyFlag];
 
 interface ParsedArgs {
   values: Partial<Record<ValueFlag, string>>;
   flags: Set<BooleanFlag>;
 }
 
-function isValueFlag(name: string): name is ValueFlag {
-  return (VALUE_FLAGS as readonly string[]).includes(name);
-}
-function isBooleanFlag(name: string): name is BooleanFlag {
-  return (BOOLEAN_FLAGS as readonly string[]).includes(name);
-}
-
 function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { values: {}, flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    // Argument text is never echoed in messages: a mistyped argument may well be a pasted secret.
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument #${i + 1}: every option is a --flag`);
-    const equals = arg.indexOf("=");
-    const name = equals === -1 ? arg : arg.slice(0, equals);
-    const inline = equals === -1 ? undefined : arg.slice(equals + 1);
-    if (isBooleanFlag(name)) {
-      if (inline !== undefined) throw new UsageError(`${name} takes no value`);
-      parsed.flags.add(name);
-      continue;
-    }
-    if (isValueFlag(name)) {
-      const value = inline ?? argv[i + 1];
-      if (inline === undefined) i++;
-      if (value === undefined || value === "" || (inline === undefined && value.startsWith("--")))
-        throw new UsageError(`${name} needs a value`);
-      if (parsed.values[name] !== undefined) throw new UsageError(`${name} is given twice`);
-      parsed.values[name] = value;
-      continue;
-    }
-    const shown = /^--[a-z0-9-]{1,40}$/i.test(name) ? name : "flag";
-    if (SECRET_FLAG_WORDS.test(name)) {
-      throw new UsageError(
-        `${shown} would put a secret on the command line; put it in an environment variable and name that variable with --token-env, --previous-token-env, --spark-key-env or --invoice-env`,
-      );
-    }
-    throw new UsageError(`unknown ${shown === "flag" ? "flag" : `flag ${shown}`} (see --help)`);
+  const parsed = parseCommandLine(VERIFY_COMMAND, argv);
+  if (parsed.help) return { values: {}, flags: new Set(["--help"]) };
+  const result: ParsedArgs = { values: {}, flags: new Set() };
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === "string") result.values[`--${name}` as ValueFlag] = value;
+    else if (value === true) result.flags.add(`--${name}` as BooleanFlag);
   }
-  return parsed;
+  return result;
 }
 
 function integerFlag(values: ParsedArgs["values"], name: ValueFlag, min: number, max: number): number | undefined {
@@ -152,12 +150,16 @@ interface CliConfig {
   json: boolean;
 }
 
-function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig | "help" {
-  const { values, flags } = parseArgs(argv);
-  if (flags.has("--help")) return "help";
+function buildConfig(parsed: ParsedArgs, env: NodeJS.ProcessEnv, target?: StackTarget): CliConfig {
+  const { flags } = parsed;
+  // With --stack, the URL and the token generation come from the stack's outputs, checked as if given.
+  const values: ParsedArgs["values"] =
+    target === undefined
+      ? parsed.values
+      : { ...parsed.values, "--base-url": target.executorUrl, "--expect-token-version": String(target.tokenGeneration) };
 
   const rawUrl = values["--base-url"];
-  if (rawUrl === undefined) throw new UsageError("--base-url is required");
+  if (rawUrl === undefined) throw new UsageError("--stack or --base-url is required");
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -254,20 +256,44 @@ function renderTable(report: VerifyReport): string {
 }
 
 /** Runs the CLI; returns the exit code. Writes only through `io`. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  let config: CliConfig | "help";
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let config: CliConfig;
+  let target: (StackTarget & { stack: string }) | undefined;
   try {
-    config = buildConfig(argv, env);
+    const parsed = parseArgs(argv);
+    if (parsed.flags.has("--help")) {
+      io.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    const stack = parsed.values["--stack"];
+    if (stack !== undefined) {
+      if (parsed.values["--base-url"] !== undefined || parsed.values["--expect-token-version"] !== undefined) {
+        throw new UsageError(
+          "--stack reads the executor URL and token version from the stack's outputs; give --stack, or --base-url with --expect-token-version, not both",
+        );
+      }
+      const ref = parseStackRef(stack);
+      requireStackFile(io.projectDir ?? PROJECT_DIR, ref);
+      const read = io.readStackTarget ?? (await import("./stack-target")).readStackTarget;
+      try {
+        target = { stack: ref.text, ...(await read(ref.text, io.projectDir ?? PROJECT_DIR, env)) };
+      } catch (error) {
+        // Offline (no CLI, no login, no backend): a configuration problem of this machine, exit 2.
+        io.stderr.write(errorLine("verify", error));
+        return EXIT_USAGE;
+      }
+      io.stderr.write(
+        `verify: stack ${target.stack}: executor ${target.executorUrl} (revision ${target.executorRevision ?? "unknown"}), token generation ${target.tokenGeneration}` +
+          `${target.previousTokenGeneration === null ? "" : `, previous ${target.previousTokenGeneration}`}\n`,
+      );
+    }
+    config = buildConfig(parsed, env, target);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`verify: ${error.message}\n`);
+      io.stderr.write(errorLine("verify", error));
       return EXIT_USAGE;
     }
     throw error;
-  }
-  if (config === "help") {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
   }
 
   const { options, json } = config;
@@ -286,10 +312,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof VerifyOptionsError) {
-      err(`verify: ${safe(message)}\n`);
+      err(errorLine("verify", message, safe));
       return EXIT_USAGE;
     }
-    err(`verify: verification crashed: ${clip(safe(message), 300)}\n`);
+    err(errorLine("verify", `verification crashed: ${clip(safe(message), 300)}`));
     return EXIT_CHECK_FAILED;
   } finally {
     progress.stop();
@@ -298,7 +324,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
   // Check names and the verdict are this tool's own words; details and status fields came from outside.
   const checks = report.checks.map(({ name, ok, detail, ms }) => ({ name, ok, detail: redactor.text(detail), ms }));
   if (json) {
-    out(`${JSON.stringify({ ok: report.ok, checks, ...(report.interrupted ? { partial: true } : {}) })}\n`);
+    const stack =
+      target === undefined
+        ? null
+        : {
+            name: target.stack,
+            executorUrl: target.executorUrl,
+            executorRevision: target.executorRevision,
+            controlRevision: target.controlRevision,
+            generations: target.generations,
+          };
+    out(`${JSON.stringify({ schema: VERIFY_SCHEMA, ok: report.ok, stack, checks, ...(report.interrupted ? { partial: true } : {}) })}\n`);
   } else {
     if (report.interrupted) out("PARTIAL REPORT: interrupted (Ctrl-C) before every check had an answer\n");
     out(renderTable({ ...report, checks, status: report.status === undefined ? undefined : redactor.values(report.status) }));
@@ -307,19 +343,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
-if (require.main === module) {
-  // Ctrl-C stops the run cleanly (the partial report is printed); a second one kills at once.
-  const interrupt = new AbortController();
-  process.once("SIGINT", () => {
-    interrupt.abort();
-    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
-  });
-  main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr, signal: interrupt.signal }).then(
-    (code) => process.exit(code),
-    () => {
-      // No message: an unexpected error could quote anything, including configuration.
-      process.stderr.write("verify: internal error\n");
-      process.exit(EXIT_CHECK_FAILED);
-    },
+/** The command as the process runs it: Ctrl-C stops the run cleanly and prints the partial report. */
+export function run(argv: readonly string[]): Promise<number> {
+  return withInterrupt("verify: interrupted (Ctrl-C): printing the partial report", (signal) =>
+    main(argv, process.env, { stdout: process.stdout, stderr: process.stderr, signal }),
   );
 }
+
+// Exits at once when done: keep-alive sockets to the executor must not hold the process.
+if (require.main === module) runAsMain("verify", run, { exit: true });

@@ -19,16 +19,37 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../../stack/config";
 import { asError } from "../../lib/errors";
-import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
-import { buildRehearsalReport } from "../../rehearsal/report";
-import { rehearse } from "../../rehearsal/rehearse";
-import { benchVerify } from "./verification";
-import { formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./report";
-import { findPulumiCli } from "../../pulumi-cli/setup";
-import { evaluateProgram, stackMocks } from "../../harness/recording-monitor";
+import { BENCH_COMMAND, benchDocument, formatMs, median, meetsTarget, parseBenchArgs, renderTable, type Figure } from "./report";
+import { errorLine, runAsMain, usage } from "../../lib/cli";
+
+// What the figures run loads after the arguments are checked: --help and a usage error answer at once.
+const lazy = {
+  get pulumi(): typeof import("@pulumi/pulumi") {
+    return require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  },
+  get config(): typeof import("../../stack/config") {
+    return require("../../stack/config") as typeof import("../../stack/config");
+  },
+  get stackFile(): typeof import("../../stack/stack-file") {
+    return require("../../stack/stack-file") as typeof import("../../stack/stack-file");
+  },
+  get rehearsalReport(): typeof import("../../rehearsal/report") {
+    return require("../../rehearsal/report") as typeof import("../../rehearsal/report");
+  },
+  get rehearsal(): typeof import("../../rehearsal/rehearse") {
+    return require("../../rehearsal/rehearse") as typeof import("../../rehearsal/rehearse");
+  },
+  get verification(): typeof import("./verification") {
+    return require("./verification") as typeof import("./verification");
+  },
+  get setup(): typeof import("../../pulumi-cli/setup") {
+    return require("../../pulumi-cli/setup") as typeof import("../../pulumi-cli/setup");
+  },
+  get monitor(): typeof import("../../harness/recording-monitor") {
+    return require("../../harness/recording-monitor") as typeof import("../../harness/recording-monitor");
+  },
+};
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -104,6 +125,9 @@ function benchPlanCold(runs: number): Figure {
 
 async function benchEvaluationWarm(runs: number): Promise<Figure> {
   // The staging file's secrets are not set in the repository: placeholders stand in, as in the plan.
+  const { PROJECT } = lazy.config;
+  const { readStackFile, withUnsetSecrets } = lazy.stackFile;
+  const { evaluateProgram, stackMocks } = lazy.monitor;
   const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"), PROJECT));
   const evaluate = (program: string | (() => unknown)) =>
     evaluateProgram({ program, project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
@@ -120,7 +144,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
   if (first.error !== undefined) throw asError(first.error);
   // The floor: the SDK's own bookkeeping for as many resources, with no inputs and no program logic.
   const count = first.resources.length;
-  class Bare extends pulumi.CustomResource {
+  class Bare extends lazy.pulumi.CustomResource {
     constructor(name: string) {
       super("bench:index:Bare", name, {});
     }
@@ -145,7 +169,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
 }
 
 async function benchVerification(runs: number): Promise<Figure> {
-  const { samples, floorSamples } = await benchVerify(runs);
+  const { samples, floorSamples } = await lazy.verification.benchVerify(runs);
   return {
     name: "full verification (local stand-in)",
     samples,
@@ -156,7 +180,9 @@ async function benchVerification(runs: number): Promise<Figure> {
 
 /** Whole rotate-then-revoke rehearsals with the defaults, and each apply (preview + up) in them. */
 async function benchRehearsal(runs: number): Promise<Figure> {
-  const cli = findPulumiCli();
+  const cli = lazy.setup.findPulumiCli();
+  const { rehearse } = lazy.rehearsal;
+  const { buildRehearsalReport } = lazy.rehearsalReport;
   if (cli === undefined) throw new Error("--rehearsal needs the Pulumi CLI: run `npm run pulumi:setup` first");
   const samples: number[] = [];
   const applies: number[][] = [];
@@ -250,8 +276,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseBenchArgs(argv);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    process.stderr.write(errorLine("bench", error));
     return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(usage(BENCH_COMMAND));
+    return 0;
   }
   const { runs } = args;
   const figures: Figure[] = [
@@ -273,12 +303,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     figures.push(benchInstall());
   }
   const cpus = os.cpus();
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
+  const machine = {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cpus: cpus.length,
+    cpu: cpus[0]?.model ?? "cpu",
+    load: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(benchDocument(figures, machine), null, 2)}\n`);
+    for (const note of notes) process.stderr.write(`bench: note: ${note}\n`);
+    return figures.every(meetsTarget) ? 0 : 1;
+  }
   console.log(
-    `${new Date().toISOString().slice(0, 10)}  node ${process.version}  ${cpus.length} x ${cpus[0]?.model ?? "cpu"}  load ${load}`,
+    `${machine.date}  node ${machine.node}  ${machine.cpus} x ${machine.cpu}  load ${machine.load.map((l) => l.toFixed(1)).join(" ")}`,
   );
   console.log(renderTable(figures));
   for (const note of notes) console.log(`- ${note}`);
@@ -286,12 +324,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   return figures.every(meetsTarget) ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(2);
-    },
-  );
+/** The command as the process runs it: a benchmark that could not run exits 2, saying why. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv).catch((err: unknown) => {
+    process.stderr.write(errorLine("bench", err instanceof Error ? err.message : String(err)));
+    return 2;
+  });
 }
+
+if (require.main === module) runAsMain("bench", run, { exit: true });

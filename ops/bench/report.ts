@@ -3,6 +3,7 @@
  * work costs at the least: the SDK's own load, an empty program, one request) and its target, and
  * whether the target is met. Pure: no measuring here (ops/bench/cli.ts measures).
  */
+import { type CommandSpec, UsageError, parseCommandLine } from "../../lib/cli";
 
 /** A target is an absolute bound on the median, or a bound on the median's ratio to its floor. */
 export type Target = { readonly kind: "ms"; readonly maxMs: number } | { readonly kind: "ratio"; readonly maxRatio: number };
@@ -73,29 +74,91 @@ export function renderTable(figures: readonly Figure[]): string {
   return [line(header), ...rows.map(line), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n");
 }
 
+/** The `--json` document's schema name and version. */
+export const BENCH_SCHEMA = "wallet-executor/bench/v1";
+
+/** Where the figures were measured. */
+export interface BenchMachine {
+  /** UTC date, YYYY-MM-DD. */
+  readonly date: string;
+  readonly node: string;
+  readonly cpus: number;
+  readonly cpu: string;
+  /** 1, 5 and 15 minute load averages. */
+  readonly load: readonly number[];
+}
+
+export interface BenchDocument {
+  readonly schema: typeof BENCH_SCHEMA;
+  readonly ok: boolean;
+  readonly machine: BenchMachine;
+  readonly figures: readonly {
+    readonly name: string;
+    readonly runs: number;
+    readonly medianMs: number;
+    readonly floor: { readonly what: string; readonly medianMs: number } | null;
+    readonly ratioToFloor: number | null;
+    readonly target: Target;
+    readonly ok: boolean;
+    readonly note: string | null;
+  }[];
+}
+
+/** The figures as one JSON document (`npm run bench -- --json`): what the table shows, as numbers. */
+export function benchDocument(figures: readonly Figure[], machine: BenchMachine): BenchDocument {
+  const round = (ms: number): number => Math.round(ms * 10) / 10;
+  return {
+    schema: BENCH_SCHEMA,
+    ok: figures.every(meetsTarget),
+    machine,
+    figures: figures.map((figure) => {
+      const ratio = ratioToFloor(figure);
+      return {
+        name: figure.name,
+        runs: figure.samples.length,
+        medianMs: round(median(figure.samples)),
+        floor: figure.floor === undefined ? null : { what: figure.floor.what, medianMs: round(median(figure.floor.samples)) },
+        ratioToFloor: ratio === undefined ? null : Math.round(ratio * 100) / 100,
+        target: figure.target,
+        ok: meetsTarget(figure),
+        note: figure.note ?? null,
+      };
+    }),
+  };
+}
+
 export interface BenchArgs {
   readonly runs: number;
   /** Also the test suites (one run each) and a fresh install: minutes, not seconds. */
   readonly suites: boolean;
   /** Also whole rotate-then-revoke rehearsals on the local cloud (needs the Pulumi CLI; minutes). */
   readonly rehearsal: boolean;
+  /** The figures as one JSON document on stdout (BENCH_SCHEMA) instead of the table. */
+  readonly json: boolean;
 }
 
-export const BENCH_USAGE = "usage: npm run bench [-- --runs N] [--suites] [--rehearsal]";
+export const BENCH_COMMAND = {
+  name: "bench",
+  synopsis: ["[--runs N] [--suites] [--rehearsal] [--json]"],
+  summary: "Each figure's median next to its floor (measured in the same run) and its target.",
+  options: {
+    runs: { type: "string", value: "N", help: "runs per figure (default 7)" },
+    suites: { type: "boolean", help: "also the test suites (one run each) and a fresh install: minutes" },
+    rehearsal: { type: "boolean", help: "also whole rotate-then-revoke rehearsals (needs the Pulumi CLI): minutes" },
+    json: { type: "boolean", help: `print the figures as one JSON document (${BENCH_SCHEMA}) on stdout` },
+  },
+  epilogue: ["exit codes: 0 every figure met its target, 1 one missed it, 2 a usage error or a benchmark that could not run"],
+} as const satisfies CommandSpec;
 
-/** Parses the flags; throws an Error naming the flag and what it takes. */
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+/** Parses the flags; throws a UsageError naming the flag and what it takes; `"help"` for --help. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
+  const parsed = parseCommandLine(BENCH_COMMAND, argv);
+  if (parsed.help) return "help";
+  const { values } = parsed;
   let runs = 7;
-  let suites = false;
-  let rehearsal = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--suites") suites = true;
-    else if (argv[i] === "--rehearsal") rehearsal = true;
-    else if (argv[i] === "--runs") {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`--runs takes a positive integer\n${BENCH_USAGE}`);
-      runs = value;
-    } else throw new Error(`unknown argument ${argv[i]}\n${BENCH_USAGE}`);
+  if (values.runs !== undefined) {
+    runs = /^[0-9]+$/.test(values.runs) ? Number(values.runs) : NaN;
+    if (!Number.isSafeInteger(runs) || runs < 1) throw new UsageError("--runs takes a positive integer");
   }
-  return { runs, suites, rehearsal };
+  return { runs, suites: values.suites === true, rehearsal: values.rehearsal === true, json: values.json === true };
 }

@@ -9,18 +9,32 @@
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseUrn } from "../../stack/phases";
+import {
+  type CommandSpec,
+  UsageError,
+  errorLine,
+  parseCommandLine,
+  parseStackRef,
+  requireStackFile,
+  runAsMain,
+  usage,
+} from "../../lib/cli";
 import { type GatedStack, POLICY_PACK, POLICY_PACK_CONFIG, gatedUpdate, openLocalGatedStack, summarizeCommandError } from "./gate";
 
-export const USAGE = [
-  "usage: npm run deploy -- --stack <name> [--message <text>]",
-  "",
-  `  Previews the stack with the policy pack (${POLICY_PACK}, ${POLICY_PACK_CONFIG}) and saves the update plan;`,
-  "  stops if the pack refuses; otherwise runs `pulumi up` constrained to that plan.",
-  "  --stack    the stack (staging, prod, or org/project/stack)",
-  "  --message  the update's message (default: deploy via npm run deploy)",
-].join("\n");
+export const DEPLOY_COMMAND = {
+  name: "deploy",
+  synopsis: ["--stack <name> [--message <text>]"],
+  summary: `Previews the stack with the policy pack (${POLICY_PACK}, ${POLICY_PACK_CONFIG}) and saves the update plan; stops if the pack refuses; otherwise runs \`pulumi up\` constrained to that plan.`,
+  options: {
+    stack: { type: "string", value: "<name>", help: "the stack: staging, prod, org/staging or org/project/staging" },
+    message: { type: "string", value: "<text>", help: "the update's message (default: deploy via npm run deploy)" },
+  },
+  epilogue: ["exit codes: 0 applied, 1 refused at preview or the update failed, 2 usage error"],
+} as const satisfies CommandSpec;
 
-export class UsageError extends Error {}
+export const USAGE = usage(DEPLOY_COMMAND);
+
+export { UsageError };
 
 export interface DeployArgs {
   readonly stack: string;
@@ -29,23 +43,11 @@ export interface DeployArgs {
 
 /** Parses the arguments after `npm run deploy --`. Throws UsageError naming the flag. */
 export function parseDeployArgs(argv: readonly string[]): DeployArgs | "help" {
-  let stack: string | undefined;
-  let message = "deploy via npm run deploy";
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--help" || flag === "-h") return "help";
-    if (flag !== "--stack" && flag !== "--message") throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
-    const value = argv[++i];
-    if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    if (flag === "--stack") {
-      if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/.test(value))
-        throw new UsageError(`--stack ${JSON.stringify(value)} is not a stack name`);
-      stack = value;
-    } else {
-      message = value;
-    }
-  }
+  const parsed = parseCommandLine(DEPLOY_COMMAND, argv);
+  if (parsed.help) return "help";
+  const { stack, message = "deploy via npm run deploy" } = parsed.values;
   if (stack === undefined) throw new UsageError("--stack is required");
+  parseStackRef(stack);
   return { stack, message };
 }
 
@@ -72,19 +74,23 @@ export async function main(argv: readonly string[], overrides: Partial<DeployIo>
   let args: DeployArgs | "help";
   try {
     args = parseDeployArgs(argv);
+    if (args !== "help") requireStackFile(io.projectDir, parseStackRef(args.stack));
   } catch (error) {
-    io.stderr(`deploy: ${(error as Error).message}\n${USAGE}\n`);
+    io.stderr(errorLine("deploy", error));
     return 2;
   }
   if (args === "help") {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(USAGE);
     return 0;
   }
   let stack: GatedStack;
   try {
     stack = await io.openStack({ stackName: args.stack, workDir: io.projectDir, message: args.message });
   } catch (error) {
-    io.stderr(`deploy: cannot open stack ${args.stack}: ${summarizeCommandError(error)}\nnothing was changed\n`);
+    const why = /\bENOENT\b/.test(String((error as Error).message))
+      ? "the Pulumi CLI is not on PATH; fix: npm run pulumi:setup, put the folder it prints first on PATH (wallet-executor doctor checks it)"
+      : summarizeCommandError(error);
+    io.stderr(errorLine("deploy", `cannot open stack ${args.stack}: ${why}; nothing was changed`));
     return 1;
   }
   const onEvent = (event: EngineEvent): void => {
@@ -107,8 +113,9 @@ export async function main(argv: readonly string[], overrides: Partial<DeployIo>
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+/** The command as the process runs it. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv);
 }
+
+if (require.main === module) runAsMain("deploy", run);

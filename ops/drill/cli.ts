@@ -25,65 +25,67 @@ import {
 import { Redactor, printable } from "../../lib/redact";
 import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "./timeline";
 import { INTERRUPTED, openLocalDrillWorkspace, runDrill, summarizeCommandError, type DrillWorkspace } from "./flow";
+import {
+  type CommandSpec,
+  UsageError,
+  errorLine,
+  noteLine,
+  parseCommandLine,
+  parseStackRef,
+  requireStackFile,
+  runAsMain,
+  usage,
+  withInterrupt,
+  EXIT_INTERRUPTED,
+} from "../../lib/cli";
 
-export const USAGE = [
-  "usage:",
-  "  npm run drill -- --stack <name> [--compromised] [--out <dir>]",
-  "  npm run drill -- --from-events <event-log.jsonl> [--stack <name>] [--out <dir>]",
-  "",
-  "  --stack        the stack to drill (Pulumi.<name>.yaml gets the generation bump)",
-  "  --compromised  rotate and revoke in one `pulumi up` instead of two",
-  "  --from-events  build the report from a `pulumi up --event-log` file instead of running a drill",
-  "  --out          where the report goes (default: drills/)",
-].join("\n");
+export const DRILL_COMMAND = {
+  name: "drill",
+  synopsis: [
+    "--stack <name> [--compromised] [--out <dir>] [--json]",
+    "--from-events <event-log.jsonl> [--stack <name>] [--out <dir>] [--json]",
+  ],
+  summary:
+    "The runbook's token-rotation drill, live (the Pulumi CLI and the stack's cloud) or from a recorded `pulumi up --event-log` file, with a report.",
+  options: {
+    stack: { type: "string", value: "<name>", help: "the stack to drill (Pulumi.<name>.yaml gets the generation bump)" },
+    compromised: { type: "boolean", help: "rotate and revoke in one `pulumi up` instead of two" },
+    "from-events": {
+      type: "string",
+      value: "<file>",
+      help: "build the report from a `pulumi up --event-log` file instead of running a drill",
+    },
+    out: { type: "string", value: "<dir>", help: "where the report goes (default: drills/)" },
+    json: { type: "boolean", help: "print the report document (wallet-executor/drill-report/v1) on stdout; the summary goes to stderr" },
+  },
+  epilogue: ["exit codes: 0 ok (report written), 1 the drill failed or the log could not be used, 2 usage error"],
+} as const satisfies CommandSpec;
+
+export const USAGE = usage(DRILL_COMMAND);
 
 export type DrillArgs =
   | { kind: "help" }
-  | { kind: "drill"; stack: string; compromised: boolean; out: string }
-  | { kind: "from-events"; file: string; stack: string | null; out: string };
+  | { kind: "drill"; stack: string; compromised: boolean; out: string; json?: boolean }
+  | { kind: "from-events"; file: string; stack: string | null; out: string; json?: boolean };
 
-/** A bad command line; the message names the flag. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-const VALUE_FLAGS = new Set(["--stack", "--out", "--from-events"]);
-const SWITCHES = new Set(["--compromised", "--help", "-h"]);
+export { UsageError };
 
 /** Parses the arguments after `npm run drill --`. Throws UsageError. */
 export function parseArgs(argv: readonly string[]): DrillArgs {
-  const values = new Map<string, string>();
-  const switches = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (SWITCHES.has(flag)) {
-      if (eq > 0) throw new UsageError(`${flag} takes no value`);
-      switches.add(flag === "-h" ? "--help" : flag);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) {
-      throw new UsageError(arg.startsWith("-") ? `unknown flag ${flag}` : `unexpected argument ${JSON.stringify(arg)}`);
-    }
-    if (values.has(flag)) throw new UsageError(`${flag} given twice`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
-    values.set(flag, value);
-  }
-  if (switches.has("--help")) return { kind: "help" };
-  const out = values.get("--out") ?? "drills";
-  const file = values.get("--from-events");
+  const parsed = parseCommandLine(DRILL_COMMAND, argv);
+  if (parsed.help) return { kind: "help" };
+  const { values } = parsed;
+  const out = values.out ?? "drills";
+  const json = values.json === true ? { json: true } : {};
+  if (values.stack !== undefined) parseStackRef(values.stack);
+  const file = values["from-events"];
   if (file !== undefined) {
-    if (switches.has("--compromised")) throw new UsageError("--compromised applies to a live drill, not to --from-events");
-    return { kind: "from-events", file, stack: values.get("--stack") ?? null, out };
+    if (values.compromised) throw new UsageError("--compromised applies to a live drill, not to --from-events");
+    return { kind: "from-events", file, stack: values.stack ?? null, out, ...json };
   }
-  const stack = values.get("--stack");
+  const stack = values.stack;
   if (stack === undefined) throw new UsageError("--stack is required (or --from-events <file>)");
-  return { kind: "drill", stack, compromised: switches.has("--compromised"), out };
+  return { kind: "drill", stack, compromised: values.compromised === true, out, ...json };
 }
 
 /** What `main` touches outside itself; tests replace parts of it. */
@@ -102,7 +104,7 @@ export interface DrillIo {
 }
 
 /** Stopped by Ctrl-C (128 + SIGINT), after writing the partial report. */
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_INTERRUPTED };
 
 function defaultIo(): DrillIo {
   return {
@@ -178,7 +180,7 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     throw new UsageError(`--from-events: cannot read ${shown} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   if (text.trim() === "") {
-    io.stderr(`drill: ${shown}: is empty; allowed: the JSON lines written by pulumi up --event-log <file>\n`);
+    io.stderr(errorLine("drill", `${shown}: is empty; allowed: the JSON lines written by pulumi up --event-log <file>`));
     return 1;
   }
   let timeline;
@@ -190,11 +192,11 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     secrets = secretsInEvents(parsed.events);
     timeline = buildTimeline(splitRuns(parsed.events));
   } catch (error) {
-    io.stderr(`drill: ${shown}: ${printable(new Redactor().text((error as Error).message))}\n`);
+    io.stderr(errorLine("drill", `${shown}: ${printable(new Redactor().text((error as Error).message))}`));
     return 1;
   }
   if (timeline.runs.length === 0) {
-    io.stderr(`drill: ${shown}: no update in this event log\n`);
+    io.stderr(errorLine("drill", `${shown}: no update in this event log`));
     return 1;
   }
   timeline.warnings.unshift(...parseWarnings);
@@ -203,7 +205,10 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
   const redactor = new Redactor(secrets);
   if (args.stack !== null && timeline.stack !== null && args.stack !== timeline.stack) {
     io.stderr(
-      `drill: note: --stack ${printable(args.stack)} differs from the log's stack ${printable(redactor.text(timeline.stack))}; using ${printable(args.stack)}\n`,
+      noteLine(
+        "drill",
+        `--stack ${printable(args.stack)} differs from the log's stack ${printable(redactor.text(timeline.stack))}; using ${printable(args.stack)}`,
+      ),
     );
   }
   const report = buildDrillReport({
@@ -215,7 +220,11 @@ async function fromEvents(args: Extract<DrillArgs, { kind: "from-events" }>, io:
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
+  const summary = `${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`;
+  if (args.json === true) {
+    io.stderr(summary);
+    io.stdout(renderDrillJson(report));
+  } else io.stdout(summary);
   return 0;
 }
 
@@ -225,24 +234,30 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   // Messages from the engine and the CLI are redacted like the report (credential shapes; the log's plaintext secrets once known).
   const redactor = new Redactor();
   const safe = (text: string): string => printable(redactor.text(text));
+  // A stack with no settings file here is a usage error naming the stacks there are, before any CLI runs.
+  requireStackFile(io.projectDir, parseStackRef(args.stack));
   let workspace: DrillWorkspace;
   try {
     workspace = await io.openWorkspace({ stackName: args.stack, workDir: io.projectDir });
   } catch (error) {
-    io.stderr(`drill: cannot open stack ${printable(args.stack)}: ${safe(summarizeCommandError(error))}\nnothing was changed\n`);
+    const why = /\bENOENT\b/.test(String((error as Error).message))
+      ? "the Pulumi CLI is not on PATH; fix: npm run pulumi:setup, put the folder it prints first on PATH (wallet-executor doctor checks it)"
+      : safe(summarizeCommandError(error));
+    io.stderr(errorLine("drill", `cannot open stack ${printable(args.stack)}: ${why}; nothing was changed`));
     return 1;
   }
   let run;
   try {
+    const progress = (text: string): void => (args.json === true ? io.stderr(text) : io.stdout(text));
     run = await runDrill(workspace, {
       compromised: args.compromised,
-      log: (line) => io.stdout(`${safe(line)}\n`),
+      log: (line) => progress(`${safe(line)}\n`),
       now: () => io.now(),
       ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch (error) {
     const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
-    io.stderr(`drill: ${workspace.stackConfigPath}: ${safe(why)}\nnothing was changed\n`);
+    io.stderr(errorLine("drill", `${workspace.stackConfigPath}: ${safe(why)}; nothing was changed`));
     return 1;
   }
   const secrets = secretsInEvents(run.runs.flat());
@@ -263,11 +278,13 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
     secrets,
   });
   const written = await writeReport(report, path.resolve(io.cwd, args.out));
-  io.stdout(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
+  const say = (text: string): void => (args.json === true ? io.stderr(text) : io.stdout(text));
+  say(`${summaryLines(report).join("\n")}\nreport: ${written.markdown}\n        ${written.json}\n        ${written.svg}\n`);
+  if (args.json === true) io.stdout(renderDrillJson(report));
   const advice = run.failure === null ? "commit it with the report" : "finish the rotation or roll back (see the report) before committing";
-  for (const change of run.configChanges) io.stdout(`changed ${change}: ${advice}\n`);
+  for (const change of run.configChanges) say(`changed ${change}: ${advice}\n`);
   if (run.failure !== null) {
-    io.stderr(`drill ${interrupted ? "interrupted" : "failed"}: ${safe(run.failure)}\n`);
+    io.stderr(interrupted ? `drill: interrupted: ${safe(run.failure)}\n` : errorLine("drill", `the drill failed: ${safe(run.failure)}`));
     return interrupted ? EXIT_INTERRUPTED : 1;
   }
   return 0;
@@ -279,30 +296,25 @@ export async function main(argv: readonly string[], overrides: Partial<DrillIo> 
   try {
     const args = parseArgs(argv);
     if (args.kind === "help") {
-      io.stdout(`${USAGE}\n`);
+      io.stdout(USAGE);
       return 0;
     }
     return args.kind === "from-events" ? await fromEvents(args, io) : await liveDrill(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`drill: ${error.message}\n${USAGE}\n`);
+      io.stderr(errorLine("drill", error, printable));
       return 2;
     }
-    io.stderr(`drill: ${printable(new Redactor().text((error as Error).message))}\n`);
+    io.stderr(errorLine("drill", printable(new Redactor().text((error as Error).message))));
     return 1;
   }
 }
 
-if (require.main === module) {
-  // Ctrl-C: the running pulumi command is cancelled (it gets SIGINT too), the partial report is
-  // written; a second Ctrl-C exits at once.
-  const interrupt = new AbortController();
-  process.once("SIGINT", () => {
-    process.stderr.write("drill: interrupted (Ctrl-C): cancelling the running pulumi command, then writing the partial report\n");
-    interrupt.abort();
-    process.once("SIGINT", () => process.exit(EXIT_INTERRUPTED));
-  });
-  void main(process.argv.slice(2), { signal: interrupt.signal }).then((code) => {
-    process.exitCode = code;
-  });
+/** The command as the process runs it: Ctrl-C cancels the running pulumi command, then the partial report is written. */
+export function run(argv: readonly string[]): Promise<number> {
+  return withInterrupt("drill: interrupted (Ctrl-C): cancelling the running pulumi command, then writing the partial report", (signal) =>
+    main(argv, { signal }),
+  );
 }
+
+if (require.main === module) runAsMain("drill", run);

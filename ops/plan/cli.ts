@@ -30,6 +30,18 @@ import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied } from 
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, RotationSummary, renderPlan } from "./plan";
 import { Redactor, printable } from "../../lib/redact";
 import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "../../stack/stack-file";
+import {
+  type CommandSpec,
+  EXIT_USAGE,
+  UsageError,
+  errorLine,
+  parseCommandLine,
+  parseStackRef,
+  requireStackFile,
+  runAsMain,
+  stacksIn,
+  usage,
+} from "../../lib/cli";
 // The SDK, the providers and the policy pack load in makePlan, after the arguments are checked:
 // a usage error answers at once.
 type Harness = typeof import("../../harness/policy-harness");
@@ -55,23 +67,41 @@ export interface PlanCliOptions {
   readonly base?: string;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
-const USAGE =
-  "usage: npm run plan -- --stack <name> [--json | --format text|json|markdown] [--program <path>] [--config-file <path>] [--base <git ref>]";
+/** The plan document's schema name and version, first key of `--json`. */
+export const PLAN_SCHEMA = "wallet-executor/plan/v1";
 
-/** `staging`, `org/staging`, `org/project/staging`. */
-const STACK_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/;
+export const PLAN_COMMAND = {
+  name: "plan",
+  synopsis: ["--stack <name> [--json | --format text|json|markdown] [--program <path>] [--config-file <path>] [--base <git ref>]"],
+  summary: "What `pulumi up` would do for a stack, offline: the steps in waves, the critical path and the policy verdicts.",
+  options: {
+    stack: { type: "string", value: "<name>", help: "the stack: <name>, <org>/<name> or <org>/<project>/<name> (Pulumi.<name>.yaml)" },
+    json: { type: "boolean", help: `print the plan as one JSON document (${PLAN_SCHEMA}) on stdout` },
+    program: { type: "string", value: "<path>", help: "evaluate this program instead of index.ts (default stack: staging)" },
+    "config-file": { type: "string", value: "<path>", help: "read the config from this file instead of Pulumi.<name>.yaml" },
+    format: {
+      type: "string",
+      value: "text|json|markdown",
+      help: "text (default), json (as --json), or markdown for a pull request (needs --base)",
+    },
+    base: {
+      type: "string",
+      value: "<git ref>",
+      help: "compare with the stack file at this ref: what the change does, and what the stack last applied (default HEAD)",
+    },
+  },
+  epilogue: ["exit codes: 0 clean, 1 a mandatory policy violation, 2 a usage or configuration error"],
+} as const satisfies CommandSpec;
+
 /** A git revision as a person types it (never an option: no leading `-`). */
 const GIT_REF = /^(?!-)[A-Za-z0-9._/@{}~^:-]{1,200}$/;
 
 /** The parts of a stack name. */
 export function stackParts(stack: string): { organization?: string; project?: string; name: string } {
-  const parts = stack.split("/");
-  const name = parts[parts.length - 1];
-  if (parts.length === 3) return { organization: parts[0], project: parts[1], name };
-  if (parts.length === 2) return { organization: parts[0], name };
-  return { name };
+  const { organization, project, name } = parseStackRef(stack);
+  return { ...(organization !== undefined ? { organization } : {}), ...(project !== undefined ? { project } : {}), name };
 }
 
 /** Refuses a path that is missing or not a regular file, naming the flag. */
@@ -84,68 +114,43 @@ function requireFile(flag: string, file: string, cwd: string, what: string): voi
 /** The stack whose config a `--program` runs with when no `--stack` is given. */
 export const DEFAULT_PROGRAM_STACK = "staging";
 
-export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT): PlanCliOptions {
-  let stack: string | undefined;
-  let format: PlanFormat | undefined;
-  let program: string | undefined;
-  let configFile: string | undefined;
-  let base: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value; ${USAGE}`);
-      i++;
-      return v;
-    };
-    switch (flag) {
-      case "--stack":
-        stack = value();
-        if (!STACK_NAME.test(stack))
-          throw new UsageError(
-            `--stack ${JSON.stringify(stack)} is not a stack name; allowed: <name>, <org>/<name> or <org>/<project>/<name> (letters, digits, '.', '_', '-')`,
-          );
-        break;
-      case "--base":
-        base = value();
-        if (!GIT_REF.test(base)) throw new UsageError(`--base ${JSON.stringify(base)} is not a git ref; allowed: a branch, tag or commit`);
-        break;
-      case "--json":
-        if (format !== undefined && format !== "json") throw new UsageError(`--json conflicts with --format ${format}`);
-        format = "json";
-        break;
-      case "--format": {
-        const chosen = value();
-        if (!(FORMATS as readonly string[]).includes(chosen))
-          throw new UsageError(`--format ${JSON.stringify(chosen)} is not a format; allowed: ${FORMATS.join(", ")}`);
-        if (format === "json" && chosen !== "json") throw new UsageError(`--format ${chosen} conflicts with --json`);
-        format = chosen as PlanFormat;
-        break;
-      }
-      case "--program":
-        program = path.resolve(cwd, value());
-        break;
-      case "--config-file":
-        configFile = path.resolve(cwd, value());
-        break;
-      case "--help":
-      case "-h":
-        throw new UsageError(USAGE);
-      default:
-        throw new UsageError(`unknown argument ${JSON.stringify(flag)}; ${USAGE}`);
-    }
+/** Parses the command line (no loading here: a usage error answers at once). `"help"` for --help. */
+export function parsePlanArgs(argv: readonly string[], cwd?: string): PlanCliOptions;
+export function parsePlanArgs(argv: readonly string[], cwd: string, allowHelp: true): PlanCliOptions | "help";
+export function parsePlanArgs(argv: readonly string[], cwd: string = ROOT, allowHelp = false): PlanCliOptions | "help" {
+  const parsed = parseCommandLine(PLAN_COMMAND, argv);
+  if (parsed.help) {
+    if (allowHelp) return "help";
+    throw new UsageError(usage(PLAN_COMMAND));
   }
+  const { values } = parsed;
+  const program = values.program === undefined ? undefined : path.resolve(cwd, values.program);
+  const configFile = values["config-file"] === undefined ? undefined : path.resolve(cwd, values["config-file"]);
+  const base = values.base;
+  if (base !== undefined && !GIT_REF.test(base))
+    throw new UsageError(`--base ${JSON.stringify(base)} is not a git ref; allowed: a branch, tag or commit`);
   // A program of its own (an adversarial or fixture program) runs with staging's config unless told otherwise.
-  if (stack === undefined && program !== undefined) stack = DEFAULT_PROGRAM_STACK;
-  if (stack === undefined) throw new UsageError(`--stack is required; ${USAGE}`);
+  let format: PlanFormat | undefined = values.json === true ? "json" : undefined;
+  if (values.format !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(values.format))
+      throw new UsageError(`--format ${JSON.stringify(values.format)} is not a format; allowed: ${FORMATS.join(", ")}`);
+    if (format === "json" && values.format !== "json") throw new UsageError(`--format ${values.format} conflicts with --json`);
+    format = values.format as PlanFormat;
+  }
   if (format === "markdown" && base === undefined) {
     throw new UsageError("--format markdown needs --base <git ref>: the markdown plan says what changes against it");
   }
-  const resolvedConfig = configFile ?? path.join(ROOT, `Pulumi.${stackParts(stack).name}.yaml`);
-  requireFile(configFile ? "--config-file" : "--stack", resolvedConfig, cwd, "stack file");
+  const chosen = format ?? "text";
+  const stack = values.stack ?? (program !== undefined ? DEFAULT_PROGRAM_STACK : undefined);
+  if (stack === undefined) throw new UsageError(`--stack is required; stacks: ${stacksIn(ROOT).join(", ")}`);
+  const ref = parseStackRef(stack);
+  let resolvedConfig: string;
+  if (configFile !== undefined) {
+    resolvedConfig = configFile;
+    requireFile("--config-file", resolvedConfig, cwd, "stack file");
+  } else resolvedConfig = requireStackFile(ROOT, ref);
   const resolvedProgram = program ?? path.join(ROOT, "index.ts");
   requireFile("--program", resolvedProgram, cwd, "program");
-  const chosen = format ?? "text";
   return {
     stack,
     json: chosen === "json",
@@ -452,36 +457,38 @@ const safeMessage = (text: string): string =>
     .join("\n");
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  let options: PlanCliOptions;
+  let options: PlanCliOptions | "help";
+  const fail = (error: unknown): number => {
+    io.stderr(errorLine("plan", error, safeMessage));
+    return EXIT_USAGE;
+  };
   try {
-    options = parsePlanArgs(argv, process.cwd());
+    options = parsePlanArgs(argv, process.cwd(), true);
   } catch (err) {
-    io.stderr(`error: ${safeMessage((err as Error).message)}\n`);
-    return 2;
+    return fail(err);
+  }
+  if (options === "help") {
+    io.stdout(usage(PLAN_COMMAND));
+    return 0;
   }
   let plan: PlanDocument;
   const notes: string[] = [];
   try {
     plan = await makePlan(options, undefined, notes);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      io.stderr(`error: ${safeMessage(err.message)}\n`);
-      return 2;
-    }
+    if (err instanceof ConfigError || err instanceof UsageError) return fail(err);
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`error: the program failed while being evaluated: ${safeMessage(message)}\n`);
-    return 2;
+    return fail(new Error(`the program failed while being evaluated: ${message}`));
   }
   let change: import("./diff").PlanChange | null = null;
   if (options.base !== undefined) {
     try {
       change = await makeChange({ ...options, base: options.base }, plan);
     } catch (err) {
-      io.stderr(`error: ${safeMessage(err instanceof Error ? err.message : String(err))}\n`);
-      return 2;
+      return fail(err);
     }
   }
-  if (options.format === "json") io.stdout(`${JSON.stringify({ ...plan, change }, null, 2)}\n`);
+  if (options.format === "json") io.stdout(`${JSON.stringify({ schema: PLAN_SCHEMA, ...plan, change }, null, 2)}\n`);
   else if (options.format === "markdown" && change !== null) {
     io.stdout((require("./markdown") as Markdown).renderPlanMarkdown(plan, change));
   } else {
@@ -492,17 +499,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   return hasMandatoryViolation(plan) ? 1 : 0;
 }
 
+/** The command as the process runs it. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+}
+
 if (require.main === module) {
   // The SDK captures a stack trace for every promise it creates (leak diagnostics); mapping each
   // through source maps is most of an evaluation's time, and the plan never shows those traces.
   process.setSourceMapsEnabled(false);
-  main(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`error: ${safeMessage(err instanceof Error ? err.message : String(err))}\n`);
-      process.exitCode = 2;
-    },
-  );
+  runAsMain("plan", run, { describe: (err) => safeMessage(err instanceof Error ? err.message : String(err)) });
 }

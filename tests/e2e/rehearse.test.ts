@@ -7,6 +7,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { documentedShapeMismatches } from "../support/json-shape";
 import { requirePulumiCli } from "../support/pulumi-cli";
 import { failingChecks, rehearsals, reportOf, runRehearsal } from "../support/rehearse-process";
 import { ROOT } from "../support/stack";
@@ -86,6 +87,9 @@ describeWithCli("npm run rehearse (rotate, the default)", () => {
     expect(r.verification.checks.length).toBeGreaterThan(3);
     expect(r.verification.checks.every((c) => c.ok)).toBe(true);
     expect(r.drill?.verdict.status).toBe("completed");
+    // The document has the shape docs/reference/cli.md documents for its schema, the drill inside it too.
+    expect(documentedShapeMismatches(ROOT, r)).toEqual([]);
+    expect(documentedShapeMismatches(ROOT, r.drill)).toEqual([]);
   });
 
   test("no secret value reaches the report (the throwaway values start with rehearsal-)", async () => {

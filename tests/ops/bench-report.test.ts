@@ -64,11 +64,19 @@ describe("the table", () => {
 
 describe("flags", () => {
   test("--runs takes a positive integer, --suites adds the slow figures", () => {
-    expect(parseBenchArgs([])).toEqual({ runs: 7, suites: false, rehearsal: false });
-    expect(parseBenchArgs(["--runs", "3", "--suites"])).toEqual({ runs: 3, suites: true, rehearsal: false });
-    expect(parseBenchArgs(["--rehearsal"])).toEqual({ runs: 7, suites: false, rehearsal: true });
-    for (const bad of [["--runs"], ["--runs", "0"], ["--runs", "2.5"], ["--runs", "x"]])
-      expect(() => parseBenchArgs(bad)).toThrow(/^--runs takes a positive integer\nusage: npm run bench/);
-    expect(() => parseBenchArgs(["--fast"])).toThrow(/^unknown argument --fast\n/);
+    expect(parseBenchArgs([])).toEqual({ runs: 7, suites: false, rehearsal: false, json: false });
+    expect(parseBenchArgs(["--runs", "3", "--suites"])).toEqual({ runs: 3, suites: true, rehearsal: false, json: false });
+    expect(parseBenchArgs(["--runs=3", "--json"])).toEqual({ runs: 3, suites: false, rehearsal: false, json: true });
+    expect(parseBenchArgs(["--rehearsal"])).toEqual({ runs: 7, suites: false, rehearsal: true, json: false });
+    expect(parseBenchArgs(["--suites", "-h"])).toBe("help");
+    for (const bad of [
+      ["--runs", "0"],
+      ["--runs", "2.5"],
+      ["--runs", "x"],
+    ])
+      expect(() => parseBenchArgs(bad)).toThrow(/^--runs takes a positive integer$/);
+    expect(() => parseBenchArgs(["--runs"])).toThrow("--runs needs a value");
+    expect(() => parseBenchArgs(["--fast"])).toThrow(/^unknown flag --fast$/);
+    expect(() => parseBenchArgs(["--suite"])).toThrow("unknown flag --suite: did you mean --suites?");
   });
 });

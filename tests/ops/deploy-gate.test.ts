@@ -431,7 +431,8 @@ describe("npm run deploy", () => {
     const code = await deploy(argv, {
       stdout: (t) => out.push(t),
       stderr: (t) => err.push(t),
-      projectDir: "/project",
+      // The repository: its stack files are the stacks there are.
+      projectDir: path.resolve(__dirname, "../.."),
       openStack: () => (stack instanceof Error ? Promise.reject(stack) : Promise.resolve(stack)),
     });
     return { code, stdout: out.join(""), stderr: err.join("") };
@@ -466,20 +467,25 @@ describe("npm run deploy", () => {
   test("a stack that cannot be opened: exit 1, nothing changed", async () => {
     const result = await run(["--stack", "staging"], new Error("code: 255\n stderr: error: no Pulumi.yaml project file found"));
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("deploy: cannot open stack staging: error: no Pulumi.yaml project file found\nnothing was changed\n");
+    expect(result.stderr).toBe("deploy: error: cannot open stack staging: error: no Pulumi.yaml project file found; nothing was changed\n");
   });
 
   test("usage errors name the flag: exit 2", async () => {
     expect(() => parseDeployArgs([])).toThrow("--stack is required");
     expect(() => parseDeployArgs(["--stack"])).toThrow("--stack needs a value");
-    expect(() => parseDeployArgs(["--stack", "a b"])).toThrow('--stack "a b" is not a stack name');
-    expect(() => parseDeployArgs(["--skip-preview"])).toThrow('unknown argument "--skip-preview"');
+    expect(() => parseDeployArgs(["--stack", "a b"])).toThrow(
+      `--stack "a b": the stack name "a b" is not allowed; allowed: 1 to 100 letters, digits, '_', '.' or '-'`,
+    );
+    expect(() => parseDeployArgs(["--skip-preview"])).toThrow("unknown flag --skip-preview");
     expect(parseDeployArgs(["--stack", "acme/wallet-executor/prod", "--message", "m"])).toEqual({
       stack: "acme/wallet-executor/prod",
       message: "m",
     });
     const result = await run(["--yes"], new RecordingStack());
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('deploy: unknown argument "--yes"');
+    expect(result.stderr).toBe("deploy: error: unknown flag --yes (see --help)\n");
+    const missing = await run(["--stack", "qa"], new RecordingStack());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('deploy: error: no stack "qa" here (no Pulumi.qa.yaml); stacks: prod, staging (see --help)\n');
   });
 });

@@ -114,7 +114,7 @@ describe("the drill's file arguments", () => {
     const result = await run(["--from-events", dir]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `drill: --from-events: ${dir} is a directory; allowed: an event log file (written by pulumi up --event-log <file>)`,
+      `drill: error: --from-events: ${dir} is a directory; allowed: an event log file (written by pulumi up --event-log <file>)`,
     );
   });
 
@@ -124,7 +124,7 @@ describe("the drill's file arguments", () => {
     const result = await run(["--from-events", file]);
     expect(result).toEqual({
       code: 1,
-      stderr: `drill: ${file}: is empty; allowed: the JSON lines written by pulumi up --event-log <file>\n`,
+      stderr: `drill: error: ${file}: is empty; allowed: the JSON lines written by pulumi up --event-log <file>\n`,
     });
   });
 
@@ -133,7 +133,7 @@ describe("the drill's file arguments", () => {
     fs.writeFileSync(file, "x");
     const result = await run(["--from-events", FIXTURE, "--out", file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`drill: --out: ${file} is a file; allowed: a directory for the reports`);
+    expect(result.stderr).toContain(`drill: error: --out: ${file} is a file; allowed: a directory for the reports`);
     expect(fs.readFileSync(file, "utf8")).toBe("x");
   });
 });

@@ -754,7 +754,7 @@ describe("the command", () => {
     expect(() => parseArgs(["--stack"])).toThrow("--stack needs a value");
     expect(() => parseArgs(["--stack", "staging", "--verbose"])).toThrow("unknown flag --verbose");
     expect(() => parseArgs(["--from-events", "x.jsonl", "--compromised"])).toThrow("--compromised applies to a live drill");
-    expect(() => parseArgs(["--stack", "a", "--stack=b"])).toThrow("--stack given twice");
+    expect(() => parseArgs(["--stack", "a", "--stack=b"])).toThrow("--stack is given twice");
     expect(() => parseArgs(["--compromised=yes", "--stack", "s"])).toThrow(UsageError);
     expect(parseArgs(["--stack=staging", "--compromised", "--out", "x"])).toEqual({
       kind: "drill",
@@ -888,7 +888,7 @@ describe("the command", () => {
     });
     expect(code).toBe(130);
     expect(workspace.calls.filter((c) => c === "up")).toHaveLength(1);
-    expect(stderr.join("")).toContain("drill interrupted: interrupted (Ctrl-C) during the rotation update");
+    expect(stderr.join("")).toContain("drill: interrupted: interrupted (Ctrl-C) during the rotation update");
     const files = fs.readdirSync(out).sort();
     expect(files.map((f) => f.replace(/^[0-9-]+staging/, "S"))).toEqual(["S.json", "S.md", "S.timeline.svg"]);
     const markdown = fs.readFileSync(path.join(out, files[1]), "utf8");

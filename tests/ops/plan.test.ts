@@ -24,6 +24,7 @@ import { REDACTED_PLACEHOLDER_PREFIX } from "../../stack/stack-file";
 import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { defineStack } from "../../stack/program";
 import { makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
+import { documentedShapeMismatches } from "../support/json-shape";
 import { ROOT, stackConfig } from "../support/stack";
 import { withoutStackTraces } from "../support/without-stack-traces";
 import { PROJECT } from "../../stack/config";
@@ -498,7 +499,10 @@ describe("npm run plan, as a process", () => {
     expect(result.status).toBe(0);
     const doc = JSON.parse(result.stdout) as PlanDocument & { change: unknown };
     expect(hasMandatoryViolation(doc)).toBe(false);
+    // The example docs/reference/cli.md documents for the schema, held to this real output.
+    expect(documentedShapeMismatches(ROOT, doc)).toEqual([]);
     expect(Object.keys(doc)).toEqual([
+      "schema",
       "project",
       "stack",
       "credentials",
@@ -538,7 +542,7 @@ describe("npm run plan, as a process", () => {
     const result = await run("brokenConfig");
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
+      "plan: error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",
     );
     expect(result.stdout).toBe("");
   });
@@ -547,7 +551,7 @@ describe("npm run plan, as a process", () => {
     expect(prodRotated()).toContain("previous: 1\n    approval:");
     const result = await run("prodUnverifiedRotation");
     expect(result.stderr).toBe(
-      "error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
+      "plan: error: invalid stack configuration: wallet-executor:mnemonic.current: generation 2 has not been verified in staging " +
         "(organization/wallet-executor/staging verified mnemonic generation 1); allowed: a generation staging has verified: rotate and verify staging first\n",
     );
     expect(result.status).toBe(2);
@@ -593,7 +597,7 @@ describe("npm run plan, as a process", () => {
     // The timeout kills a hang: the status is then null, not 2.
     expect(result.status).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toContain("error: the program failed while being evaluated: the program ");
+    expect(result.stderr).toContain("plan: error: the program failed while being evaluated: the program ");
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toContain("promises were still active");
   });
@@ -611,10 +615,10 @@ describe("npm run plan, as a process", () => {
   });
 
   test.each([
-    [["--stack"], "error: --stack needs a value"],
-    [["--stacks", "staging"], 'error: unknown argument "--stacks"'],
-    [[], "error: --stack is required"],
-    [["--stack", "qa"], "error: --stack: no stack file at Pulumi.qa.yaml"],
+    [["--stack"], "plan: error: --stack needs a value"],
+    [["--stacks", "staging"], "plan: error: unknown flag --stacks: did you mean --stack? (see --help)\n"],
+    [[], "plan: error: --stack is required"],
+    [["--stack", "qa"], 'plan: error: no stack "qa" here (no Pulumi.qa.yaml); stacks: prod, staging (see --help)\n'],
   ])("usage error %j exits 2", async (args, message) => {
     const result = await plan(args);
     expect(result.status).toBe(2);

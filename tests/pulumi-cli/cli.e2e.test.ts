@@ -71,11 +71,15 @@ describeWithCli("the real Pulumi CLI", () => {
       { kind: "language", name: "nodejs", version: expect.stringMatching(sameRelease) as unknown },
       { kind: "resource", name: "random", version: pkg.dependencies["@pulumi/random"] },
     ]);
+    // The installed version of each dependency, as its own package.json spells it (@pulumi/policy's has a "v").
+    const installed = (name: string): string =>
+      (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
     expect(doc.dependencies).toEqual(
-      Object.entries(pkg.dependencies)
-        .map(([name, version]) => ({ name, version }))
+      Object.keys(pkg.dependencies)
+        .map((name) => ({ name, version: installed(name) }))
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
     );
+    expect(doc.dependencies.map((d) => d.version.replace(/^v/, ""))).toEqual(doc.dependencies.map((d) => pkg.dependencies[d.name]));
   });
 
   test("a secret value not set yet: the engine runs the program, which names each one and how to set it", () => {

@@ -142,12 +142,24 @@ describeWithHost("the Node.js language host", () => {
 
   test("required packages of a program whose dependencies are not installed: an error naming them", async () => {
     const dir = tmpDir();
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", dependencies: { "@pulumi/absent": "1.0.0" } }));
+    fs.writeFileSync(
+      path.join(dir, "package.json"),
+      JSON.stringify({ name: "x", dependencies: { "@pulumi/absent": "1.0.0" }, devDependencies: { "jest-absent": "1.0.0" } }),
+    );
     const request = new languagePb.GetRequiredPackagesRequest();
     request.setInfo(programInfo(dir));
     await expect(
       unary<languagePb.GetRequiredPackagesResponse>((callback) => client.getRequiredPackages(request, callback)),
     ).rejects.toThrow(`dependencies of ${dir} are not installed (@pulumi/absent); run \`npm ci\` there`);
+  });
+
+  test("devDependencies may be absent (npm ci --omit=dev installs what runs)", async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", devDependencies: { "jest-absent": "1.0.0" } }));
+    const request = new languagePb.GetRequiredPackagesRequest();
+    request.setInfo(programInfo(dir));
+    const response = await unary<languagePb.GetRequiredPackagesResponse>((callback) => client.getRequiredPackages(request, callback));
+    expect(response.getPackagesList()).toEqual([]);
   });
 
   function runRequest({ dir, nodeargs }: { dir: string; nodeargs: string }, exitCode: number): languagePb.RunRequest {

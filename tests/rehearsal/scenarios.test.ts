@@ -121,7 +121,8 @@ describe("parseRehearseArgs", () => {
   });
 
   test.each([
-    [["--stack", "dev"], "--stack dev is not allowed; allowed: staging, prod"],
+    [["--stack", "dev"], 'no stack "dev" here (no Pulumi.dev.yaml); stacks: prod, staging'],
+    [["--stack", "org/wallet-executor/staging", "--stack=prod"], "--stack is given twice"],
     [
       ["--scenario", "x"],
       "--scenario x is not allowed; allowed: rotate, emergency, spark-key, mnemonic, failed-verification, missing-grant, rollback, interrupted",
@@ -130,7 +131,8 @@ describe("parseRehearseArgs", () => {
     [["--load", "ten"], "--load ten is not allowed"],
     [["--rollout-ms"], "--rollout-ms needs a value"],
     [["--out", "--json"], "--out needs a value"],
-    [["--fast"], "unknown argument --fast"],
+    [["--fast"], "unknown flag --fast"],
+    [["--scenerio=rotate"], "unknown flag --scenerio: did you mean --scenario?"],
   ])("%j is refused: %s", (argv, message) => {
     expect(() => parseRehearseArgs(argv)).toThrow(message);
   });

@@ -543,7 +543,7 @@ describe("the plan's entry point", () => {
   ])("%s exits 2 naming the key", async (_label, stack, text, message) => {
     const result = await plan(["--stack", stack, "--config-file", write("f.yaml", text)]);
     expect(result.stderr).toContain(message);
-    expect(result.stderr.startsWith("error: invalid stack configuration")).toBe(true);
+    expect(result.stderr.startsWith("plan: error: invalid stack configuration")).toBe(true);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).not.toContain("abandon ability");
@@ -554,22 +554,25 @@ describe("the plan's entry point", () => {
     const asDir = fs.mkdtempSync(path.join(dir, "d-"));
     const byFile = await plan(["--stack", "staging", "--config-file", asDir]);
     expect(byFile.code).toBe(2);
-    expect(byFile.stderr).toMatch(/^error: --config-file: .* is a directory; allowed: a stack file \(a file\)\n$/);
+    expect(byFile.stderr).toMatch(/^plan: error: --config-file: .* is a directory; allowed: a stack file \(a file\) \(see --help\)\n$/);
     const byProgram = await plan(["--stack", "staging", "--program", asDir]);
-    expect(byProgram.stderr).toMatch(/^error: --program: .* is a directory; allowed: a program \(a file\)\n$/);
+    expect(byProgram.stderr).toMatch(/^plan: error: --program: .* is a directory; allowed: a program \(a file\) \(see --help\)\n$/);
   });
 
   test("stack names: plain, with an organization, fully qualified; another project's is refused", async () => {
     expect(stackParts("org/wallet-executor/prod")).toEqual({ organization: "org", project: "wallet-executor", name: "prod" });
     expect(stackParts("org/prod")).toEqual({ organization: "org", name: "prod" });
     expect(parsePlanArgs(["--stack", "org/wallet-executor/prod"], ROOT).configFile).toBe(path.join(ROOT, "Pulumi.prod.yaml"));
-    expect(() => parsePlanArgs(["--stack", "a/b/c/d"], ROOT)).toThrow("is not a stack name");
+    expect(() => parsePlanArgs(["--stack", "a/b/c/d"], ROOT)).toThrow('--stack "a/b/c/d" has too many parts');
+    expect(() => parsePlanArgs(["--stack", "o/wallet-executor/st@ging"], ROOT)).toThrow('the stack name "st@ging" is not allowed');
+    expect(() => parsePlanArgs(["--stack=o/prod"], ROOT)).toThrow('the organization "o" is not allowed');
     expect(() => parsePlanArgs(["--stack", "staging", "--base", "--oops"], ROOT)).toThrow("--base needs a value");
-    expect(() => parsePlanArgs(["--stack", "staging", "--base", "-x"], ROOT)).toThrow('--base "-x" is not a git ref');
+    expect(() => parsePlanArgs(["--stack", "staging", "--base=-x"], ROOT)).toThrow('--base "-x" is not a git ref');
     const other = await plan(["--stack", "org/other-project/staging"]);
     expect(other).toMatchObject({
       code: 2,
-      stderr: 'error: --stack "org/other-project/staging": the project part is not this project; allowed: wallet-executor\n',
+      stderr:
+        'plan: error: --stack "org/other-project/staging": the project part is not this project; allowed: wallet-executor (see --help)\n',
     });
   });
 

@@ -251,7 +251,7 @@ describe("the CLI refuses before sending anything", () => {
       code: 2,
       stdout: "",
       stderr:
-        "verify: environment variable OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN (default of --token-env) contains a line break (CR or LF); allowed: one line\n",
+        "verify: error: environment variable OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN (default of --token-env) contains a line break (CR or LF); allowed: one line (see --help)\n",
     });
     expect(server.requests).toEqual([]);
   });
@@ -263,7 +263,8 @@ describe("the CLI refuses before sending anything", () => {
     });
     expect(run).toMatchObject({
       code: 2,
-      stderr: "verify: environment variable OLD (--previous-token-env) contains a control character; allowed: printable text\n",
+      stderr:
+        "verify: error: environment variable OLD (--previous-token-env) contains a control character; allowed: printable text (see --help)\n",
     });
   });
 
@@ -273,7 +274,7 @@ describe("the CLI refuses before sending anything", () => {
       code: 2,
       stdout: "",
       stderr:
-        "verify: --base-url is plain http to a host that is not loopback: the token would cross the network in clear; use https, or pass --allow-insecure-http\n",
+        "verify: error: --base-url is plain http to a host that is not loopback: the token would cross the network in clear; use https, or pass --allow-insecure-http (see --help)\n",
     });
     await expect(verifyExecutor({ baseUrl: "http://10.0.0.8:8080", expectTokenVersion: 4, token: TOKEN })).rejects.toThrow(
       "options.baseUrl is plain http to a host that is not loopback",

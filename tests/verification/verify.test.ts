@@ -681,11 +681,13 @@ describe("verification/cli.ts", () => {
     await Promise.all([healthy?.close(), echoing?.close()]);
   });
 
-  test("exit 0 and exactly {ok, checks[{name, ok, detail, ms}]} with --json", () => {
+  test("exit 0 and exactly {schema, ok, stack, checks[{name, ok, detail, ms}]} with --json", () => {
     const run = processes.json;
     expect(run.code).toBe(0);
-    const parsed = JSON.parse(run.stdout) as { ok: boolean; checks: Record<string, unknown>[] };
-    expect(Object.keys(parsed)).toEqual(["ok", "checks"]);
+    const parsed = JSON.parse(run.stdout) as { schema: string; stack: unknown; ok: boolean; checks: Record<string, unknown>[] };
+    expect(Object.keys(parsed)).toEqual(["schema", "ok", "stack", "checks"]);
+    expect(parsed.schema).toBe("wallet-executor/verify/v1");
+    expect(parsed.stack).toBeNull();
     expect(parsed.ok).toBe(true);
     expect(parsed.checks.map((c) => c.name)).toEqual([
       "status",
@@ -737,7 +739,7 @@ describe("verification/cli.ts", () => {
   test("exit 2 for a secret on the command line, without echoing it", () => {
     const run = processes.tokenFlag;
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^verify: --token would put a secret on the command line/);
+    expect(run.stderr).toMatch(/^verify: error: --token would put a secret on the command line/);
     expect(run.stdout).toBe("");
     expectNoLeak(run);
   });

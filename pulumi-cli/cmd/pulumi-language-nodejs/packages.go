@@ -64,7 +64,8 @@ type installedPackage struct {
 
 // reachablePackages walks the installed dependency graph from the program's package.json: its
 // dependencies, devDependencies and optionalDependencies, then each package's dependencies and
-// optionalDependencies. A declared dependency that is not installed is reported.
+// optionalDependencies. A declared dependency (`dependencies`) that is not installed is reported;
+// a devDependency or an optional one may be absent (`npm ci --omit=dev` installs what runs).
 func reachablePackages(programDir string) ([]installedPackage, []string, error) {
 	root, err := readPackageJSON(programDir)
 	if err != nil {
@@ -73,11 +74,14 @@ func reachablePackages(programDir string) ([]installedPackage, []string, error) 
 	var found []installedPackage
 	var missing []string
 	seen := map[string]bool{}
-	type pending struct{ from, name string }
+	type pending struct {
+		from, name string
+		required   bool
+	}
 	queue := []pending{}
-	for _, deps := range []map[string]string{root.Dependencies, root.DevDependencies, root.OptionalDependencies} {
+	for i, deps := range []map[string]string{root.Dependencies, root.DevDependencies, root.OptionalDependencies} {
 		for name := range deps {
-			queue = append(queue, pending{programDir, name})
+			queue = append(queue, pending{programDir, name, i == 0})
 		}
 	}
 	for len(queue) > 0 {
@@ -85,7 +89,7 @@ func reachablePackages(programDir string) ([]installedPackage, []string, error) 
 		queue = queue[1:]
 		dir, ok := resolvePackage(next.from, next.name)
 		if !ok {
-			if next.from == programDir {
+			if next.required {
 				missing = append(missing, next.name)
 			}
 			continue
@@ -104,7 +108,7 @@ func reachablePackages(programDir string) ([]installedPackage, []string, error) 
 		found = append(found, installedPackage{dir, pkg})
 		for _, deps := range []map[string]string{pkg.Dependencies, pkg.OptionalDependencies} {
 			for name := range deps {
-				queue = append(queue, pending{dir, name})
+				queue = append(queue, pending{dir, name, false})
 			}
 		}
 	}
