@@ -230,6 +230,11 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
     this.problems = problems;
   }
+
+  /** The problems on one line, without the "invalid stack configuration" lead (for a message that has its own). */
+  get summary(): string {
+    return this.problems.join("; ");
+  }
 }
 
 /** The secret config key that holds the value of a generation of a config-sourced credential. */

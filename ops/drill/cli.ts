@@ -11,7 +11,7 @@
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { StackConfigError } from "./config";
+import { ConfigError } from "../../stack/config";
 import { buildDrillReport, formatDuration, renderDrillJson, renderDrillMarkdown, reportFileStem, type DrillReport } from "./report";
 import { Redactor, printable } from "../../lib/redact";
 import { buildTimeline, parseEventLog, secretsInEvents, splitRuns } from "./timeline";
@@ -217,7 +217,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
   try {
     run = await runDrill(workspace, { compromised: args.compromised, log: (line) => io.stdout(`${safe(line)}\n`), now: () => io.now() });
   } catch (error) {
-    const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
+    const why = error instanceof ConfigError ? error.summary : `unexpected error: ${(error as Error).message}`;
     io.stderr(`drill: ${workspace.stackConfigPath}: ${safe(why)}\nnothing was changed\n`);
     return 1;
   }
