@@ -10,6 +10,7 @@ import { UNKNOWN, stackMocks } from "../../harness/recording-monitor";
 import { cloudRun, messages, rotationStack, secretEnv, secretNode, skipNote, versionNode } from "../support/policy-builders";
 import { stackConfig } from "../support/stack";
 import { defineStack } from "../../stack/program";
+import { COMPROMISED_ANNOTATION as PROGRAM_ANNOTATION } from "../../stack/components/rotating-secret";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -131,5 +132,11 @@ describe("compromised-generations", () => {
     });
     expect(result.evaluation.error).toBeUndefined();
     expect(result.violations).toEqual([]);
+  });
+});
+
+describe("the annotation the pack repeats (it ships alone and cannot import the program)", () => {
+  test("is the one RotatingSecret writes", () => {
+    expect(COMPROMISED_ANNOTATION).toBe(PROGRAM_ANNOTATION);
   });
 });

@@ -19,6 +19,8 @@ import {
   urnTypes,
   PreviewGaps,
 } from "../../policy/graph";
+import { TYPES as PACK_TYPES } from "../../policy/graph";
+import { TYPES as PROGRAM_TYPES } from "../../stack/phases";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -137,5 +139,14 @@ describe("nameGeneration", () => {
     expect(nameGeneration("auth-token-g3-revocation-x")).toBeUndefined();
     expect(nameGeneration("auth-token-g")).toBeUndefined();
     expect(nameGeneration("auth-token")).toBeUndefined();
+  });
+});
+
+describe("the type tokens the pack repeats (it ships alone and cannot import the program)", () => {
+  test("every token the program names is the pack's, under the same key", () => {
+    for (const [key, token] of Object.entries(PROGRAM_TYPES)) {
+      if (key === "randomPassword") continue; // the pack reads random sources of every type (policy/entropy.ts)
+      expect([key, PACK_TYPES[key as keyof typeof PACK_TYPES]]).toEqual([key, token]);
+    }
   });
 });

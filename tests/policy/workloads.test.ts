@@ -18,7 +18,16 @@ import {
   tokenEntropy,
 } from "../../policy/policies";
 import { looksLikeCredential } from "../../policy/secret-references";
-import { readWorkload, secretRefsOf, isExecutor } from "../../policy/workloads";
+import {
+  CONTROL_BASE_URL_ENV_NAMES,
+  DEFAULT_CONTROL_TOKEN_ENV_NAMES,
+  ENV,
+  readWorkload,
+  secretRefsOf,
+  isExecutor,
+} from "../../policy/workloads";
+import { EXECUTOR_ENV } from "../../stack/contract";
+import { CANONICAL_CONTROL_ENV_NAMES } from "../../stack/config";
 import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../../harness/policy-harness";
 import { UNKNOWN } from "../../harness/recording-monitor";
 import {
@@ -649,5 +658,19 @@ describe("the workload helpers, case by case", () => {
       expect(isExecutor(urn, withEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN"))).toBe(false);
       expect(isExecutor("urn:pulumi:s::p::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::svc", withEnv("X"))).toBe(true);
     });
+  });
+});
+
+describe("the env var names the pack repeats (it ships alone and cannot import the program)", () => {
+  test("the executor's names are the program's, under the same key", () => {
+    const { mnemonic, ...set } = ENV;
+    for (const [key, name] of Object.entries(set)) expect([key, name]).toEqual([key, EXECUTOR_ENV[key as keyof typeof EXECUTOR_ENV]]);
+    // Never set by the program: where plain mnemonic words would sit, forbidden as a literal.
+    expect(Object.values(EXECUTOR_ENV)).not.toContain(mnemonic);
+  });
+
+  test("the control's canonical names come first in the pack's lists", () => {
+    expect(DEFAULT_CONTROL_TOKEN_ENV_NAMES[0]).toBe(CANONICAL_CONTROL_ENV_NAMES.authToken);
+    expect(CONTROL_BASE_URL_ENV_NAMES[0]).toBe(CANONICAL_CONTROL_ENV_NAMES.baseUrl);
   });
 });
