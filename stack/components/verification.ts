@@ -9,6 +9,7 @@ import {
   gateOutputs,
   runGate,
 } from "../../verification/gate";
+import { RotationStep, nothingToDelete } from "./rotation-step";
 
 /**
  * Runs the runbook's checklist against the deployed executor, on create and on every update that
@@ -39,9 +40,7 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: gateOutputs(news, report, new Date(), olds) };
   },
   // Nothing to undo: a verification leaves nothing behind in the cloud.
-  delete(): Promise<void> {
-    return Promise.resolve();
-  },
+  delete: nothingToDelete,
 };
 
 export interface VerificationArgs {
@@ -72,7 +71,7 @@ export interface VerificationArgs {
 }
 
 /** The verification gate between the control rollout and revocation. */
-export class Verification extends pulumi.dynamic.Resource {
+export class Verification extends RotationStep {
   declare readonly verifiedAt: pulumi.Output<string>;
   declare readonly expectTokenVersion: pulumi.Output<number>;
   declare readonly generations: pulumi.Output<VerifiedGenerations>;
@@ -86,12 +85,10 @@ export class Verification extends pulumi.dynamic.Resource {
   constructor(name: string, args: VerificationArgs, opts: pulumi.CustomResourceOptions) {
     super(
       verificationProvider,
+      "Verification",
       name,
       {
         ...args,
-        token: pulumi.secret(args.token),
-        previousToken: args.previousToken === undefined ? undefined : pulumi.secret(args.previousToken),
-        payment: args.payment === undefined ? undefined : pulumi.secret(args.payment),
         verifiedAt: undefined,
         walletId: undefined,
         identityPubkey: undefined,
@@ -101,9 +98,8 @@ export class Verification extends pulumi.dynamic.Resource {
         fingerprints: undefined,
       },
       // Secrets must stay out of outputs even if a future provider version echoes an input.
-      { ...opts, additionalSecretOutputs: ["token", "previousToken", "payment"] },
-      "rotation",
-      "Verification",
+      ["token", "previousToken", "payment"],
+      opts,
     );
   }
 }
