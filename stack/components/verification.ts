@@ -43,32 +43,23 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
   delete: nothingToDelete,
 };
 
-export interface VerificationArgs {
-  /** The executor's URL. */
-  readonly baseUrl: pulumi.Input<string>;
-  /** The token generation `/status` must report. */
-  readonly expectTokenVersion: pulumi.Input<number>;
-  /** The current generation of each credential this verification vouches for. */
-  readonly generations: pulumi.Input<VerifiedGenerations>;
-  /** The executor's ready revision (a new rollout re-verifies). */
-  readonly executorRevision: pulumi.Input<string>;
-  /** The control service's ready revision. */
-  readonly controlRevision: pulumi.Input<string>;
-  /** Names of the versions waiting for this gate to be revoked. */
-  readonly revoking: pulumi.Input<readonly string[]>;
-  readonly expectMode: pulumi.Input<"spark" | "mock">;
-  readonly deadlineMs: pulumi.Input<number>;
-  /** The current token (kept secret). */
-  readonly token: pulumi.Input<string>;
-  /** The previous token, when one is being rotated out (kept secret). */
-  readonly previousToken?: pulumi.Input<string>;
-  /** The payment probe (invoice kept secret); absent when disabled. */
-  readonly payment?: pulumi.Input<{ invoice: pulumi.Input<string>; host: pulumi.Input<string>; maxAmountMsats: pulumi.Input<number> }>;
-  /** The identity the executor must show, when a mnemonic rotation's new identity is known. */
-  readonly expectIdentity?: pulumi.Input<string>;
-  /** `tagged`: the executor's tag URLs, the current generation's tag and the previous one's. */
-  readonly tags?: pulumi.Input<{ uris: pulumi.Input<Record<string, string>>; current: string; previous?: string }>;
-}
+/** A value, or its parts, as Inputs: what a resource's args accept for a plain shape. */
+type DeepInput<T> = T extends readonly (infer Item)[]
+  ? pulumi.Input<readonly DeepInput<Item>[]>
+  : T extends object
+    ? pulumi.Input<{ readonly [K in keyof T]: DeepInput<T[K]> }>
+    : pulumi.Input<T>;
+
+/**
+ * The verification's args: the gate's inputs (verification/gate.ts `GateInputs`, documented there),
+ * each as an Input. One shape from the resource down to the library: the payment probe and the
+ * executor mode are verification/verify.ts's `PaymentProbe` and `ExecutorMode`. `token`,
+ * `previousToken` and `payment` are kept secret.
+ */
+export type VerificationArgs = { readonly [K in keyof GateInputs]: DeepInput<GateInputs[K]> };
+
+/** The gate's inputs that hold secrets. */
+const SECRET_INPUTS: readonly (keyof GateInputs)[] = ["token", "previousToken", "payment"];
 
 /** The verification gate between the control rollout and revocation. */
 export class Verification extends RotationStep {
@@ -98,7 +89,7 @@ export class Verification extends RotationStep {
         fingerprints: undefined,
       },
       // Secrets must stay out of outputs even if a future provider version echoes an input.
-      ["token", "previousToken", "payment"],
+      SECRET_INPUTS,
       opts,
     );
   }
