@@ -11,18 +11,7 @@
  * resolved through the template's dependency on that version, as the revocation policy does.
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import {
-  PreviewGaps,
-  StackGraph,
-  StackNode,
-  TYPES,
-  VERSION_NUMBER,
-  at,
-  isRecord,
-  isUnknown,
-  text,
-  versionNumberOf,
-} from "./graph";
+import { PreviewGaps, StackGraph, StackNode, TYPES, VERSION_NUMBER, at, isRecord, isUnknown, text, versionNumberOf } from "./graph";
 import { generationOf } from "./rotation";
 import { pinsOf, workloadsOf } from "./workloads";
 
