@@ -27,7 +27,7 @@ import "./module-resolution";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { outputIsKnown, wireFormat } from "../lib/sdk-internals/mock-runtime";
+import { wireFormat } from "../lib/sdk-internals/mock-runtime";
 import {
   PolicyProxy,
   policyDeserialize,
@@ -46,7 +46,7 @@ import {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { ALL_POLICIES, PACK_ENFORCEMENT_LEVEL, POLICY_PACK_NAME, WalletPolicy } from "../policy/policies";
-import { EvaluateOptions, Evaluation, RecordedResource, UNKNOWN, evaluateProgram, stackMocks } from "./recording-monitor";
+import { EvaluateOptions, Evaluation, RecordedResource, UNKNOWN, decodeWireValue, evaluateProgram, stackMocks } from "./recording-monitor";
 
 // CrossGuard's server helpers (from the pack's own @pulumi/policy) and the SDK's wire format, so the
 // harness deserializes and proxies exactly as the pack's server does: see lib/sdk-internals.
@@ -590,22 +590,6 @@ export async function checkStack(
 // Evaluating a program, with its resources' outputs
 // ------------------------------------------------------------------------------------------------
 
-/** Decodes a wire value: unknown marker -> UNKNOWN, secrets unwrapped, resource references -> URNs. */
-function fromWire(value: unknown): unknown {
-  const rpc = wireFormat.get();
-  if (value === rpc.unknownValue) return UNKNOWN;
-  if (Array.isArray(value)) return value.map(fromWire);
-  if (value === null || typeof value !== "object") return value;
-  const obj = value as Record<string, unknown>;
-  const sig = obj[rpc.specialSigKey];
-  if (sig === rpc.specialSecretSig) return fromWire(obj.value);
-  if (sig === rpc.specialResourceSig) return obj.urn;
-  if (sig === rpc.specialOutputValueSig) return "value" in obj ? fromWire(obj.value) : UNKNOWN;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(obj)) if (item !== undefined) out[key] = fromWire(item);
-  return out;
-}
-
 /**
  * Wraps the mocks to keep each resource's state (its outputs). For a resource `creating` picks
  * (every one in a first preview), every value the mocks compute beyond the inputs, and the id, is
@@ -635,7 +619,10 @@ class OutputRecorder {
         const queue = this.queues.get(key) ?? [];
         queue.push(
           shaped.then(async ({ result, computed }) => {
-            const outputs = fromWire(await wireFormat.get().serializeProperties("policy-harness", result.state)) as Record<string, unknown>;
+            const outputs = decodeWireValue(await wireFormat.get().serializeProperties("policy-harness", result.state)) as Record<
+              string,
+              unknown
+            >;
             for (const name of computed) outputs[name] = UNKNOWN;
             return outputs;
           }),
@@ -667,67 +654,10 @@ function sameValue(a: unknown, b: unknown): boolean {
   }
 }
 
-/**
- * Stack outputs in preview: an unknown output stays `UNKNOWN` (`evaluateProgram` resolves exports
- * through `apply`, which never runs for an unknown value in preview, so it would wait forever).
- */
-async function resolvePreviewOutput(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) {
-    const output = value;
-    if (!(await outputIsKnown(output))) return UNKNOWN;
-    if (await pulumi.isSecret(output)) return "[secret]";
-    const inner = await new Promise<unknown>((resolve) => {
-      output.apply((v) => {
-        resolve(v);
-        return v;
-      });
-    });
-    return resolvePreviewOutput(inner);
-  }
-  if (value instanceof Promise) return resolvePreviewOutput(await value);
-  if (Array.isArray(value)) return Promise.all(value.map(resolvePreviewOutput));
-  if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = await resolvePreviewOutput(item);
-    return out;
-  }
-  return value;
-}
-
+/** In a preview, an output still unknown is exported as `UNKNOWN`, as the pack sees it. */
 async function evaluate(options: PolicyEvaluationOptions, mocks: pulumi.runtime.Mocks): Promise<Evaluation> {
-  if (!options.preview && !options.firstPreview && !options.previewCreates) return evaluateProgram({ ...options, mocks });
-  const program = options.program;
-  const run =
-    typeof program === "function"
-      ? program
-      : (): unknown => {
-          const programPath = require.resolve(path.resolve(program));
-          delete require.cache[programPath];
-          return require(programPath) as unknown;
-        };
-  let exported: unknown;
-  const evaluation = await evaluateProgram({
-    ...options,
-    preview: true,
-    mocks,
-    program: async () => {
-      // As the Node language host does: an exported function is the program, a promise its outputs.
-      let value = run();
-      if (typeof value === "function") value = (value as () => unknown)();
-      exported = await value;
-      return {};
-    },
-  });
-  if (evaluation.error !== undefined || exported === null || typeof exported !== "object") return evaluation;
-  try {
-    const outputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(exported)) {
-      if (key !== "__esModule" && key !== "default") outputs[key] = await resolvePreviewOutput(value);
-    }
-    return { ...evaluation, outputs };
-  } catch (err) {
-    return { ...evaluation, outputs: {}, error: err };
-  }
+  const preview = options.preview === true || options.firstPreview === true || options.previewCreates !== undefined;
+  return evaluateProgram({ ...options, preview, mocks, unknownOutput: UNKNOWN });
 }
 
 /**

@@ -54,8 +54,12 @@ export interface RecordedResource {
   readonly sequence: number;
 }
 
-/** Converts a wire value: secrets unwrapped (paths noted), resource references to URNs. */
-function decodeWireValue(value: unknown, at: string, secretPaths: string[]): unknown {
+/**
+ * Converts a wire value: the unknown marker to `UNKNOWN`, secrets unwrapped (their paths noted in
+ * `secretPaths`), resource references to URNs. The monitor's registrations and the policy harness's
+ * recorded outputs both read the wire with it.
+ */
+export function decodeWireValue(value: unknown, at = "", secretPaths: string[] = []): unknown {
   const rpc = wireFormat.get();
   if (value === rpc.unknownValue) return UNKNOWN;
   if (Array.isArray(value)) return value.map((item, i) => decodeWireValue(item, `${at}[${i}]`, secretPaths));
@@ -350,6 +354,8 @@ export interface EvaluateOptions {
    * (a cycle is reported as soon as it is seen; see evaluation-watchdog.ts). Default 10 s.
    */
   readonly stallTimeoutMs?: number;
+  /** What an output still unknown (preview) is exported as: default the text `[unknown]`; the policy harness asks for `UNKNOWN`. */
+  readonly unknownOutput?: string | typeof UNKNOWN;
 }
 
 /** Answers the program's StackReference to its own stack with `outputs`; everything else goes to `mocks`. */
@@ -373,12 +379,15 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const SECRET_MARK = "[secret]";
 const UNKNOWN_OUTPUT = "[unknown]";
 
-/** Resolves an exported value the way stack outputs are resolved; secrets become "[secret]". */
-async function resolveOutput(value: unknown): Promise<unknown> {
+/**
+ * Resolves an exported value the way stack outputs are resolved: secrets become "[secret]", and an
+ * output unknown in preview becomes `unknown` (its apply callbacks never run: waiting would hang).
+ */
+export async function resolveOutput(value: unknown, unknown: string | typeof UNKNOWN = UNKNOWN_OUTPUT): Promise<unknown> {
+  const resolve = (item: unknown): Promise<unknown> => resolveOutput(item, unknown);
   if (pulumi.Output.isInstance(value)) {
     const output = value;
-    // An unknown output (preview) never runs its apply callbacks: report it instead of waiting.
-    if (!(await outputIsKnown(output))) return UNKNOWN_OUTPUT;
+    if (!(await outputIsKnown(output))) return unknown;
     const [inner, isSecret] = await Promise.all([
       new Promise<unknown>((resolve) =>
         output.apply((v) => {
@@ -388,16 +397,33 @@ async function resolveOutput(value: unknown): Promise<unknown> {
       ),
       pulumi.isSecret(output),
     ]);
-    return isSecret ? SECRET_MARK : resolveOutput(inner);
+    return isSecret ? SECRET_MARK : resolve(inner);
   }
-  if (Array.isArray(value)) return Promise.all(value.map(resolveOutput));
-  if (value instanceof Promise) return resolveOutput(await value);
+  if (Array.isArray(value)) return Promise.all(value.map(resolve));
+  if (value instanceof Promise) return resolve(await value);
   if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = await resolveOutput(item);
+    for (const [key, item] of Object.entries(value)) out[key] = await resolve(item);
     return out;
   }
   return value;
+}
+
+/**
+ * Runs a program once, as the Node language host does: a function is called; a path has its entry
+ * module executed anew (its imports stay cached); an exported function is the program, and what
+ * it returns (a promise, maybe) its outputs.
+ */
+export function runProgram(program: string | (() => unknown)): unknown {
+  let exported: unknown;
+  if (typeof program === "function") {
+    exported = program();
+  } else {
+    const programPath = require.resolve(path.resolve(program));
+    delete require.cache[programPath];
+    exported = require(programPath);
+  }
+  return typeof exported === "function" ? (exported as () => unknown)() : exported;
 }
 
 /**
@@ -419,17 +445,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const watchdog = new EvaluationWatchdog({ stallTimeoutMs: options.stallTimeoutMs });
   watchdog.start();
   try {
-    if (typeof program === "function") {
-      exported = program();
-    } else {
-      const programPath = require.resolve(path.resolve(program));
-      // Re-running a program means re-executing its entry module; its imports stay cached.
-      delete require.cache[programPath];
-      exported = require(programPath);
-    }
-    // As the Node language host does: an exported function is the program, a promise its outputs.
-    if (typeof exported === "function") exported = (exported as () => unknown)();
-    exported = await watchdog.race(Promise.resolve(exported));
+    exported = await watchdog.race(Promise.resolve(runProgram(program)));
   } catch (err) {
     error = err;
   }
@@ -437,7 +453,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   if (error === undefined && exported !== null && typeof exported === "object") {
     try {
       for (const [key, value] of Object.entries(exported)) {
-        if (key !== "__esModule" && key !== "default") outputs[key] = await watchdog.race(resolveOutput(value));
+        if (key !== "__esModule" && key !== "default") outputs[key] = await watchdog.race(resolveOutput(value, options.unknownOutput));
       }
     } catch (err) {
       error = err;

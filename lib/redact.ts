@@ -253,3 +253,20 @@ export function printable(text: string): string {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}${CLIP_MARK}`;
 }
+
+/**
+ * Engine messages carry colour directives like `<{%reset%}>` and ANSI sequences (stripped), and may
+ * quote credentials (`Authorization: …`, `Bearer …`, `secretData: …`: redacted by the shared module);
+ * one line, bounded. Configured secret values are removed later, from the whole report.
+ */
+export function sanitizeMessage(message: string): string {
+  const cleaned = redactCredentials(
+    message
+      .replace(/<\{%[^%]*%\}>/g, "")
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
+  return clip(printable(cleaned), 400);
+}

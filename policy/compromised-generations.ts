@@ -11,28 +11,12 @@
  * resolved through the template's dependency on that version, as the revocation policy does.
  */
 import { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import {
-  PreviewGaps,
-  StackGraph,
-  StackNode,
-  TYPES,
-  VERSION_NUMBER,
-  at,
-  isRecord,
-  isUnknown,
-  nameGeneration,
-  text,
-  versionNumberOf,
-} from "./graph";
+import { PreviewGaps, StackGraph, StackNode, TYPES, VERSION_NUMBER, at, isRecord, isUnknown, text, versionNumberOf } from "./graph";
+import { generationOf } from "./rotation";
 import { pinsOf, workloadsOf } from "./workloads";
 
-/**
- * A version's generation: the stack's naming convention (`auth-token-g3`), else its version number
- * (a stack whose generation N is version N).
- */
-function generationOf(version: StackNode): number | undefined {
-  const named = nameGeneration(version.name);
-  if (named !== undefined) return named;
+/** A version number as a generation, for a stack whose generation N is version N. */
+function versionNumberGeneration(version: StackNode): number | undefined {
   const number = versionNumberOf(version);
   return typeof number === "string" && VERSION_NUMBER.test(number) ? Number(number) : undefined;
 }
@@ -107,7 +91,8 @@ export const compromisedGenerations: StackValidationPolicy = {
       const compromised = compromisedOf(secret, config, gaps, reportViolation);
       if (compromised.size === 0) continue;
       const dead = (node: StackNode): number | undefined => {
-        const generation = generationOf(node);
+        // The pack's reading of a generation (its name, else what the executor advertises for it), else its number.
+        const generation = generationOf(graph, workloads, node) ?? versionNumberGeneration(node);
         return generation !== undefined && compromised.has(generation) ? generation : undefined;
       };
       for (const version of graph.versionsOf(secret)) {

@@ -43,6 +43,32 @@ function subjectOf(revocation: Revocation): string {
 
 const generationText = (generation: number | undefined): string => (generation === undefined ? "" : ` (generation ${generation})`);
 
+/** One revocation under check: what the steps below read, and what they find. */
+interface RevocationCheck {
+  readonly graph: StackGraph;
+  readonly workloads: readonly StackWorkload[];
+  readonly verifications: readonly StackNode[];
+  readonly revocation: Revocation;
+  /** The secret's other versions still enabled: where the current one is. */
+  readonly candidates: readonly StackNode[];
+  readonly credential: Credential;
+  /** The workloads that read the secret. */
+  readonly readers: readonly StackWorkload[];
+  readonly subject: string;
+  readonly findings: Finding[];
+  /** What preview cannot decide (reported once, only when nothing else is). */
+  readonly undecided: string[];
+}
+
+/** A reader's pin on the version being revoked (`revokedPin`), or on an older or unrelated one. */
+interface StalePin {
+  readonly reader: StackWorkload;
+  readonly pin: Exclude<Pin, { kind: "unknown" }>;
+  readonly revokedPin: boolean;
+}
+
+type VersionPin = { readonly reader: StackWorkload; readonly pin: Pin & { kind: "version" } };
+
 /** The checks of one revocation: its findings, and what preview cannot decide. */
 function checkRevocation(
   graph: StackGraph,
@@ -50,7 +76,38 @@ function checkRevocation(
   verifications: readonly StackNode[],
   revocation: Revocation,
 ): { findings: Finding[]; undecided: string[] } {
-  const findings: Finding[] = [];
+  const check = readRevocation(graph, workloads, verifications, revocation);
+  const { findings, undecided } = check;
+  if (isRetirement(check)) return { findings, undecided };
+  // 1. What each reader pins: never the revoked version.
+  const { pinned, stalePins } = readPins(check);
+  // 2. The current version: the newest one a reader pins (else the newest remaining one); readers on an older one are stale.
+  const current = currentVersion(check, pinned);
+  for (const entry of pinned) {
+    if (current && entry.pin.version !== current && createdAfter(graph, current, entry.pin.version) === true) {
+      stalePins.push({ ...entry, revokedPin: false });
+    }
+  }
+  if (revokesUnusedNewer(check, current, pinned, stalePins)) return { findings, undecided };
+  const { revokedGeneration, currentGeneration } = generationsOf(check, current);
+  const currentText = current
+    ? `${current.name}${generationText(currentGeneration)}`
+    : currentGeneration === undefined
+      ? "a newer generation"
+      : `generation ${currentGeneration}`;
+  reportStalePins(check, stalePins, current, currentGeneration, currentText);
+  // 3. The edge: revocation -> a verification of the current generation, after every reader, that knows what it releases.
+  checkVerificationGate(check, currentGeneration, revokedGeneration, currentText);
+  return { findings, undecided };
+}
+
+/** The revocation's secret, its other versions, its readers and its credential. */
+function readRevocation(
+  graph: StackGraph,
+  workloads: readonly StackWorkload[],
+  verifications: readonly StackNode[],
+  revocation: Revocation,
+): RevocationCheck {
   const undecided: string[] = [];
   const { node: revoked, secret } = revocation;
   if (revocation.unplaced) undecided.push(`${revoked.name}: ${revocation.unplaced}`);
@@ -59,17 +116,32 @@ function checkRevocation(
   const found = revocation.unplaced && !secret.name ? { readers: [], undecided: [...workloads] } : readersOf(graph, workloads, secret);
   const credential: Credential = credentialOf(graph, workloads, secret, [revocation.versionName, ...siblings.map((v) => v.name)]);
   for (const maybe of found.undecided) undecided.push(`${maybe.node.name}: whether it reads ${credential.label}`);
-  const { readers } = found;
-  if (revocation.kind !== "published" && readers.length === 0 && candidates.length === 0 && undecided.length === 0) {
-    // Nothing reads the secret and no other version remains: a secret being retired, not a rotation.
-    return { findings, undecided };
-  }
-  const subject = subjectOf(revocation);
-  // 1. What each reader pins: never the revoked version.
-  const pinned: { reader: StackWorkload; pin: Pin & { kind: "version" } }[] = [];
-  const stalePins: { reader: StackWorkload; pin: Exclude<Pin, { kind: "unknown" }>; revokedPin: boolean }[] = [];
-  for (const reader of readers) {
-    for (const pin of pinsByName(graph, reader, secret)) {
+  return {
+    graph,
+    workloads,
+    verifications,
+    revocation,
+    candidates,
+    credential,
+    readers: found.readers,
+    subject: subjectOf(revocation),
+    findings: [],
+    undecided,
+  };
+}
+
+/** Nothing reads the secret and no other version remains: a secret being retired, not a rotation. */
+function isRetirement({ revocation, readers, candidates, undecided }: RevocationCheck): boolean {
+  return revocation.kind !== "published" && readers.length === 0 && candidates.length === 0 && undecided.length === 0;
+}
+
+/** Each reader's pins, sorted: on another version (a candidate for current), or stale. */
+function readPins(check: RevocationCheck): { pinned: VersionPin[]; stalePins: StalePin[] } {
+  const { graph, revocation, candidates, credential, undecided } = check;
+  const pinned: VersionPin[] = [];
+  const stalePins: StalePin[] = [];
+  for (const reader of check.readers) {
+    for (const pin of pinsByName(graph, reader, revocation.secret)) {
       if (pin.kind === "unknown") {
         undecided.push(`${reader.node.name} ${pin.where}: which version of ${credential.label} it pins`);
       } else if (pin.kind === "version") {
@@ -79,16 +151,20 @@ function checkRevocation(
         stalePins.push({ reader, pin, revokedPin: true });
       } else if (VERSION_NUMBER.test(pin.text) && candidates.length === 0) {
         // The current generation is published out of band: any other number is it.
-        if (isUnknown(revocation.number)) undecided.push(`${revoked.name}: which version it revokes`);
+        if (isUnknown(revocation.number)) undecided.push(`${revocation.node.name}: which version it revokes`);
       } else {
         stalePins.push({ reader, pin, revokedPin: false });
       }
     }
   }
+  return { pinned, stalePins };
+}
 
-  // 2. The current version: the newest one a reader pins (else the newest remaining one); readers on an older one are stale.
+/** The newest version a reader pins (else the newest remaining one); readers pinning versions that nothing orders is a finding. */
+function currentVersion(check: RevocationCheck, pinned: readonly VersionPin[]): StackNode | undefined {
+  const { graph, revocation, credential } = check;
   const pinnedVersions = [...new Set(pinned.map((p) => p.pin.version))];
-  const pool = pinnedVersions.length > 0 ? pinnedVersions : candidates;
+  const pool = pinnedVersions.length > 0 ? pinnedVersions : check.candidates;
   let current: StackNode | undefined = pool[0];
   let unordered = false;
   for (const version of pool.slice(1)) {
@@ -102,37 +178,56 @@ function checkRevocation(
         .filter((p) => p.pin.version === version)
         .map((p) => p.reader.node.name)
         .join(", ")}`;
-    findings.push({
+    check.findings.push({
       message:
-        `${subject} while the workloads that read ${credential.label} pin different versions (${pinnedVersions.map(by).join("; ")}) ` +
+        `${check.subject} while the workloads that read ${credential.label} pin different versions (${pinnedVersions.map(by).join("; ")}) ` +
         `and nothing shows which of them is current. To fix: roll every reader to the same version (from that version ` +
         `resource's output) before revoking ${revocation.versionName}.`,
-      urn: revoked.urn,
+      urn: revocation.node.urn,
     });
   }
-  for (const entry of pinned) {
-    if (current && entry.pin.version !== current && createdAfter(graph, current, entry.pin.version) === true) {
-      stalePins.push({ ...entry, revokedPin: false });
-    }
-  }
-  // A newer version that never went live (every reader pins an older one) revokes nothing in use.
-  if (revocation.version && current && pinnedVersions.length > 0 && undecided.length + stalePins.length + findings.length === 0) {
-    if (createdAfter(graph, revocation.version, current) === true) return { findings, undecided };
-  }
-  const revokedGeneration = revocation.version ? generationOf(graph, workloads, revocation.version) : nameGeneration(revoked.name);
+  return current;
+}
+
+/** A newer version that never went live (every reader pins an older one) revokes nothing in use. */
+function revokesUnusedNewer(
+  check: RevocationCheck,
+  current: StackNode | undefined,
+  pinned: readonly VersionPin[],
+  stalePins: readonly StalePin[],
+): boolean {
+  const { revocation } = check;
+  if (!revocation.version || !current || pinned.length === 0) return false;
+  if (check.undecided.length + stalePins.length + check.findings.length !== 0) return false;
+  return createdAfter(check.graph, revocation.version, current) === true;
+}
+
+/** The revoked and the current generation; published out of band, the current is what the verification vouches for. */
+function generationsOf(
+  check: RevocationCheck,
+  current: StackNode | undefined,
+): { revokedGeneration: number | undefined; currentGeneration: number | undefined } {
+  const { graph, workloads, revocation, credential } = check;
+  const revokedGeneration = revocation.version ? generationOf(graph, workloads, revocation.version) : nameGeneration(revocation.node.name);
   let currentGeneration = current ? generationOf(graph, workloads, current) : undefined;
   if (!current && credential.key !== undefined) {
-    // Published out of band: the current generation is what the stack's verification vouches for.
-    for (const verification of verifications) {
+    for (const verification of check.verifications) {
       const verified = at(verification.props, "generations", credential.key);
       if (typeof verified === "number" && verified > (currentGeneration ?? revokedGeneration ?? -Infinity)) currentGeneration = verified;
     }
   }
-  const currentText = current
-    ? `${current.name}${generationText(currentGeneration)}`
-    : currentGeneration === undefined
-      ? "a newer generation"
-      : `generation ${currentGeneration}`;
+  return { revokedGeneration, currentGeneration };
+}
+
+/** One finding per reader still pinning the revoked (or an older) version. */
+function reportStalePins(
+  check: RevocationCheck,
+  stalePins: readonly StalePin[],
+  current: StackNode | undefined,
+  currentGeneration: number | undefined,
+  currentText: string,
+): void {
+  const { graph, workloads, revocation, credential } = check;
   for (const { reader, pin, revokedPin } of stalePins) {
     const pinnedText = revokedPin
       ? `${revocation.versionName}${typeof revocation.number === "string" && pin.kind !== "version" ? ` (version ${revocation.number})` : ""}, ` +
@@ -141,7 +236,7 @@ function checkRevocation(
       : pin.kind === "version"
         ? `${pin.version.name}${generationText(generationOf(graph, workloads, pin.version))}`
         : JSON.stringify(pin.text);
-    findings.push({
+    check.findings.push({
       message:
         current || currentGeneration !== undefined
           ? `${reader.node.name} ${pin.where} pins ${pinnedText}, not the current ${currentText}: revoking ${revocation.versionName} ` +
@@ -153,20 +248,42 @@ function checkRevocation(
       urn: reader.node.urn,
     });
   }
+}
 
-  // 3. The edge: revocation -> a verification of the current generation, after every reader, that knows what it releases.
+/** The revocation waits for a verification of the current generation, which waits for every reader and lists what it releases. */
+function checkVerificationGate(
+  check: RevocationCheck,
+  currentGeneration: number | undefined,
+  revokedGeneration: number | undefined,
+  currentText: string,
+): void {
+  const { graph, verifications, revocation, credential } = check;
+  const revoked = revocation.node;
   const upstream = verifications.filter((verification) => graph.dependsOn(revoked, verification));
   if (upstream.length === 0) {
     const gateName = verifications.length === 1 ? verifications[0].name : "the verification";
-    findings.push({
+    check.findings.push({
       message:
-        `${subject} while ${currentText} is current, but it depends on no verification: the old ${credential.label} could be ` +
+        `${check.subject} while ${currentText} is current, but it depends on no verification: the old ${credential.label} could be ` +
         `revoked before the new generation is verified on the services. Missing edge: ${revoked.name} -> ${gateName} ` +
         `(dependsOn, e.g. RotatingSecret's revocationGate).`,
       urn: revoked.urn,
     });
-    return { findings, undecided };
+    return;
   }
+  const verifying = verificationsOfCurrent(check, upstream, currentGeneration, revokedGeneration, currentText);
+  for (const verification of verifying) checkVerification(check, verification, currentGeneration);
+}
+
+/** The upstream verifications that vouch for the current generation; a finding when none does (and preview knows). */
+function verificationsOfCurrent(
+  check: RevocationCheck,
+  upstream: readonly StackNode[],
+  currentGeneration: number | undefined,
+  revokedGeneration: number | undefined,
+  currentText: string,
+): StackNode[] {
+  const { revocation, credential } = check;
   const verifying: StackNode[] = [];
   const otherGenerations: string[] = [];
   let generationUndecided = false;
@@ -178,7 +295,7 @@ function checkRevocation(
     }
     const verified = at(verification.props, "generations", credential.key);
     if (isUnknown(verified)) {
-      undecided.push(`${verification.name}: the generation of ${credential.label} it verifies`);
+      check.undecided.push(`${verification.name}: the generation of ${credential.label} it verifies`);
       generationUndecided = true;
     } else if (
       currentGeneration !== undefined
@@ -193,39 +310,42 @@ function checkRevocation(
     }
   }
   if (verifying.length === 0 && !generationUndecided) {
-    findings.push({
+    check.findings.push({
       message:
-        `${subject} after ${otherGenerations.join(", ")}, not after a verification of ${currentText}: nothing verifies the current ` +
-        `${credential.label} before the revocation. Missing edge: ${revoked.name} -> a verification with generations.${credential.key} = ` +
+        `${check.subject} after ${otherGenerations.join(", ")}, not after a verification of ${currentText}: nothing verifies the current ` +
+        `${credential.label} before the revocation. Missing edge: ${revocation.node.name} -> a verification with generations.${credential.key} = ` +
         `${currentGeneration ?? (revokedGeneration === undefined ? "the current generation" : `a generation above ${revokedGeneration}`)}.`,
-      urn: revoked.urn,
+      urn: revocation.node.urn,
     });
   }
-  for (const verification of verifying) {
-    for (const reader of readers) {
-      if (!graph.dependsOn(verification, reader.node)) {
-        findings.push({
-          message:
-            `${verification.name} verifies ${credential.label} ${currentGeneration === undefined ? "" : `generation ${currentGeneration} `}but does not depend on ` +
-            `${reader.node.name}, which reads that secret: it could pass before that rollout finished, and ` +
-            `${revocation.versionName} would be revoked under it. Missing edge: ${verification.name} -> ${reader.node.name}.`,
-          urn: verification.urn,
-        });
-      }
-    }
-    const revoking = list(verification.props.revoking);
-    if (isUnknown(revoking)) {
-      undecided.push(`${verification.name}: its revoking list`);
-    } else if (!revocation.names.some((name) => revoking.includes(name))) {
-      findings.push({
+  return verifying;
+}
+
+/** A verification of the current generation: after every reader, and listing the revoked version in `revoking`. */
+function checkVerification(check: RevocationCheck, verification: StackNode, currentGeneration: number | undefined): void {
+  const { graph, revocation, credential } = check;
+  for (const reader of check.readers) {
+    if (!graph.dependsOn(verification, reader.node)) {
+      check.findings.push({
         message:
-          `${verification.name} does not list ${revocation.versionName} in \`revoking\`: turning the revocation on would not ` +
-          `re-run the verification, so ${revocation.versionName} would be revoked on an earlier one. Add it to the revoking list.`,
+          `${verification.name} verifies ${credential.label} ${currentGeneration === undefined ? "" : `generation ${currentGeneration} `}but does not depend on ` +
+          `${reader.node.name}, which reads that secret: it could pass before that rollout finished, and ` +
+          `${revocation.versionName} would be revoked under it. Missing edge: ${verification.name} -> ${reader.node.name}.`,
         urn: verification.urn,
       });
     }
   }
-  return { findings, undecided };
+  const revoking = list(verification.props.revoking);
+  if (isUnknown(revoking)) {
+    check.undecided.push(`${verification.name}: its revoking list`);
+  } else if (!revocation.names.some((name) => revoking.includes(name))) {
+    check.findings.push({
+      message:
+        `${verification.name} does not list ${revocation.versionName} in \`revoking\`: turning the revocation on would not ` +
+        `re-run the verification, so ${revocation.versionName} would be revoked on an earlier one. Add it to the revoking list.`,
+      urn: verification.urn,
+    });
+  }
 }
 
 export const revocationRequiresVerification: StackValidationPolicy = {
@@ -247,15 +367,17 @@ export const revocationRequiresVerification: StackValidationPolicy = {
     for (const revocation of revocationsOf(graph)) {
       const { findings, undecided } = checkRevocation(graph, workloads, verifications, revocation);
       for (const finding of findings) reportViolation(finding.message, finding.urn);
-      if (findings.length === 0 && undecided.length > 0) {
-        reportViolation(
-          `${subjectOf(revocation)}, and it cannot be proven safe during preview: ${[...new Set(undecided)].join("; ")}. A ` +
-            `revocation that preview cannot check must not pass. To fix: build every reader's secret reference from the version ` +
-            `resource's own output (secretKeyRef.version: version.version), and the verification's generations and revoking ` +
-            `list from plain config, so that the graph shows what each reader pins and what is verified before the revocation.`,
-          revocation.node.urn,
-        );
-      }
+      if (findings.length === 0 && undecided.length > 0) reportViolation(unprovable(revocation, undecided), revocation.node.urn);
     }
   },
 };
+
+/** What preview cannot decide about a revocation with no other finding: refused, never skipped. */
+function unprovable(revocation: Revocation, undecided: readonly string[]): string {
+  return (
+    `${subjectOf(revocation)}, and it cannot be proven safe during preview: ${[...new Set(undecided)].join("; ")}. A ` +
+    `revocation that preview cannot check must not pass. To fix: build every reader's secret reference from the version ` +
+    `resource's own output (secretKeyRef.version: version.version), and the verification's generations and revoking ` +
+    `list from plain config, so that the graph shows what each reader pins and what is verified before the revocation.`
+  );
+}

@@ -9,14 +9,15 @@
 
 import { ENGINE_NAMESPACE, PROVIDER_NAMESPACES, SECRET_PROVIDER_KEYS, closest, providerConfigKeys } from "./provider-config";
 import { CLOUD_RUN_SHUTDOWN_GRACE_MS } from "./tagged-routing";
+import { EXECUTOR_MODES, type ExecutorMode } from "../verification/options";
 
 export const PROJECT = "wallet-executor";
 
 export const ENVIRONMENTS = ["staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-export const EXECUTOR_MODES = ["spark", "mock"] as const;
-export type ExecutorMode = (typeof EXECUTOR_MODES)[number];
+// The executor's modes are the verification's (it checks `/status.mode` against them).
+export { EXECUTOR_MODES, type ExecutorMode };
 
 export const SPARK_NETWORKS = ["mainnet", "regtest"] as const;
 export type SparkNetwork = (typeof SPARK_NETWORKS)[number];
@@ -229,6 +230,11 @@ export class ConfigError extends Error {
     );
     this.name = "ConfigError";
     this.problems = problems;
+  }
+
+  /** The problems on one line, without the "invalid stack configuration" lead (for a message that has its own). */
+  get summary(): string {
+    return this.problems.join("; ");
   }
 }
 

@@ -4,15 +4,13 @@
  * control service calls the tag URL of the generation whose token it holds. Pure functions.
  */
 import { createHash } from "crypto";
+import { EXECUTOR_ENV } from "./contract";
 
 /** Cloud Run's shutdown grace: a revision that loses its traffic may still answer for this long. */
 export const CLOUD_RUN_SHUTDOWN_GRACE_MS = 10_000;
 
 /** The env vars that differ between two generations of the same template (left out of its hash). */
-export const TOKEN_ENV_NAMES: readonly string[] = [
-  "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN",
-  "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION",
-];
+export const TOKEN_ENV_NAMES: readonly string[] = [EXECUTOR_ENV.token, EXECUTOR_ENV.tokenVersion];
 
 /** The tag of a token generation's executor revision: `g5`. */
 export function generationTag(generation: number): string {

@@ -10,7 +10,7 @@
  * of the value.
  */
 import { createHash } from "crypto";
-import { VerifyOptions, VerifyReport, redact, verifyExecutor, verifyRefusedEverywhere } from "./verify";
+import { ExecutorMode, PaymentProbe, VerifyOptions, VerifyReport, redact, verifyExecutor, verifyRefusedEverywhere } from "./verify";
 
 /** The credential generations a verification vouches for (read by the policy pack). */
 export interface VerifiedGenerations {
@@ -32,7 +32,7 @@ export interface VerifiedDeployment {
   readonly controlRevision: string;
   /** The versions this verification releases for revocation; adding one re-verifies first. */
   readonly revoking: readonly string[];
-  readonly expectMode: "spark" | "mock";
+  readonly expectMode: ExecutorMode;
   /**
    * `tagged` rotation: the executor's tag URLs by tag, the current generation's tag, and the
    * previous generation's (which still accepts the previous token by design). Absent: `in-place`.
@@ -47,7 +47,7 @@ export interface GateInputs extends VerifiedDeployment {
   /** Secret: the previous token, which must now get the deterministic 401. */
   readonly previousToken?: string;
   /** The payment probe; the invoice is secret. Absent when disabled for the environment. */
-  readonly payment?: { readonly invoice: string; readonly host: string; readonly maxAmountMsats: number };
+  readonly payment?: PaymentProbe;
   /** The identity the executor must show (a mnemonic rotation with a known new identity). */
   readonly expectIdentity?: string;
 }

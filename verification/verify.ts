@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
+import type { ExecutorMode, PaymentProbe } from "./options";
 import { receiptProblems } from "./receipt";
 import {
   CLIP_MARK,
@@ -82,12 +83,7 @@ export interface CheckProgress {
   deadlineMs: number;
 }
 
-export interface PaymentProbe {
-  /** BOLT11 invoice to pay (never logged). */
-  invoice: string;
-  host: string;
-  maxAmountMsats: number;
-}
+export type { ExecutorMode, PaymentProbe } from "./options";
 
 export interface VerifyOptions {
   /** Executor base URL, e.g. https://x.a.run.app or http://127.0.0.1:port (a path prefix is kept). */
@@ -101,7 +97,7 @@ export interface VerifyOptions {
   /** Only used by the no-echo check (secret). */
   sparkApiKey?: string;
   /** When "spark", /status.apiKeyConfigured must be true; when given, mode must match. */
-  expectMode?: "spark" | "mock";
+  expectMode?: ExecutorMode;
   /** /status.identityPubkey must equal this. */
   expectIdentity?: string;
   /** /status.identityPubkey must differ from this (a mnemonic rotation must change identity). */

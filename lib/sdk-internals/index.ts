@@ -6,7 +6,7 @@
  *
  * | internal | module | used by |
  * | --- | --- | --- |
- * | which config keys are secret | runtime-config.ts | stack/program.ts, the policy fixtures |
+ * | which config keys are secret | runtime-config.ts | stack/load.ts |
  * | the mock monitor, its settings, the store's feature flags, the wire format, Output.isKnown | mock-runtime.ts | harness/recording-monitor.ts, harness/policy-harness.ts |
  * | CrossGuard's deserializer, unknown-checking proxy, policy kinds | policy-server.ts | harness/policy-harness.ts |
  * | the analyzer's gRPC stubs, the pack runner | analyzer-proto.ts (tests only) | tests/policy/pack-process.test.ts |

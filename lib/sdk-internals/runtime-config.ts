@@ -11,7 +11,7 @@ const CONFIG_SECRET_KEYS_ID = "@pulumi/pulumi/runtime/config#isConfigSecret";
 export const configSecretKeys = defineInternal({
   id: CONFIG_SECRET_KEYS_ID,
   moduleId: "@pulumi/pulumi/runtime/config",
-  usedBy: ["stack/program.ts", "tests/fixtures/policy/wallet-stack.ts"],
+  usedBy: ["stack/load.ts"],
   why: "the public Config API tells whether a value is secret only through an Output; config is validated synchronously, before any registration",
   extract: (module) => member<(key: string) => boolean>(CONFIG_SECRET_KEYS_ID, module, "isConfigSecret", "function"),
   behaviour: "a key passed as secret to pulumi.runtime.setAllConfig is reported secret, another key is not",

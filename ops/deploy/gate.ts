@@ -16,7 +16,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { sanitizeMessage } from "../drill/timeline";
+import { sanitizeMessage } from "../../lib/redact";
 
 /** The policy pack and its config, relative to the project: the same for the PR preview and every deploy. */
 export const POLICY_PACK = "policy";

@@ -12,7 +12,7 @@
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { StackConfigError } from "./config";
+import { ConfigError } from "../../stack/config";
 import {
   buildDrillReport,
   formatDuration,
@@ -256,7 +256,7 @@ async function liveDrill(args: Extract<DrillArgs, { kind: "drill" }>, io: DrillI
       ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch (error) {
-    const why = error instanceof StackConfigError ? error.message : `unexpected error: ${(error as Error).message}`;
+    const why = error instanceof ConfigError ? error.summary : `unexpected error: ${(error as Error).message}`;
     io.stderr(errorLine("drill", `${workspace.stackConfigPath}: ${safe(why)}; nothing was changed`));
     return 1;
   }

@@ -12,7 +12,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import * as YAML from "yaml";
-import { MAX_GENERATION, projectKey } from "../../stack/config";
+import { ConfigError, MAX_GENERATION, projectKey } from "../../stack/config";
 
 /** The stack config key of the executor auth token's generations. */
 export const AUTH_TOKEN_KEY = projectKey("authToken");
@@ -27,14 +27,6 @@ export interface TokenGenerations {
   previous?: number;
   /** When true, the previous generation's version is disabled once `current` is verified. */
   revokePrevious?: boolean;
-}
-
-/** The stack file cannot be edited as asked; the message says why and what to do. */
-export class StackConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StackConfigError";
-  }
 }
 
 export interface GenerationBump {
@@ -65,26 +57,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function loadFile(yamlText: string): Record<string, unknown> {
   const doc = YAML.parseDocument(yamlText);
-  if (doc.errors.length > 0) throw new StackConfigError(`stack file is not valid YAML: ${doc.errors[0].message}`);
+  if (doc.errors.length > 0) throw new ConfigError([`stack file is not valid YAML: ${doc.errors[0].message}`]);
   const data: unknown = doc.toJS();
-  if (!isRecord(data)) throw new StackConfigError("stack file is not a YAML mapping");
+  if (!isRecord(data)) throw new ConfigError(["stack file is not a YAML mapping"]);
   return data;
 }
 
 /** The key the token is written under in this file. */
 function tokenKeyIn(data: Record<string, unknown>): string {
   const config = data.config;
-  if (!isRecord(config)) throw new StackConfigError("stack file has no `config:` mapping");
+  if (!isRecord(config)) throw new ConfigError(["stack file has no `config:` mapping"]);
   const present = [AUTH_TOKEN_KEY, BARE_AUTH_TOKEN_KEY].filter((key) => key in config);
-  if (present.length === 0) throw new StackConfigError(`${AUTH_TOKEN_KEY} is not set in the stack file`);
-  if (present.length > 1) throw new StackConfigError(`both ${AUTH_TOKEN_KEY} and ${BARE_AUTH_TOKEN_KEY} are set; keep one`);
+  if (present.length === 0) throw new ConfigError([`${AUTH_TOKEN_KEY} is not set in the stack file`]);
+  if (present.length > 1) throw new ConfigError([`both ${AUTH_TOKEN_KEY} and ${BARE_AUTH_TOKEN_KEY} are set; keep one`]);
   return present[0];
 }
 
 function tokenValue(data: Record<string, unknown>): Record<string, unknown> {
   const value = (data.config as Record<string, unknown>)[tokenKeyIn(data)];
   if (!isRecord(value) || "secure" in value) {
-    throw new StackConfigError(`${AUTH_TOKEN_KEY} must be a plain mapping { current, previous?, revokePrevious? }`);
+    throw new ConfigError([`${AUTH_TOKEN_KEY} must be a plain mapping { current, previous?, revokePrevious? }`]);
   }
   return value;
 }
@@ -93,17 +85,17 @@ function validate(value: Record<string, unknown>): TokenGenerations {
   const { current, previous, revokePrevious } = value;
   // The same bounds stack/config.ts enforces when the program reads the config.
   if (typeof current !== "number" || !Number.isInteger(current) || current < 1 || current >= MAX_GENERATION) {
-    throw new StackConfigError(`${AUTH_TOKEN_KEY}.current must be an integer >= 1 and below ${MAX_GENERATION}`);
+    throw new ConfigError([`${AUTH_TOKEN_KEY}.current must be an integer >= 1 and below ${MAX_GENERATION}`]);
   }
   const generations: TokenGenerations = { current };
   if (previous !== undefined) {
     if (typeof previous !== "number" || !Number.isInteger(previous) || previous < 1 || previous >= current) {
-      throw new StackConfigError(`${AUTH_TOKEN_KEY}.previous must be an integer >= 1 and below current (${current})`);
+      throw new ConfigError([`${AUTH_TOKEN_KEY}.previous must be an integer >= 1 and below current (${current})`]);
     }
     generations.previous = previous;
   }
   if (revokePrevious !== undefined) {
-    if (typeof revokePrevious !== "boolean") throw new StackConfigError(`${AUTH_TOKEN_KEY}.revokePrevious must be true or false`);
+    if (typeof revokePrevious !== "boolean") throw new ConfigError([`${AUTH_TOKEN_KEY}.revokePrevious must be true or false`]);
     generations.revokePrevious = revokePrevious;
   }
   return generations;
@@ -125,10 +117,10 @@ export function bumpTokenGeneration(yamlText: string, options: { compromised: bo
   const existing = tokenValue(data);
   const generations = validate(existing);
   if (generations.previous !== undefined && generations.revokePrevious !== true) {
-    throw new StackConfigError(
+    throw new ConfigError([
       `a rotation is still open: previous ${generations.previous} is set without revokePrevious: true. ` +
         `Finish it (revokePrevious: true, then pulumi up) or remove previous before starting a drill`,
-    );
+    ]);
   }
   const from = generations.current;
   const changes: TokenChange[] = [
@@ -145,7 +137,7 @@ export function setRevokePrevious(yamlText: string): RevocationRequest {
   const data = loadFile(yamlText);
   const generations = validate(tokenValue(data));
   if (generations.previous === undefined) {
-    throw new StackConfigError(`${AUTH_TOKEN_KEY}.previous is not set: there is no previous generation to revoke`);
+    throw new ConfigError([`${AUTH_TOKEN_KEY}.previous is not set: there is no previous generation to revoke`]);
   }
   const text = generations.revokePrevious === true ? yamlText : applyChanges(yamlText, [["revokePrevious", true]]);
   return { yamlText: text, previous: generations.previous, current: generations.current };
@@ -168,7 +160,7 @@ function applyChanges(yamlText: string, changes: readonly TokenChange[]): string
 function editWithDocument(yamlText: string, tokenKey: string, changes: readonly TokenChange[]): string {
   const doc = YAML.parseDocument(yamlText);
   const node = doc.getIn(["config", tokenKey], true);
-  if (!YAML.isMap(node)) throw new StackConfigError(`${AUTH_TOKEN_KEY} must be a mapping`);
+  if (!YAML.isMap(node)) throw new ConfigError([`${AUTH_TOKEN_KEY} must be a mapping`]);
   for (const [key, value] of changes) node.set(key, value);
   // lineWidth 0: never fold long lines (encrypted `secure:` values are long).
   return doc.toString({ lineWidth: 0 });

@@ -15,6 +15,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { bumpTokenGeneration, setRevokePrevious } from "./config";
+import { ConfigError } from "../../stack/config";
 import { parseUrn } from "../../stack/phases";
 import { buildTimeline, phaseInProgress, phaseTiming, type Timeline } from "./timeline";
 import { type GatedOutcome, type GatedStack, gatedUpdate, openLocalGatedStack, summarizeCommandError } from "../deploy/gate";
@@ -164,7 +165,10 @@ export async function runDrill(workspace: DrillWorkspace, options: DrillOptions)
     await workspace.writeStackConfig(setRevokePrevious(await workspace.readStackConfig()).yamlText);
   } catch (error) {
     // The rotation is live by now, so this is a drill failure, not an untouched stack.
-    return result([first.events], { reason: `could not set revokePrevious in ${file}: ${(error as Error).message}`, tail: stillEnabled });
+    return result([first.events], {
+      reason: `could not set revokePrevious in ${file}: ${error instanceof ConfigError ? error.summary : (error as Error).message}`,
+      tail: stillEnabled,
+    });
   }
   configChanges.push(`${file}: authToken revokePrevious true`);
   log(configChanges[1]);

@@ -14,7 +14,7 @@
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { holdsSecret } from "../../stack/config";
 import { PHASES, parseUrn, phaseOf, type Phase } from "../../stack/phases";
-import { clip, printable, redactCredentials } from "../../lib/redact";
+import { sanitizeMessage } from "../../lib/redact";
 
 /** The runbook phases the drill times, in the runbook's order ("other" is not timed). */
 export type RunbookPhase = Exclude<Phase, "other">;
@@ -264,22 +264,9 @@ export function splitRuns(events: readonly EngineEvent[]): EngineEvent[][] {
   return runs;
 }
 
-/**
- * Engine messages carry colour directives like `<{%reset%}>` and ANSI sequences (stripped), and may
- * quote credentials (`Authorization: …`, `Bearer …`, `secretData: …`: redacted by the shared module);
- * one line, bounded. Configured secret values are removed later, from the whole report.
- */
-export function sanitizeMessage(message: string): string {
-  const cleaned = redactCredentials(
-    message
-      .replace(/<\{%[^%]*%\}>/g, "")
-      // eslint-disable-next-line no-control-regex
-      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "")
-      .replace(/\s+/g, " ")
-      .trim(),
-  );
-  return clip(printable(cleaned), 400);
-}
+// The engine message sanitizer lives with the other redaction helpers (the deploy gate, below the
+// drill, uses it too); re-exported for the drill's and the rehearsal's callers.
+export { sanitizeMessage } from "../../lib/redact";
 
 /**
  * Secret values an event log shows in plaintext: the prelude's config values of keys that hold

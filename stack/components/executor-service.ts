@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { EXECUTOR_PORT, ExecutorMode, SparkNetwork } from "../config";
+import { EXECUTOR_ENV } from "../contract";
 import { CloudRunServiceArgs, cloudRunWorkload } from "./cloud-run-workload";
 import { TaggedGenerations, generationTag, tagUri, tagUris } from "../tagged-routing";
 import { PinnedSecret, plainEnv, secretEnv } from "./secret-ref";
@@ -55,26 +56,26 @@ export class ExecutorService extends pulumi.ComponentResource {
     super("wallet:service:ExecutorService", name, {}, opts);
 
     const env = [
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_MODE", args.mode),
+      plainEnv(EXECUTOR_ENV.mode, args.mode),
       // The executor binds 127.0.0.1 by default, unreachable on Cloud Run.
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_HOST", "0.0.0.0"),
+      plainEnv(EXECUTOR_ENV.host, "0.0.0.0"),
       // It reads this variable, not Cloud Run's PORT, so it must equal the container port.
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_PORT", String(EXECUTOR_PORT)),
-      plainEnv("OA_LIGHTNING_WALLET_ID", args.walletId),
-      secretEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN", args.authToken),
-      plainEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION", pulumi.output(args.authTokenGeneration).apply(String)),
-      secretEnv("OA_LIGHTNING_SPARK_API_KEY", args.sparkApiKey),
-      plainEnv("OA_LIGHTNING_SPARK_NETWORK", args.sparkNetwork),
-      plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER", "gcp"),
-      plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", args.mnemonic.versionName),
+      plainEnv(EXECUTOR_ENV.port, String(EXECUTOR_PORT)),
+      plainEnv(EXECUTOR_ENV.walletId, args.walletId),
+      secretEnv(EXECUTOR_ENV.token, args.authToken),
+      plainEnv(EXECUTOR_ENV.tokenVersion, pulumi.output(args.authTokenGeneration).apply(String)),
+      secretEnv(EXECUTOR_ENV.sparkApiKey, args.sparkApiKey),
+      plainEnv(EXECUTOR_ENV.sparkNetwork, args.sparkNetwork),
+      plainEnv(EXECUTOR_ENV.mnemonicProvider, "gcp"),
+      plainEnv(EXECUTOR_ENV.mnemonicSecretVersion, args.mnemonic.versionName),
       plainEnv(
-        "OA_LIGHTNING_WALLET_ALLOWED_HOSTS",
+        EXECUTOR_ENV.allowedHosts,
         pulumi.output(args.allowedHosts).apply((hosts) => hosts.join(",")),
       ),
-      plainEnv("OA_LIGHTNING_WALLET_REQUEST_CAP_MSATS", pulumi.output(args.requestCapMsats).apply(String)),
-      plainEnv("OA_LIGHTNING_WALLET_WINDOW_CAP_MSATS", pulumi.output(args.windowCapMsats).apply(String)),
-      plainEnv("OA_LIGHTNING_WALLET_WINDOW_MS", pulumi.output(args.windowMs).apply(String)),
-      plainEnv("OA_LIGHTNING_SPARK_PAYMENT_TIMEOUT_SECS", pulumi.output(args.paymentTimeoutSecs).apply(String)),
+      plainEnv(EXECUTOR_ENV.requestCapMsats, pulumi.output(args.requestCapMsats).apply(String)),
+      plainEnv(EXECUTOR_ENV.windowCapMsats, pulumi.output(args.windowCapMsats).apply(String)),
+      plainEnv(EXECUTOR_ENV.windowMs, pulumi.output(args.windowMs).apply(String)),
+      plainEnv(EXECUTOR_ENV.paymentTimeoutSecs, pulumi.output(args.paymentTimeoutSecs).apply(String)),
     ];
 
     const workload = cloudRunWorkload(this, name, {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { TrafficStatus, tagUris } from "../tagged-routing";
+import { RotationStep, nothingToDelete } from "./rotation-step";
 
 /** Cloud Run Admin API v2; tests and rehearsals point the resource at the local cloud. */
 export const CLOUD_RUN_API = "https://run.googleapis.com/v2";
@@ -121,9 +122,7 @@ export const tagRemovalProvider: pulumi.dynamic.ResourceProvider = {
     const outs = await removeTag(inputs);
     return { id: `${inputs.service}#${inputs.tag}`, outs };
   },
-  delete(): Promise<void> {
-    return Promise.resolve();
-  },
+  delete: nothingToDelete,
 };
 
 export interface ExecutorTagRemovalArgs {
@@ -138,7 +137,7 @@ export interface ExecutorTagRemovalArgs {
 }
 
 /** Removes a revoked generation's tag from the executor service, after the gate it depends on. */
-export class ExecutorTagRemoval extends pulumi.dynamic.Resource {
+export class ExecutorTagRemoval extends RotationStep {
   declare readonly removedUri: pulumi.Output<string>;
   declare readonly mainUri: pulumi.Output<string>;
   declare readonly remainingUris: pulumi.Output<string[]>;
@@ -146,20 +145,20 @@ export class ExecutorTagRemoval extends pulumi.dynamic.Resource {
   constructor(name: string, args: ExecutorTagRemovalArgs, opts: pulumi.CustomResourceOptions) {
     super(
       tagRemovalProvider,
+      "ExecutorTagRemoval",
       name,
       {
         service: args.service,
         tag: args.tag,
         drainMs: args.drainMs,
-        accessToken: pulumi.secret(args.accessToken),
+        accessToken: args.accessToken,
         apiBase: args.apiBase ?? CLOUD_RUN_API,
         removedUri: undefined,
         mainUri: undefined,
         remainingUris: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["accessToken"] },
-      "rotation",
-      "ExecutorTagRemoval",
+      ["accessToken"],
+      opts,
     );
   }
 }

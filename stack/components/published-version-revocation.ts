@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { request } from "undici";
 import { printable, redactCredentials, redactSecrets } from "../../lib/redact";
+import { RotationStep, nothingToDelete } from "./rotation-step";
 
 /** Secret Manager's REST endpoint; tests point the resource at a local stand-in. */
 export const SECRET_MANAGER_API = "https://secretmanager.googleapis.com/v1";
@@ -59,9 +60,7 @@ export const publishedRevocationProvider: pulumi.dynamic.ResourceProvider = {
     const state = await setVersionState(inputs, "disable");
     return { id: inputs.versionName, outs: { versionName: inputs.versionName, apiBase: inputs.apiBase, state } };
   },
-  delete(): Promise<void> {
-    return Promise.resolve();
-  },
+  delete: nothingToDelete,
 };
 
 export interface PublishedVersionRevocationArgs {
@@ -74,23 +73,18 @@ export interface PublishedVersionRevocationArgs {
 }
 
 /** Disables a published (not stack-owned) secret version, after the gate it depends on. */
-export class PublishedVersionRevocation extends pulumi.dynamic.Resource {
+export class PublishedVersionRevocation extends RotationStep {
   declare readonly versionName: pulumi.Output<string>;
   declare readonly state: pulumi.Output<string>;
 
   constructor(name: string, args: PublishedVersionRevocationArgs, opts: pulumi.CustomResourceOptions) {
     super(
       publishedRevocationProvider,
-      name,
-      {
-        versionName: args.versionName,
-        accessToken: pulumi.secret(args.accessToken),
-        apiBase: args.apiBase ?? SECRET_MANAGER_API,
-        state: undefined,
-      },
-      { ...opts, additionalSecretOutputs: ["accessToken"] },
-      "rotation",
       "PublishedVersionRevocation",
+      name,
+      { versionName: args.versionName, accessToken: args.accessToken, apiBase: args.apiBase ?? SECRET_MANAGER_API, state: undefined },
+      ["accessToken"],
+      opts,
     );
   }
 }

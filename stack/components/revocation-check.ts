@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { verifyRefusedEverywhere } from "../../verification/verify";
+import { RotationStep, nothingToDelete } from "./rotation-step";
 
 /** The check's inputs, as the provider receives them (the token unwrapped). */
 export interface RevocationCheckInputs {
@@ -52,9 +53,7 @@ export const revocationCheckProvider: pulumi.dynamic.ResourceProvider = {
   async update(_id: string, _olds: Record<string, unknown>, news: RevocationCheckInputs): Promise<pulumi.dynamic.UpdateResult> {
     return { outs: await check(news) };
   },
-  delete(): Promise<void> {
-    return Promise.resolve();
-  },
+  delete: nothingToDelete,
 };
 
 export interface RevocationCheckArgs {
@@ -67,17 +66,10 @@ export interface RevocationCheckArgs {
 }
 
 /** Proves the revoked token is refused at every URL of the executor service. */
-export class RevocationCheck extends pulumi.dynamic.Resource {
+export class RevocationCheck extends RotationStep {
   declare readonly checkedAt: pulumi.Output<string>;
 
   constructor(name: string, args: RevocationCheckArgs, opts: pulumi.CustomResourceOptions) {
-    super(
-      revocationCheckProvider,
-      name,
-      { ...args, token: pulumi.secret(args.token), checkedAt: undefined, checks: undefined },
-      { ...opts, additionalSecretOutputs: ["token"] },
-      "rotation",
-      "RevocationCheck",
-    );
+    super(revocationCheckProvider, "RevocationCheck", name, { ...args, checkedAt: undefined, checks: undefined }, ["token"], opts);
   }
 }

@@ -16,6 +16,9 @@ export const VERSION_DELETION_POLICY = "DISABLE";
 /** The secret's annotation listing its compromised generations (`"3,5"`); the policy pack reads it. */
 export const COMPROMISED_ANNOTATION = "compromised-generations";
 
+/** `revocationGate` for a gate that does not exist yet: see `RotatingSecret.revokePreviousAfter`. */
+export const REVOCATION_GATE_LATER = "later";
+
 /** How a generation's value is produced. */
 export type GenerationValues =
   /** A fresh random bearer token per generation (the executor auth token). */
@@ -57,10 +60,11 @@ export interface RotatingSecretArgs {
   readonly compromised?: readonly number[];
   /**
    * The resource revocation must wait for: the verification of `current`. Required with
-   * `revokePrevious`. An Input, because the gate is built from this secret's own outputs: pass a
-   * promise and resolve it once the gate exists.
+   * `revokePrevious`. The gate is usually built from this secret's own outputs: pass
+   * `REVOCATION_GATE_LATER`, and once the gate exists, `revokePreviousAfter(gate)` registers the
+   * revocation (same name, same parent, so the same URN as if registered here).
    */
-  readonly revocationGate?: pulumi.Input<pulumi.Resource>;
+  readonly revocationGate?: pulumi.Input<pulumi.Resource> | typeof REVOCATION_GATE_LATER;
   /** Where each generation's value comes from. */
   readonly values: GenerationValues;
   /** How long a destroyed version stays recoverable, in days (Secret Manager's delayed destroy). */
@@ -99,7 +103,12 @@ export class RotatingSecret extends pulumi.ComponentResource {
   /** The secret's resource id, `projects/<p>/secrets/<id>`: what IAM grants and secretKeyRefs name. */
   readonly secretResourceId: pulumi.Output<string>;
   readonly current: PublishedGeneration;
-  readonly previous?: PublishedGeneration;
+  /** The previous generation; with a gate given later, set by `revokePreviousAfter`. */
+  previous?: PublishedGeneration;
+  /** The previous generation's value, known from the start (the verification checks it is refused). */
+  readonly previousValue?: pulumi.Output<string>;
+  /** The revocation waiting for its gate (`REVOCATION_GATE_LATER`), with what registerOutputs needs. */
+  private pendingRevocation?: { name: string; args: RotatingSecretArgs; generation: number; value?: pulumi.Output<string> };
 
   constructor(name: string, args: RotatingSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("wallet:rotation:RotatingSecret", name, {}, opts);
@@ -137,10 +146,41 @@ export class RotatingSecret extends pulumi.ComponentResource {
 
     this.current = this.publish(name, args, args.current, true);
     if (args.previous !== undefined) {
+      const gate = revokePrevious ? args.revocationGate : undefined;
+      if (gate === REVOCATION_GATE_LATER) {
+        // The value now (the verification needs it), the version once the gate exists.
+        const value = this.valueOf(name, args, args.previous);
+        this.previousValue = value;
+        this.pendingRevocation = { name, args, generation: args.previous, value };
+        return;
+      }
       // Revocation is an update of this version's `enabled`, ordered after the gate.
-      this.previous = this.publish(name, args, args.previous, !revokePrevious, revokePrevious ? args.revocationGate : undefined);
+      this.previous = this.publish(name, args, args.previous, !revokePrevious, gate);
+      this.previousValue = this.previous.value;
     }
+    this.finish(args, revokePrevious);
+  }
 
+  /** True while a revocation given `REVOCATION_GATE_LATER` waits for `revokePreviousAfter`. */
+  get revocationPending(): boolean {
+    return this.pendingRevocation !== undefined;
+  }
+
+  /**
+   * Registers the previous generation's revocation (its version disabled, or a published version's
+   * revocation call) after `gate`: the verification of the current generation. Does nothing when
+   * no revocation is pending.
+   */
+  revokePreviousAfter(gate: pulumi.Resource): void {
+    const pending = this.pendingRevocation;
+    if (pending === undefined) return;
+    this.pendingRevocation = undefined;
+    this.previous = this.publish(pending.name, pending.args, pending.generation, false, gate, pending.value);
+    this.finish(pending.args, true);
+  }
+
+  private finish(args: RotatingSecretArgs, revokePrevious: boolean): void {
+    const compromised = [...new Set(args.compromised ?? [])].sort((a, b) => a - b);
     this.registerOutputs({
       secretResourceId: this.secretResourceId,
       currentGeneration: args.current,
@@ -152,30 +192,40 @@ export class RotatingSecret extends pulumi.ComponentResource {
     });
   }
 
+  /** A published generation's number, when the stack only references it. */
+  private static publishedNumber(args: RotatingSecretArgs, generation: number): number | undefined {
+    return args.values.kind === "provided" ? args.values.published?.[generation] : undefined;
+  }
+
+  /** A generation's value (a fresh random token, or the provided one); none for a published generation. */
+  private valueOf(name: string, args: RotatingSecretArgs, generation: number): pulumi.Output<string> | undefined {
+    if (RotatingSecret.publishedNumber(args, generation) !== undefined) return undefined;
+    if (args.values.kind === "random-token") {
+      const token = new random.RandomPassword(
+        `${name}-g${generation}-value`,
+        { length: TOKEN_LENGTH, special: false, upper: true, lower: true, numeric: true },
+        { parent: this },
+      );
+      // The engine marks `result` secret; mocks and some code paths do not, so mark it here.
+      return pulumi.secret(token.result);
+    }
+    const provided = args.values.values[generation];
+    if (provided === undefined) throw new Error(`${name}: no value for generation ${generation}`);
+    return pulumi.secret(provided);
+  }
+
   private publish(
     name: string,
     args: RotatingSecretArgs,
     generation: number,
     enabled: boolean,
     gate?: pulumi.Input<pulumi.Resource>,
+    knownValue?: pulumi.Output<string>,
   ): PublishedGeneration {
     const versionName = `${name}-g${generation}`;
-    const publishedNumber = args.values.kind === "provided" ? args.values.published?.[generation] : undefined;
+    const publishedNumber = RotatingSecret.publishedNumber(args, generation);
     if (publishedNumber !== undefined) return this.reference(versionName, args, generation, publishedNumber, enabled, gate);
-    let value: pulumi.Output<string>;
-    if (args.values.kind === "random-token") {
-      const token = new random.RandomPassword(
-        `${versionName}-value`,
-        { length: TOKEN_LENGTH, special: false, upper: true, lower: true, numeric: true },
-        { parent: this },
-      );
-      // The engine marks `result` secret; mocks and some code paths do not, so mark it here.
-      value = pulumi.secret(token.result);
-    } else {
-      const provided = args.values.values[generation];
-      if (provided === undefined) throw new Error(`${name}: no value for generation ${generation}`);
-      value = pulumi.secret(provided);
-    }
+    const value = knownValue ?? this.valueOf(name, args, generation);
     const version = new gcp.secretmanager.SecretVersion(
       versionName,
       {

@@ -9,6 +9,7 @@ import {
   gateOutputs,
   runGate,
 } from "../../verification/gate";
+import { RotationStep, nothingToDelete } from "./rotation-step";
 
 /**
  * Runs the runbook's checklist against the deployed executor, on create and on every update that
@@ -39,40 +40,29 @@ export const verificationProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: gateOutputs(news, report, new Date(), olds) };
   },
   // Nothing to undo: a verification leaves nothing behind in the cloud.
-  delete(): Promise<void> {
-    return Promise.resolve();
-  },
+  delete: nothingToDelete,
 };
 
-export interface VerificationArgs {
-  /** The executor's URL. */
-  readonly baseUrl: pulumi.Input<string>;
-  /** The token generation `/status` must report. */
-  readonly expectTokenVersion: pulumi.Input<number>;
-  /** The current generation of each credential this verification vouches for. */
-  readonly generations: pulumi.Input<VerifiedGenerations>;
-  /** The executor's ready revision (a new rollout re-verifies). */
-  readonly executorRevision: pulumi.Input<string>;
-  /** The control service's ready revision. */
-  readonly controlRevision: pulumi.Input<string>;
-  /** Names of the versions waiting for this gate to be revoked. */
-  readonly revoking: pulumi.Input<readonly string[]>;
-  readonly expectMode: pulumi.Input<"spark" | "mock">;
-  readonly deadlineMs: pulumi.Input<number>;
-  /** The current token (kept secret). */
-  readonly token: pulumi.Input<string>;
-  /** The previous token, when one is being rotated out (kept secret). */
-  readonly previousToken?: pulumi.Input<string>;
-  /** The payment probe (invoice kept secret); absent when disabled. */
-  readonly payment?: pulumi.Input<{ invoice: pulumi.Input<string>; host: pulumi.Input<string>; maxAmountMsats: pulumi.Input<number> }>;
-  /** The identity the executor must show, when a mnemonic rotation's new identity is known. */
-  readonly expectIdentity?: pulumi.Input<string>;
-  /** `tagged`: the executor's tag URLs, the current generation's tag and the previous one's. */
-  readonly tags?: pulumi.Input<{ uris: pulumi.Input<Record<string, string>>; current: string; previous?: string }>;
-}
+/** A value, or its parts, as Inputs: what a resource's args accept for a plain shape. */
+type DeepInput<T> = T extends readonly (infer Item)[]
+  ? pulumi.Input<readonly DeepInput<Item>[]>
+  : T extends object
+    ? pulumi.Input<{ readonly [K in keyof T]: DeepInput<T[K]> }>
+    : pulumi.Input<T>;
+
+/**
+ * The verification's args: the gate's inputs (verification/gate.ts `GateInputs`, documented there),
+ * each as an Input. One shape from the resource down to the library: the payment probe and the
+ * executor mode are verification/verify.ts's `PaymentProbe` and `ExecutorMode`. `token`,
+ * `previousToken` and `payment` are kept secret.
+ */
+export type VerificationArgs = { readonly [K in keyof GateInputs]: DeepInput<GateInputs[K]> };
+
+/** The gate's inputs that hold secrets. */
+const SECRET_INPUTS: readonly (keyof GateInputs)[] = ["token", "previousToken", "payment"];
 
 /** The verification gate between the control rollout and revocation. */
-export class Verification extends pulumi.dynamic.Resource {
+export class Verification extends RotationStep {
   declare readonly verifiedAt: pulumi.Output<string>;
   declare readonly expectTokenVersion: pulumi.Output<number>;
   declare readonly generations: pulumi.Output<VerifiedGenerations>;
@@ -86,12 +76,10 @@ export class Verification extends pulumi.dynamic.Resource {
   constructor(name: string, args: VerificationArgs, opts: pulumi.CustomResourceOptions) {
     super(
       verificationProvider,
+      "Verification",
       name,
       {
         ...args,
-        token: pulumi.secret(args.token),
-        previousToken: args.previousToken === undefined ? undefined : pulumi.secret(args.previousToken),
-        payment: args.payment === undefined ? undefined : pulumi.secret(args.payment),
         verifiedAt: undefined,
         walletId: undefined,
         identityPubkey: undefined,
@@ -101,9 +89,8 @@ export class Verification extends pulumi.dynamic.Resource {
         fingerprints: undefined,
       },
       // Secrets must stay out of outputs even if a future provider version echoes an input.
-      { ...opts, additionalSecretOutputs: ["token", "previousToken", "payment"] },
-      "rotation",
-      "Verification",
+      SECRET_INPUTS,
+      opts,
     );
   }
 }

@@ -12,7 +12,8 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { phaseOf } from "../../stack/phases";
 import { buildTimeline, parseEventLog, phaseTiming, splitRuns, RUNBOOK_PHASES, type Timeline } from "../../ops/drill/timeline";
 import { assessDrill, buildDrillReport, renderDrillJson, renderDrillMarkdown, renderDrillTimelineSvg } from "../../ops/drill/report";
-import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious, StackConfigError } from "../../ops/drill/config";
+import { bumpTokenGeneration, readTokenGenerations, setRevokePrevious } from "../../ops/drill/config";
+import { ConfigError } from "../../stack/config";
 import {
   runDrill,
   summarizeCommandError,
@@ -491,7 +492,7 @@ describe("stack file edits", () => {
   test("refuses an open rotation, a missing or malformed token, and revoking without previous", () => {
     const open = STACK_FILE.replace("revokePrevious: true", "revokePrevious: false");
     expect(() => bumpTokenGeneration(open, { compromised: false })).toThrow(/rotation is still open: previous 2/);
-    expect(() => bumpTokenGeneration("config:\n  gcp:project: x\n", { compromised: false })).toThrow(StackConfigError);
+    expect(() => bumpTokenGeneration("config:\n  gcp:project: x\n", { compromised: false })).toThrow(ConfigError);
     expect(() =>
       bumpTokenGeneration("config:\n  wallet-executor:authToken:\n    current: 2\n    previous: 2\n", { compromised: false }),
     ).toThrow(/previous must be an integer >= 1 and below current/);
@@ -733,7 +734,7 @@ describe("drill flow over a recorded workspace", () => {
 
   test("an open rotation is refused before anything changes", async () => {
     const workspace = new RecordedWorkspace(STACK_FILE.replace("revokePrevious: true", "revokePrevious: false"), []);
-    await expect(runDrill(workspace, { compromised: false })).rejects.toThrow(StackConfigError);
+    await expect(runDrill(workspace, { compromised: false })).rejects.toThrow(ConfigError);
     expect(workspace.calls).toEqual(["read config"]);
   });
 });

@@ -11,6 +11,7 @@ import { cloudRun, messages, rotationStack, secretEnv, secretNode, skipNote, ver
 import { stackConfig } from "../support/stack";
 import { defineStack } from "../../stack/program";
 import { withoutStackTraces } from "../support/without-stack-traces";
+import { COMPROMISED_ANNOTATION as PROGRAM_ANNOTATION } from "../../stack/components/rotating-secret";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -127,5 +128,11 @@ describe("compromised-generations", () => {
     );
     expect(result.evaluation.error).toBeUndefined();
     expect(result.violations).toEqual([]);
+  });
+});
+
+describe("the annotation the pack repeats (it ships alone and cannot import the program)", () => {
+  test("is the one RotatingSecret writes", () => {
+    expect(COMPROMISED_ANNOTATION).toBe(PROGRAM_ANNOTATION);
   });
 });

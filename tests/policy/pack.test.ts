@@ -1004,3 +1004,169 @@ describe("the harness itself", () => {
     expect(found).toHaveLength(3);
   });
 });
+
+describe("the pack as a whole: the stack graph through the stack policies, and the config schemas", () => {
+  const unprovable = (subject: string, reasons: string[]): string =>
+    `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
+    "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
+    "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
+    "reader pins and what is verified before the revocation.";
+
+  const replace = (stack: AnalyzerResourceView[], name: string, by: AnalyzerResourceView): AnalyzerResourceView[] =>
+    stack.map((r) => (r.name === name ? by : r));
+
+  describe("the stack graph, through the stack policies", () => {
+    test("a dependency cycle that never reaches a verification ends, and is reported as no verification", async () => {
+      const stack = rotationStack();
+      const a = resourceView({ type: "test:index:Hop", name: "a", dependencies: [U("test:index:Hop", "b")], props: {} });
+      const b = resourceView({ type: "test:index:Hop", name: "b", dependencies: [a.urn], props: {} });
+      const g3 = stack.find((r) => r.name === "auth-token-g3") as AnalyzerResourceView;
+      const found = await checkStack(revocationRequiresVerification, [
+        ...replace(stack, "auth-token-g3", { ...g3, dependencies: [a.urn] }),
+        a,
+        b,
+      ]);
+      expect(messages(found)[0]).toContain(
+        "auth-token-g3 is disabled (revoked) while auth-token-g4 (generation 4) is current, but it depends on no verification",
+      );
+    });
+
+    test("versions placed by name when they have no property dependency; an ambiguous name still finds the readers by name", async () => {
+      const byName = rotationStack().map((r) => (r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r));
+      expect(await checkStack(revocationRequiresVerification, byName)).toEqual([]);
+      const stale = rotationStack({ controlTokenVersion: "13" }).map((r) =>
+        r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r,
+      );
+      expect(await checkStack(revocationRequiresVerification, stale)).toHaveLength(1);
+      // A second Secret with the same id and project: the name no longer tells which resource, but the readers still name it.
+      const twin = resourceView({ type: T.secret, name: "twin", props: { secretId: "tok", project: "p" } });
+      expect(messages(await checkStack(revocationRequiresVerification, [...stale, twin]))).toEqual([
+        "mandatory: control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins auth-token-g3 (version 13), the version " +
+          "being revoked, not the current generation 4: revoking auth-token-g3 would cut off a service that has not rolled to the new " +
+          "generation. Missing pin: control-service -> generation 4.",
+      ]);
+      // With the readers on the other version, what preview cannot tell (which of the two secrets) remains: not provable.
+      const twinOk = rotationStack().map((r) => (r.type === T.secretVersion ? resourceView({ ...r, propertyDependencies: {} }) : r));
+      expect(messages(await checkStack(revocationRequiresVerification, [...twinOk, twin]))).toEqual([
+        unprovable("auth-token-g3 is disabled (revoked)", [
+          "auth-token-g3: which secret it belongs to (several Secrets of this stack are named projects/p/secrets/tok)",
+        ]),
+      ]);
+    });
+
+    test("pins while the numbers are unknown: built from both versions cannot be proven; an unpinned reference is named", async () => {
+      const stack = rotationStack({ controlTokenVersion: UNKNOWN });
+      const control = stack.find((r) => r.name === "control-service") as AnalyzerResourceView;
+      const both = replace(
+        stack,
+        "control-service",
+        resourceView({
+          ...control,
+          propertyDependencies: { template: [U(T.secretVersion, "auth-token-g4"), U(T.secretVersion, "auth-token-g3")] },
+        }),
+      );
+      expect(messages(await checkStack(revocationRequiresVerification, both))).toEqual([
+        unprovable("auth-token-g3 is disabled (revoked)", [
+          "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
+        ]),
+      ]);
+      const unpinned = rotationStack({ controlTokenVersion: "" });
+      expect(messages(await checkStack(revocationRequiresVerification, unpinned))[0]).toContain(
+        'control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins "latest (no version)", not the current auth-token-g4',
+      );
+      // A number written by hand while a version's number is unknown: it may be any version's, whatever the template is built from.
+      const newVersion = rotationStack({ controlTokenVersion: "15" }).map((r) =>
+        r.name === "auth-token-g4" ? resourceView({ ...r, props: { ...r.props, version: UNKNOWN } }) : r,
+      );
+      expect(messages(await checkStack(revocationRequiresVerification, newVersion))).toEqual([
+        unprovable("auth-token-g3 is disabled (revoked)", [
+          "executor-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
+          "control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: which version of auth-token it pins",
+        ]),
+      ]);
+    });
+
+    test("a service account unknown in preview is found through the template's dependency on it", async () => {
+      const stack = rotationStack();
+      const worker = cloudRun("worker", [], {
+        serviceAccount: UNKNOWN,
+        propertyDependencies: { template: [U(T.account, "executor-sa")] },
+      });
+      const other = secretNode("other", "other");
+      const grant = resourceView({
+        type: T.secretIamMember,
+        name: "worker-other-access",
+        props: {
+          secretId: "projects/p/secrets/other",
+          role: "roles/secretmanager.secretAccessor",
+          member: "serviceAccount:exec@p.iam.gserviceaccount.com",
+        },
+      });
+      expect(messages(await checkStack(leastPrivilegeSecretAccess, [...stack, worker, other, grant]))).toEqual([
+        // The worker shares the executor's account: it could read the executor's token too.
+        "mandatory: executor-token-access grants roles/secretmanager.secretAccessor on projects/p/secrets/tok to " +
+          "serviceAccount:exec@p.iam.gserviceaccount.com, an account shared by worker, which does not read that secret: it could read it " +
+          "too. To fix: give each workload its own service account, and grant the secret only to the account of the workload that reads it.",
+        "mandatory: worker-other-access grants roles/secretmanager.secretAccessor on projects/p/secrets/other to serviceAccount:exec@p.iam.gserviceaccount.com, " +
+          "the account of executor-service, worker, which does not read that secret: remove the grant.",
+      ]);
+    });
+  });
+
+  describe("config schemas, as the CLI validates them", () => {
+    const svc = cloudRun("svc", []);
+    test("each setting's type, minimum, length, pattern and item count", async () => {
+      await expect(
+        checkResource(secretVersionsRecoverable, svc, {
+          policyConfig: { "secret-versions-recoverable": { mnemonicMinDestroyTtlDays: 0 } },
+        }),
+      ).rejects.toThrow("invalid policy pack config:\n  - secret-versions-recoverable.mnemonicMinDestroyTtlDays: 0 is below the minimum 1");
+      await expect(
+        checkResource(secretVersionsRecoverable, svc, {
+          policyConfig: { "secret-versions-recoverable": { mnemonicMinDestroyTtlDays: 1.5 } },
+        }),
+      ).rejects.toThrow("secret-versions-recoverable.mnemonicMinDestroyTtlDays: 1.5 is not an integer");
+      await expect(checkStack(tokenEntropy, [svc], { policyConfig: { "token-entropy": { tokenSourcePattern: "" } } })).rejects.toThrow(
+        'token-entropy.tokenSourcePattern: "" is shorter than 1',
+      );
+      await expect(checkStack(tokenEntropy, [svc], { policyConfig: { "token-entropy": { minEntropyBits: 255 } } })).rejects.toThrow(
+        "token-entropy.minEntropyBits: 255 is below the minimum 256",
+      );
+      for (const target of [credentialsFromSecretManager, servicesShareTokenVersion]) {
+        const policy = target.name;
+        await expect(checkResource(target, svc, { policyConfig: { [policy]: { controlTokenEnvNames: [] } } })).rejects.toThrow(
+          `${policy}.controlTokenEnvNames: has fewer than 1 items`,
+        );
+        await expect(
+          checkResource(target, svc, { policyConfig: { [policy]: { controlTokenEnvNames: ["OK_1", "1BAD"] } } }),
+        ).rejects.toThrow(`${policy}.controlTokenEnvNames[1]: "1BAD" does not match ^[A-Za-z_][A-Za-z0-9_]*$`);
+        await expect(checkResource(target, svc, { policyConfig: { [policy]: { controlTokenEnvNames: ["BAD-NAME"] } } })).rejects.toThrow(
+          `${policy}.controlTokenEnvNames[0]: "BAD-NAME" does not match`,
+        );
+      }
+      await expect(
+        checkResource(credentialsFromSecretManager, svc, {
+          policyConfig: {
+            "credentials-from-secret-manager": { controlTokenEnvNames: ["_A", "b9"] },
+          },
+        }),
+      ).resolves.toEqual([]);
+    });
+
+    test("the defaults: 30 days for the mnemonic, 256 bits and `token` for token sources", async () => {
+      const seed = resourceView({
+        type: T.secret,
+        name: "seed",
+        props: { secretId: "mnemonic", versionDestroyTtl: "2591999s" },
+        protect: true,
+      });
+      expect(messages(await checkResource(secretVersionsRecoverable, seed))[0]).toContain(
+        "less than 30: set versionDestroyTtl to at least 2592000s.",
+      );
+      expect(await checkStack(tokenEntropy, [resourceView({ type: T.randomBytes, name: "a-token", props: { length: 32 } })])).toEqual([]);
+      expect(
+        messages(await checkStack(tokenEntropy, [resourceView({ type: T.randomBytes, name: "a-token", props: { length: 31 } })])),
+      ).toHaveLength(1);
+    });
+  });
+});

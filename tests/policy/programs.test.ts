@@ -1,8 +1,8 @@
 /**
  * The pack against whole programs, through the plan's entry point (`makePlan`, what
- * `npm run plan -- --program <file>` runs): each standalone unsafe program under
- * tests/fixtures/policy/ (named after the rule it breaks, none of the stack's wiring) is refused by
- * exactly that rule, with a message naming the policy's resources; the shipped stacks and the
+ * `npm run plan -- --program <file>` runs): each unsafe program under tests/fixtures/policy/ (named
+ * after the rule it breaks: a small standalone program, or the real wiring with one seam turned) is
+ * refused by that rule, with a message naming the policy's resources; the shipped stacks and the
  * emergency path (rotate and revoke in one apply) pass, after the update, in a first preview and
  * in the preview of the emergency itself; and the standard program, with one edge the runbook
  * needs cut from its graph, is refused by the policy that guards that edge.
@@ -39,7 +39,7 @@ const findings = (plan: PlanDocument): [string, string, string | undefined, stri
 const planOf = async (fixture: string): Promise<PlanDocument> =>
   withoutStackTraces(() => makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT)));
 
-describe("standalone unsafe programs, each refused by the rule it breaks", () => {
+describe("unsafe programs, each refused by the rule it breaks", () => {
   const TO_FIX_CHAIN =
     "To fix: set expectTokenVersion and generations from the credential's current generation, the one both services pin.";
   test.each([
@@ -82,15 +82,25 @@ describe("standalone unsafe programs, each refused by the rule it breaks", () =>
         ],
       ],
     ],
+    // The real wiring (stack/wire.ts) with one seam turned. Staging revokes generation 3 and routes by
+    // tag, so a break of the runbook's order also shows where it matters: the revocation it exposes,
+    // the tag URL a literal executor URL misses. Both findings are inherent to the one change.
     [
       "executor-before-control",
       [
         [
           "executor-before-control",
-          "wallet-control",
-          "wallet-control calls the executor wallet-executor but does not depend on it: its rollout could finish first and send a token " +
-            "wallet-executor does not accept yet (every call gets 401 until the executor rolls out). Missing edge: wallet-control -> " +
-            "wallet-executor. To fix: add wallet-executor to wallet-control's dependsOn (ControlService's executorService).",
+          "control-service",
+          "control-service calls the executor executor-service but does not depend on it: its rollout could finish first and send a token " +
+            "executor-service does not accept yet (every call gets 401 until the executor rolls out). Missing edge: control-service -> " +
+            "executor-service. To fix: add executor-service to control-service's dependsOn (ControlService's executorService).",
+        ],
+        [
+          "tagged-routing",
+          "control-service",
+          'control-service calls "https://wallet-executor-unwired.a.run.app" (OA_LIGHTNING_WALLET_EXECUTOR_BASE_URL), which is not a ' +
+            "generation's tag URL of executor-service: during a rotation its token and the executor revision it reaches can disagree. " +
+            "It must call tag [unknown until apply]'s URL.",
         ],
       ],
     ],
@@ -98,11 +108,17 @@ describe("standalone unsafe programs, each refused by the rule it breaks", () =>
       "verification-after-rollouts",
       [
         [
+          "revocation-requires-verification",
+          "verification",
+          "verification verifies auth-token generation 4 but does not depend on control-service, which reads that secret: it could pass " +
+            "before that rollout finished, and auth-token-g3 would be revoked under it. Missing edge: verification -> control-service.",
+        ],
+        [
           "verification-after-rollouts",
           "verification",
-          "verification does not depend on wallet-control (a caller of the executor): it could check the services before that rollout " +
-            "finished, and what it vouches for (the revocation after it) would not be what runs. Missing edge: verification -> wallet-control. " +
-            "To fix: add wallet-control to verification's dependsOn.",
+          "verification does not depend on control-service (a caller of the executor): it could check the services before that rollout " +
+            "finished, and what it vouches for (the revocation after it) would not be what runs. Missing edge: verification -> control-service. " +
+            "To fix: add control-service to verification's dependsOn.",
         ],
       ],
     ],
@@ -110,22 +126,29 @@ describe("standalone unsafe programs, each refused by the rule it breaks", () =>
       "verification-expects-pinned-generation",
       [
         [
-          "verification-expects-pinned-generation",
-          "verification",
-          "verification expects token generation 3, but wallet-control container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins " +
-            `auth-token-g4 (generation 4): it would verify a generation the services do not run (or fail every rotation). ${TO_FIX_CHAIN}`,
+          "revocation-requires-verification",
+          "auth-token-g3",
+          "auth-token-g3 is disabled (revoked) after verification (which verifies generation 3), not after a verification of " +
+            "auth-token-[unknown until apply] (generation 4): nothing verifies the current auth-token before the revocation. Missing edge: " +
+            "auth-token-g3 -> a verification with generations.authToken = [redacted]",
         ],
         [
           "verification-expects-pinned-generation",
           "verification",
-          "verification expects token generation 3, but wallet-executor advertises generation 4 (OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION): " +
+          "verification expects token generation 3, but control-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins " +
+            `auth-token-[unknown until apply] (generation 4): it would verify a generation the services do not run (or fail every rotation). ${TO_FIX_CHAIN}`,
+        ],
+        [
+          "verification-expects-pinned-generation",
+          "verification",
+          "verification expects token generation 3, but executor-service advertises generation 4 (OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION): " +
             `it would verify a generation the services do not run (or fail every rotation). ${TO_FIX_CHAIN}`,
         ],
         [
           "verification-expects-pinned-generation",
           "verification",
-          "verification expects token generation 3, but wallet-executor container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins " +
-            `auth-token-g4 (generation 4): it would verify a generation the services do not run (or fail every rotation). ${TO_FIX_CHAIN}`,
+          "verification expects token generation 3, but executor-service container 0 env OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN pins " +
+            `auth-token-[unknown until apply] (generation 4): it would verify a generation the services do not run (or fail every rotation). ${TO_FIX_CHAIN}`,
         ],
       ],
     ],

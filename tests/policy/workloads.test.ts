@@ -18,7 +18,16 @@ import {
   tokenEntropy,
 } from "../../policy/policies";
 import { looksLikeCredential } from "../../policy/secret-references";
-import { readWorkload, secretRefsOf } from "../../policy/workloads";
+import {
+  CONTROL_BASE_URL_ENV_NAMES,
+  DEFAULT_CONTROL_TOKEN_ENV_NAMES,
+  ENV,
+  readWorkload,
+  secretRefsOf,
+  isExecutor,
+} from "../../policy/workloads";
+import { EXECUTOR_ENV } from "../../stack/contract";
+import { CANONICAL_CONTROL_ENV_NAMES } from "../../stack/config";
 import { AnalyzerResourceView, checkResource, checkStack, resourceView } from "../../harness/policy-harness";
 import { UNKNOWN } from "../../harness/recording-monitor";
 import {
@@ -554,5 +563,114 @@ describe("reading workloads and the graph, the cases between the rules", () => {
       "mandatory: svc template is built from r's output: a generated credential in plain configuration, readable by anyone who can read " +
         "the workload. To fix: store it as a secret version and reference it with a secretKeyRef pinned to its version number.",
     ]);
+  });
+});
+
+describe("the workload helpers, case by case", () => {
+  describe("workload helpers", () => {
+    test("readWorkload: literal only for a set value; names, refs and the account of each shape", () => {
+      const workload = readWorkload(T.cloudRunService, {
+        template: {
+          serviceAccount: "sa@p",
+          containers: [
+            { envs: [{ name: "A", value: null }, { name: "B", value: "" }, { name: "C" }, { value: "x" }, secretEnv("D", "d", "2")] },
+          ],
+        },
+      });
+      expect(workload).toEqual({
+        type: T.cloudRunService,
+        envs: [
+          { where: "container 0 env A", name: "A", literal: false, value: undefined, secretKeyRef: undefined },
+          { where: "container 0 env B", name: "B", literal: true, value: "", secretKeyRef: undefined },
+          { where: "container 0 env C", name: "C", literal: false, value: undefined, secretKeyRef: undefined },
+          { where: "container 0 env (name unknown)", name: "", literal: true, value: "x", secretKeyRef: undefined },
+          { where: "container 0 env D", name: "D", literal: false, value: undefined, secretKeyRef: { secret: "d", version: "2" } },
+        ],
+        volumes: [],
+        serviceAccount: "sa@p",
+        unknownParts: [],
+        configProperties: ["template"],
+      });
+      expect(readWorkload(T.cloudRunV1Service, { template: { spec: { serviceAccountName: "v1@p" } } })?.serviceAccount).toBe("v1@p");
+      expect(readWorkload(T.cloudRunJob, { template: { template: { serviceAccount: "job@p" } } })?.serviceAccount).toBe("job@p");
+      expect(readWorkload(T.cloudRunService, { template: GRAPH_UNKNOWN })).toEqual({
+        type: T.cloudRunService,
+        envs: [],
+        volumes: [],
+        serviceAccount: GRAPH_UNKNOWN,
+        unknownParts: ["template"],
+        configProperties: ["template"],
+      });
+      expect(readWorkload(T.secret, {})).toBeUndefined();
+    });
+
+    test("secretRefsOf: env refs, the mnemonic's version path (known or not), volumes with and without items", () => {
+      const workload = readWorkload(T.cloudRunService, {
+        template: {
+          containers: [
+            {
+              envs: [
+                secretEnv("A", "a", "1"),
+                plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", "projects/p/secrets/m/versions/9"),
+                plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", GRAPH_UNKNOWN),
+                plainEnv("OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", "words"),
+                plainEnv("OTHER", "projects/p/secrets/o/versions/1"),
+              ],
+            },
+          ],
+          volumes: [
+            { name: "all", secret: { secret: "s1" } },
+            { name: "some", secret: { secret: "s2", items: [{ version: "3" }, { version: "4" }] } },
+            { name: "unknown", secret: { secret: "s3", items: GRAPH_UNKNOWN } },
+          ],
+        },
+      });
+      if (!workload) throw new Error("not a workload");
+      expect(secretRefsOf(workload)).toEqual([
+        { where: "container 0 env A", secret: "a", version: "1" },
+        { where: "container 0 env OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", secret: "projects/p/secrets/m", version: "9" },
+        { where: "container 0 env OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION", secret: GRAPH_UNKNOWN, version: GRAPH_UNKNOWN },
+        { where: "volume all", secret: "s1", version: undefined },
+        { where: "volume some item 0", secret: "s2", version: "3" },
+        { where: "volume some item 1", secret: "s2", version: "4" },
+        { where: "volume unknown", secret: "s3", version: GRAPH_UNKNOWN },
+      ]);
+    });
+
+    test("isExecutor: within an ExecutorService, or setting any executor-only variable", () => {
+      const withEnv = (name: string) => {
+        const workload = readWorkload(T.cloudRunService, { template: { containers: [{ envs: [plainEnv(name, "x")] }] } });
+        if (!workload) throw new Error("not a workload");
+        return workload;
+      };
+      const urn = "urn:pulumi:s::p::gcp:cloudrunv2/service:Service::svc";
+      for (const name of [
+        "OA_LIGHTNING_WALLET_EXECUTOR_MODE",
+        "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION",
+        "OA_LIGHTNING_SPARK_API_KEY",
+        "OA_LIGHTNING_WALLET_MNEMONIC_PROVIDER",
+        "OA_LIGHTNING_WALLET_MNEMONIC_SECRET_VERSION",
+        "OA_LIGHTNING_WALLET_MNEMONIC",
+        "OA_LIGHTNING_WALLET_ALLOWED_HOSTS",
+      ]) {
+        expect(isExecutor(urn, withEnv(name))).toBe(true);
+      }
+      expect(isExecutor(urn, withEnv("OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN"))).toBe(false);
+      expect(isExecutor("urn:pulumi:s::p::wallet:service:ExecutorService$gcp:cloudrunv2/service:Service::svc", withEnv("X"))).toBe(true);
+    });
+  });
+});
+
+describe("the env var names the pack repeats (it ships alone and cannot import the program)", () => {
+  test("the executor's names are the program's, under the same key", () => {
+    const { mnemonic, ...set } = ENV;
+    for (const [key, name] of Object.entries(set)) expect([key, name]).toEqual([key, EXECUTOR_ENV[key as keyof typeof EXECUTOR_ENV]]);
+    // Never set by the program: where plain mnemonic words would sit, forbidden as a literal.
+    expect(Object.values(EXECUTOR_ENV)).not.toContain(mnemonic);
+  });
+
+  test("the control's canonical names come first in the pack's lists", () => {
+    expect(DEFAULT_CONTROL_TOKEN_ENV_NAMES[0]).toBe(CANONICAL_CONTROL_ENV_NAMES.authToken);
+    expect(CONTROL_BASE_URL_ENV_NAMES[0]).toBe(CANONICAL_CONTROL_ENV_NAMES.baseUrl);
   });
 });

@@ -12,7 +12,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RotatingSecret, RotatingSecretArgs } from "../../stack/components/rotating-secret";
-import { ConfigError, PROJECT, RawConfig, StackConfig, parseStackConfig } from "../../stack/config";
+import { ConfigError, PROJECT, RawConfig, StackConfig, decodeConfigMap, parseStackConfig } from "../../stack/config";
 import {
   NEVER_APPLIED,
   appliedOutputsFromConfig,
@@ -41,15 +41,9 @@ const APPROVAL = {
 /** The shipped staging (or prod) config as parsed raw values, and its secret keys. */
 function base(stack: "staging" | "prod" = "staging"): { raw: Record<string, unknown>; secretKeys: Set<string> } {
   const { config, secretKeys } = stackConfig(stack);
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (secretKeys.includes(key)) continue;
-    raw[key] =
-      /^wallet-executor:(executor|control|verification|authToken|sparkApiKey|mnemonic|rotation)$/.test(key) && value.startsWith("{")
-        ? JSON.parse(value)
-        : value;
-  }
-  return { raw, secretKeys: new Set(secretKeys) };
+  // Decoded as the program decodes the engine's config map (secret keys' values are left out).
+  const decoded = decodeConfigMap(config, (key) => secretKeys.includes(key));
+  return { raw: { ...decoded.raw }, secretKeys: decoded.secretKeys };
 }
 
 /** The problems parsing reports, or [] when it parses. */

@@ -18,7 +18,7 @@ import {
   publishedRevocationProvider,
   setVersionState,
 } from "../../stack/components/published-version-revocation";
-import { RotatingSecret, RotatingSecretArgs } from "../../stack/components/rotating-secret";
+import { REVOCATION_GATE_LATER, RotatingSecret, RotatingSecretArgs } from "../../stack/components/rotating-secret";
 import { Verification, verificationProvider } from "../../stack/components/verification";
 import { ConfigError, PROJECT } from "../../stack/config";
 import { TYPES } from "../../stack/phases";
@@ -355,6 +355,40 @@ describe("components on their own", () => {
   };
   const evaluate = (program: () => unknown): Promise<Evaluation> =>
     withoutStackTraces(() => evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() }));
+
+  test("a revocation gate given later: the old version is registered by revokePreviousAfter, under the URN a direct gate gives", async () => {
+    const args = { ...BASE, previous: 1, revokePrevious: true };
+    const direct = await evaluate(() => {
+      const gate = new random.RandomId("gate", { byteLength: 4 });
+      new RotatingSecret("auth-token", { ...args, revocationGate: gate });
+    });
+    let pendingBefore: boolean | undefined;
+    let pendingAfter: boolean | undefined;
+    let previousBefore: unknown = "unset";
+    const later = await evaluate(() => {
+      const secret = new RotatingSecret("auth-token", { ...args, revocationGate: REVOCATION_GATE_LATER });
+      pendingBefore = secret.revocationPending;
+      previousBefore = secret.previous;
+      // The gate is built from the secret's own outputs, as the verification is.
+      const gate = new random.RandomId("gate", { byteLength: 4, keepers: { token: secret.current.versionNumber } });
+      secret.revokePreviousAfter(gate);
+      pendingAfter = secret.revocationPending;
+      secret.revokePreviousAfter(gate); // nothing left to register: a no-op
+    });
+    throwIfFailed(direct);
+    throwIfFailed(later);
+    expect([pendingBefore, previousBefore, pendingAfter]).toEqual([true, undefined, false]);
+    const byName = (run: Evaluation, name: string) => run.resources.filter((r) => r.name === name);
+    const [old] = byName(later, "auth-token-g1");
+    expect(byName(later, "auth-token-g1")).toHaveLength(1);
+    expect(old.urn).toBe(byName(direct, "auth-token-g1")[0].urn);
+    expect(old.inputs.enabled).toBe(false);
+    expect(old.dependencies).toContain(byName(later, "gate")[0].urn);
+    // Its value exists from the start (the verification checks the old token is refused).
+    expect(byName(later, "auth-token-g1-value")[0].urn).toBe(byName(direct, "auth-token-g1-value")[0].urn);
+    const component = byName(later, "auth-token")[0];
+    expect(later.registeredOutputs[component.urn]).toMatchObject({ previousGeneration: 1, previousVersion: "11", previousEnabled: false });
+  });
 
   test.each<[string, (gate: pulumi.Resource) => Partial<RotatingSecretArgs>, string]>([
     ["revoking without a previous generation", () => ({ revokePrevious: true }), "auth-token: revokePrevious needs a previous generation"],

@@ -1,5 +1,5 @@
 /**
- * Hand-built resources for the policy tests (tests/policy/pack.test.ts, tests/policy/policy-mutation.test.ts):
+ * Hand-built resources for the policy tests (tests/policy/pack.test.ts and the per-policy suites):
  * the type tokens, Cloud Run services with their env, secrets, versions, accounts, and a small
  * rotation stack, as the analyzer would present them.
  */
