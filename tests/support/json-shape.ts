@@ -59,6 +59,7 @@ export const FREE_FORM: Readonly<Record<string, readonly string[]>> = {
   "wallet-executor/drill-report/v1": ["$.source", "$.timeline.runs[].resourceChanges", "$.timeline.runs[].tokenConfig"],
   "wallet-executor/rehearsal-report/v1": [
     "$.drill",
+    "$.oldToken.lastAnswers",
     "$.traffic.total.outcomes",
     "$.traffic.perPhase[].outcomes",
     "$.traffic.failureWindow.outcomes",
