@@ -6,7 +6,9 @@
 // - policy-programs: whole programs through the plan, seconds each, for every mutant they cover (the
 //   policies' unit suites pin the same behaviour in milliseconds); policy-harness and
 //   evaluation-watchdog: they cover none of the mutated files;
-// - the serialized-provider test: serializing instrumented code captures Stryker's own globals.
+// - the serialized-provider test: serializing instrumented code captures Stryker's own globals;
+// - verification/verify-progress: the CLI's progress and Ctrl-C, as processes (no coverage back).
+// stack/tagged-routing is in: it holds verifyRefusedEverywhere (verification/verify.ts) to its contract.
 "use strict";
 const path = require("path");
 const jestOnMocha = require("./jest-on-mocha");
@@ -19,6 +21,7 @@ for (const suite of [
   "stack/rotation-controls",
   "stack/config-identity",
   "verification/verify",
+  "stack/tagged-routing",
   "policy/pack",
   "policy/graph",
   "policy/recoverability",
