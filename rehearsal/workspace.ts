@@ -122,6 +122,7 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // `--event-log` is one of the CLI's debug flags (cmd/pulumi/operations/preview.go), as for the Automation API.
     PULUMI_DEBUG_COMMANDS: "true",
+    NODE_OPTIONS: engineNodeOptions(project, base.NODE_OPTIONS),
     NO_COLOR: "1",
   };
 
@@ -151,6 +152,18 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
   const init = await workspace.pulumi(["stack", "init", options.stack, "--secrets-provider", "passphrase", "--non-interactive"]);
   if (init.status !== 0) throw new Error(`pulumi stack init ${options.stack} failed: ${init.stderr.trim()}`);
   return workspace;
+}
+
+/**
+ * NODE_OPTIONS for the engine's Node.js processes (the program, the policy pack, the dynamic
+ * provider; the CLI passes its environment on): the caller's, plus the project's module resolution
+ * as a preload, so the SDK's closure-serialization dependencies (TypeScript, npm's Arborist) load on
+ * first use in each of them, as in every CLI of this project. The same code runs; each process
+ * starts a few hundred milliseconds sooner.
+ */
+export function engineNodeOptions(project: string, inherited: string | undefined): string {
+  const preload = `--require ${JSON.stringify(path.join(project, "tools", "module-resolution-preload.js"))}`;
+  return inherited?.trim() ? `${inherited.trim()} ${preload}` : preload;
 }
 
 /** The stack file's config, full keys (`gcp:project`, `wallet-executor:executor`, ...), objects parsed. */

@@ -315,17 +315,7 @@ function removePreviousTag(
   const { config } = loaded;
   const previous = tagged?.previousGeneration;
   if (previous === undefined || !config.authToken.revokePrevious) return;
-  const tagRemoval = new ExecutorTagRemoval(
-    "executor-previous-tag-removal",
-    {
-      service: pulumi.interpolate`projects/${config.gcpProject}/locations/${config.region}/services/${executor.service.name}`,
-      tag: generationTag(previous),
-      drainMs: drainMs(config.control.timeoutMs, config.rotation.shutdownGraceMs),
-      accessToken: deployerToken(),
-      apiBase: loaded.endpoints.cloudRun,
-    },
-    { dependsOn: [verification, control.service] },
-  );
+  const tagRemoval = executorTagRemoval("executor-previous-tag-removal", previous, loaded, executor, control, verification, deployerToken);
   new RevocationCheck(
     "executor-previous-token-refused",
     {
@@ -354,13 +344,32 @@ function removeRolledBackTag(
 ): void {
   const rolledBackFrom = tagged?.rolledBackFrom;
   if (rolledBackFrom === undefined) return;
+  executorTagRemoval("executor-rolled-back-tag-removal", rolledBackFrom, loaded, executor, control, verification, deployerToken);
+}
+
+/**
+ * The removal of one generation's tag from the executor, after the verification and the control's
+ * rollout; the drain (the control's timeout + Cloud Run's grace) runs from the end of that rollout.
+ */
+function executorTagRemoval(
+  name: string,
+  generation: number,
+  loaded: LoadedStack,
+  executor: ExecutorService,
+  control: ControlService,
+  verification: Verification,
+  deployerToken: () => pulumi.Output<string>,
+): ExecutorTagRemoval {
   const { config } = loaded;
-  new ExecutorTagRemoval(
-    "executor-rolled-back-tag-removal",
+  const serviceName = (service: pulumi.Output<string>): pulumi.Output<string> =>
+    pulumi.interpolate`projects/${config.gcpProject}/locations/${config.region}/services/${service}`;
+  return new ExecutorTagRemoval(
+    name,
     {
-      service: pulumi.interpolate`projects/${config.gcpProject}/locations/${config.region}/services/${executor.service.name}`,
-      tag: generationTag(rolledBackFrom),
+      service: serviceName(executor.service.name),
+      tag: generationTag(generation),
       drainMs: drainMs(config.control.timeoutMs, config.rotation.shutdownGraceMs),
+      controlService: serviceName(control.service.name),
       accessToken: deployerToken(),
       apiBase: loaded.endpoints.cloudRun,
     },

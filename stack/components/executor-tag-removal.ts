@@ -23,8 +23,16 @@ export interface TagRemovalInputs {
   readonly service: string;
   /** The tag to remove (the revoked generation's, `g4`). */
   readonly tag: string;
-  /** How long to wait before removing it: the control's request timeout + Cloud Run's shutdown grace. */
+  /**
+   * How long the control's calls may still use the tag after its rollout: its request timeout +
+   * Cloud Run's shutdown grace. What is left of it is waited before the removal.
+   */
   readonly drainMs: number;
+  /**
+   * The control service's full name: the drain runs from the end of its last rollout (its Ready
+   * condition's transition). Absent (a state written before it existed): the whole drain is waited.
+   */
+  readonly controlService?: string;
   /** OAuth2 access token of the deploying identity (the gcp provider's own), secret. */
   readonly accessToken: string;
   readonly apiBase: string;
@@ -34,6 +42,8 @@ export interface TagRemovalOutputs {
   readonly service: string;
   readonly tag: string;
   readonly drainMs: number;
+  /** What was left of the drain when the removal ran, and was waited. */
+  readonly waitedMs: number;
   readonly apiBase: string;
   /** The URL the tag had (empty when it was already gone). */
   readonly removedUri: string;
@@ -73,12 +83,48 @@ export function trafficWithout(traffic: readonly Record<string, unknown>[], tag:
 }
 
 /**
- * Removes one tag (and its traffic) from the executor service through the Admin API, after the
- * drain: read the service, write it back without that traffic target, wait for the operation.
- * A tag already gone is a success (the step is idempotent: an interrupted `up` runs it again).
+ * Clocks differ between this machine and Cloud Run's: a rollout's end is taken this much later than
+ * reported, so a clock ahead of Google's never cuts the drain short.
  */
-export async function removeTag(inputs: TagRemovalInputs, wait: (ms: number) => Promise<unknown> = sleep): Promise<TagRemovalOutputs> {
-  await wait(inputs.drainMs);
+export const CLOCK_SKEW_ALLOWANCE_MS = 1_000;
+
+/** The control service's Ready condition, as Cloud Run v2 reports it (`terminalCondition`). */
+export interface ReadyCondition {
+  readonly state?: unknown;
+  readonly lastTransitionTime?: unknown;
+}
+
+/**
+ * What is left of the drain at `nowMs`: the old token's last calls come from the control's previous
+ * revision, which stops getting requests when the control's rollout ends (Cloud Run's Ready
+ * condition turns CONDITION_SUCCEEDED) and ends its calls within the drain after that. A rollout
+ * that has not succeeded, a time missing, unreadable or in the future: the whole drain. Pure.
+ */
+export function remainingDrainMs(drainMs: number, ready: ReadyCondition | undefined, nowMs: number): number {
+  if (ready?.state !== "CONDITION_SUCCEEDED" || typeof ready.lastTransitionTime !== "string") return drainMs;
+  const readySince = Date.parse(ready.lastTransitionTime);
+  if (!Number.isFinite(readySince) || readySince > nowMs) return drainMs;
+  const elapsed = nowMs - readySince - CLOCK_SKEW_ALLOWANCE_MS;
+  return Math.min(drainMs, Math.max(0, drainMs - elapsed));
+}
+
+/**
+ * Removes one tag (and its traffic) from the executor service through the Admin API, after what is
+ * left of the drain: read the service, write it back without that traffic target, wait for the
+ * operation. A tag already gone is a success (the step is idempotent: an interrupted `up` runs it
+ * again). A revocation applied long after the rotation waits nothing; an emergency (one apply)
+ * waits nearly the whole drain.
+ */
+export async function removeTag(
+  inputs: TagRemovalInputs,
+  wait: (ms: number) => Promise<unknown> = sleep,
+  now: () => number = Date.now,
+): Promise<TagRemovalOutputs> {
+  const ready = inputs.controlService
+    ? ((await call(inputs, "GET", inputs.controlService)).json.terminalCondition as ReadyCondition | undefined)
+    : undefined;
+  const waitedMs = remainingDrainMs(inputs.drainMs, ready, now());
+  await wait(waitedMs);
   const before = (await call(inputs, "GET", inputs.service)).json;
   const traffic = Array.isArray(before.traffic) ? (before.traffic as Record<string, unknown>[]) : [];
   const removedUri = tagUris(before.trafficStatuses as TrafficStatus[] | undefined)[inputs.tag] ?? "";
@@ -98,6 +144,7 @@ export async function removeTag(inputs: TagRemovalInputs, wait: (ms: number) => 
     service: inputs.service,
     tag: inputs.tag,
     drainMs: inputs.drainMs,
+    waitedMs,
     apiBase: inputs.apiBase,
     removedUri,
     mainUri: typeof after.uri === "string" ? after.uri : "",
@@ -130,6 +177,8 @@ export interface ExecutorTagRemovalArgs {
   readonly service: pulumi.Input<string>;
   readonly tag: pulumi.Input<string>;
   readonly drainMs: pulumi.Input<number>;
+  /** The control service's full name: the drain runs from the end of its last rollout. */
+  readonly controlService: pulumi.Input<string>;
   /** The deploying identity's access token (kept secret). */
   readonly accessToken: pulumi.Input<string>;
   /** Cloud Run Admin API base; defaults to Google's. */
@@ -141,6 +190,8 @@ export class ExecutorTagRemoval extends RotationStep {
   declare readonly removedUri: pulumi.Output<string>;
   declare readonly mainUri: pulumi.Output<string>;
   declare readonly remainingUris: pulumi.Output<string[]>;
+  /** What was left of the drain when the removal ran. */
+  declare readonly waitedMs: pulumi.Output<number>;
 
   constructor(name: string, args: ExecutorTagRemovalArgs, opts: pulumi.CustomResourceOptions) {
     super(
@@ -151,8 +202,10 @@ export class ExecutorTagRemoval extends RotationStep {
         service: args.service,
         tag: args.tag,
         drainMs: args.drainMs,
+        controlService: args.controlService,
         accessToken: args.accessToken,
         apiBase: args.apiBase ?? CLOUD_RUN_API,
+        waitedMs: undefined,
         removedUri: undefined,
         mainUri: undefined,
         remainingUris: undefined,

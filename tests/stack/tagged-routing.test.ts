@@ -8,7 +8,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
-import { removeTag, trafficWithout } from "../../stack/components/executor-tag-removal";
+import { CLOCK_SKEW_ALLOWANCE_MS, remainingDrainMs, removeTag, trafficWithout } from "../../stack/components/executor-tag-removal";
 import { TYPES, phaseOf } from "../../stack/phases";
 import { predictRouting } from "../../ops/plan/plan";
 import { revisionName, rolledBackGeneration, tagUri, taggedTraffic, templateHash } from "../../stack/tagged-routing";
@@ -109,8 +109,9 @@ describe("the program, tagged, mid-rotation (generation 5 current, 4 previous)",
     expect(removal.inputs).toMatchObject({
       service: "projects/oa-wallet-staging/locations/us-central1/services/wallet-executor",
       tag: "g4",
-      // The control's timeout (12 s) + Cloud Run's shutdown grace (10 s).
+      // The control's timeout (12 s) + Cloud Run's shutdown grace (10 s), from the control's rollout.
       drainMs: 22_000,
+      controlService: "projects/oa-wallet-staging/locations/us-central1/services/wallet-control",
       apiBase: "https://run.googleapis.com/v2",
     });
     expect(removal.dependencies).toEqual(expect.arrayContaining([run.byName("verification").urn, run.byName("control-service").urn]));
@@ -158,7 +159,12 @@ describe("the program, tagged, mid-rotation (generation 5 current, 4 previous)",
       { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: `wallet-executor-g5-${hash}`, percent: 0, tag: "g5" },
     ]);
     const removal = run.byName("executor-rolled-back-tag-removal");
-    expect(removal.inputs).toMatchObject({ tag: "g5", drainMs: 22_000, apiBase: "https://run.googleapis.com/v2" });
+    expect(removal.inputs).toMatchObject({
+      tag: "g5",
+      drainMs: 22_000,
+      controlService: "projects/oa-wallet-staging/locations/us-central1/services/wallet-control",
+      apiBase: "https://run.googleapis.com/v2",
+    });
     expect(removal.dependencies).toEqual(expect.arrayContaining([run.byName("verification").urn, run.byName("control-service").urn]));
     expect(removal.secretPaths).toContain("accessToken");
     expect(phaseOf({ urn: removal.urn })).toBe("revoke");
@@ -246,6 +252,67 @@ describe("the tag removal and the refused-everywhere check, against real servers
         () => Promise.resolve(undefined),
       );
       expect(seen.some((line) => line.startsWith("PATCH"))).toBe(false);
+    } finally {
+      await close(api.server);
+    }
+  });
+
+  test("the drain runs from the end of the control's last rollout: a late revocation waits what is left, or nothing", () => {
+    const now = Date.parse("2026-12-01T12:00:30.000Z");
+    const ready = (at: string, state = "CONDITION_SUCCEEDED") => ({ state, lastTransitionTime: at });
+    // Rolled out 30 s ago: a 22 s drain is long over (the skew allowance included).
+    expect(remainingDrainMs(22_000, ready("2026-12-01T12:00:00.000Z"), now)).toBe(0);
+    // Rolled out 10 s ago: 12 s left, plus the skew allowance.
+    expect(remainingDrainMs(22_000, ready("2026-12-01T12:00:20.000Z"), now)).toBe(12_000 + CLOCK_SKEW_ALLOWANCE_MS);
+    // Just rolled out (an emergency's one apply): the whole drain, never more.
+    expect(remainingDrainMs(22_000, ready("2026-12-01T12:00:30.000Z"), now)).toBe(22_000);
+    // Anything not known to be over waits the whole drain: a rollout in progress or failed, a time
+    // missing, unreadable or in the future (this machine's clock behind Cloud Run's), no condition.
+    for (const condition of [
+      ready("2026-12-01T12:00:00.000Z", "CONDITION_RECONCILING"),
+      ready("2026-12-01T12:00:00.000Z", "CONDITION_FAILED"),
+      { state: "CONDITION_SUCCEEDED" },
+      ready("yesterday"),
+      ready("2026-12-01T12:01:00.000Z"),
+      undefined,
+    ])
+      expect(remainingDrainMs(22_000, condition, now)).toBe(22_000);
+  });
+
+  test("the removal reads the control's Ready condition and waits only what is left of the drain", async () => {
+    const readyAt = Date.parse("2026-12-01T12:00:00.000Z");
+    const seen: string[] = [];
+    const api = await listen((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.setHeader("content-type", "application/json");
+      if (req.url?.endsWith("/services/control"))
+        res.end(
+          JSON.stringify({
+            terminalCondition: { type: "Ready", state: "CONDITION_SUCCEEDED", lastTransitionTime: "2026-12-01T12:00:00.000Z" },
+          }),
+        );
+      else
+        res.end(JSON.stringify({ uri: "https://main", traffic: [{ revision: "s-g5-h", percent: 100, tag: "g5" }], trafficStatuses: [] }));
+    });
+    try {
+      const inputs = {
+        service: "projects/p/locations/l/services/s",
+        controlService: "projects/p/locations/l/services/control",
+        tag: "g4",
+        drainMs: 4_000,
+        accessToken: "deployer",
+        apiBase: `${api.url}/v2`,
+      };
+      const waited: number[] = [];
+      const record = (ms: number) => Promise.resolve(void waited.push(ms));
+      // 2 s after the control's rollout: 4 s - 2 s + the allowance left; a minute after: nothing.
+      const soon = await removeTag(inputs, record, () => readyAt + 2_000);
+      const late = await removeTag(inputs, record, () => readyAt + 60_000);
+      expect(waited).toEqual([2_000 + CLOCK_SKEW_ALLOWANCE_MS, 0]);
+      expect([soon.waitedMs, late.waitedMs]).toEqual(waited);
+      // The control is read before the drain, the executor after it.
+      expect(seen[0]).toBe("GET /v2/projects/p/locations/l/services/control");
+      expect(seen[1]).toBe("GET /v2/projects/p/locations/l/services/s");
     } finally {
       await close(api.server);
     }

@@ -8,6 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../support/stack";
+import { engineNodeOptions } from "../../rehearsal/workspace";
 
 const { usesProjectCopy } = require("../../tools/module-resolution") as {
   usesProjectCopy: (request: string, fromDir: string) => boolean;
@@ -73,14 +74,21 @@ describe("the SDK's closure serialization dependencies load on first use", () =>
         [
           "-e",
           [
-            `require(${JSON.stringify(path.join(ROOT, "tools/module-resolution.js"))}).installModuleResolution();`,
             "const heavy = () => Object.keys(require.cache).map((f) => (f.includes('/node_modules/typescript/') ? 'typescript' : f.includes('/node_modules/@npmcli/arborist/') ? 'arborist' : '')).filter((name) => name !== '');",
             script,
           ].join("\n"),
         ],
-        { cwd: ROOT, encoding: "utf8" },
+        // As the rehearsal starts the engine's Node.js processes: the preload through NODE_OPTIONS.
+        { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: engineNodeOptions(ROOT, undefined) } },
       ),
     ) as { before: string[]; after: string[]; text: string };
+
+  test("the engine's processes get the preload after whatever NODE_OPTIONS they already had", () => {
+    const preload = `--require ${JSON.stringify(path.join("/p q", "tools", "module-resolution-preload.js"))}`;
+    expect(engineNodeOptions("/p q", undefined)).toBe(preload);
+    expect(engineNodeOptions("/p q", "  ")).toBe(preload);
+    expect(engineNodeOptions("/p q", "--max-old-space-size=512")).toBe(`--max-old-space-size=512 ${preload}`);
+  });
 
   test("importing the SDK loads neither TypeScript nor Arborist; serializing a function loads them and works", () => {
     const result = loaded(
