@@ -7,7 +7,7 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, mkdirSync, WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, WriteStream } from "node:fs";
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import * as path from "node:path";
@@ -191,13 +191,7 @@ export class Instance extends EventEmitter {
 
   private groupAlive(): boolean {
     const pid = this.child?.pid;
-    if (pid === undefined) return false;
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return pid !== undefined && processGroupRunning(pid);
   }
 
   /** Resolves true once no process of the group is left, false if some still run after `timeoutMs`. */
@@ -270,4 +264,38 @@ export class Instance extends EventEmitter {
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `signal ${signal}` : `exit code ${code}`;
+}
+
+/**
+ * Whether a process of group `pgid` still runs. `kill(-pgid, 0)` alone also counts zombies: a
+ * server the shell forked, once exited, is its orphan, and stays a zombie until the machine's init
+ * reaps it (seconds in some containers), which would turn every clean SIGTERM exit into a SIGKILL
+ * after the grace. On Linux the group's members are read from /proc and zombies (state Z) left out.
+ */
+export function processGroupRunning(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (process.platform !== "linux") return true;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses, so read after the last ")".
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
 }

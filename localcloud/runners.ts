@@ -50,9 +50,13 @@ export interface WorkloadCommands {
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** `node --require tools/register.js <file>`: how the project runs its own TypeScript entry points. */
+/**
+ * `exec node --require tools/register.js <file>`: how the project runs its own TypeScript entry
+ * points as an instance's shell command. `exec`: the server replaces the shell, so SIGTERM reaches
+ * it directly and its exit is the instance's.
+ */
 export function nodeCommand(file: string): string {
-  return [process.execPath, "--require", path.join(ROOT, "tools", "register.js"), file].map(shellQuote).join(" ");
+  return `exec ${[process.execPath, "--require", path.join(ROOT, "tools", "register.js"), file].map(shellQuote).join(" ")}`;
 }
 
 export const STAND_IN_EXECUTOR_COMMAND = nodeCommand(path.join(ROOT, "harness", "stand-in-executor-main.ts"));

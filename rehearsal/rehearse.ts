@@ -153,7 +153,7 @@ const EXECUTOR_VERSION_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION";
 
 /** The executor command with the failed-verification fault: generation `to` reports another version. */
 export function misreportingCommand(command: string, generation: number): string {
-  return `if [ "$${EXECUTOR_VERSION_ENV}" = ${shellQuote(String(generation))} ]; then ${EXECUTOR_VERSION_ENV}=${generation + 1000}; export ${EXECUTOR_VERSION_ENV}; fi; exec ${command}`;
+  return `if [ "$${EXECUTOR_VERSION_ENV}" = ${shellQuote(String(generation))} ]; then ${EXECUTOR_VERSION_ENV}=${generation + 1000}; export ${EXECUTOR_VERSION_ENV}; fi; ${/^exec\s/.test(command) ? command : `exec ${command}`}`;
 }
 
 /** A violation's event message is the policy's description, a newline, then what is wrong: keep what is wrong. */

@@ -39,6 +39,15 @@ test("the failed-verification fault: only the given generation reports another v
     }).stdout.trim();
   expect(run("5")).toBe("v=1005");
   expect(run("4")).toBe("v=4");
+  // A command that already replaces the shell (the stand-in's) is run as given, not `exec exec`.
+  const execing = misreportingCommand('exec echo "v=$OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION"', 5);
+  expect(execing).not.toContain("exec exec");
+  expect(
+    spawnSync("/bin/sh", ["-c", execing], {
+      env: { OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN_VERSION: "5" },
+      encoding: "utf8",
+    }).stdout.trim(),
+  ).toBe("v=1005");
 });
 
 test("local cloud events name a service short or in full", () => {
