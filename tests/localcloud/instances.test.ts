@@ -21,7 +21,7 @@ function stateOf(pid: number): string | undefined {
 linux("a group is running while a member runs, and gone once only zombies are left in it", async () => {
   // The subshell exits at once; `exec sleep` replaces the shell and never reaps it: a zombie of the group.
   const child = spawn("/bin/sh", ["-c", "(exit 0) & echo $!; exec sleep 60"], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
-  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  const [line] = (await once(child.stdout, "data")) as [Buffer];
   const zombie = Number(line.toString().trim());
   const pgid = child.pid!;
   // Waits on the zombie's own state, not a clock.
