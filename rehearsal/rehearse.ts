@@ -379,8 +379,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
       if (record.outcome !== "applied") break;
     }
     if (options.signal?.aborted) throw new Error(INTERRUPTED);
-    // Let the last rollout's traffic settle, and the probes see the end state.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1_500, options.rolloutMs + 1_000)));
+    // Let the last rollout's traffic settle (every stopped instance's calls answered), and the probes see the end state.
+    await settle(api, probes, Date.now(), prober !== undefined);
     end = await endState(ws, api, executorName, controlName, known);
   } catch (err) {
     error = sanitizeMessage(err instanceof Error ? err.message : String(err));
@@ -543,6 +543,26 @@ export function isService(event: LocalCloudEvent, name: string): boolean {
 function lastError(apply: ApplyRecord): string {
   const last = apply.attempts[apply.attempts.length - 1];
   return last?.up?.error ?? last?.preview.error ?? "unknown";
+}
+
+/** The longest a rehearsal waits for its end state to settle; then it reports what it has. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Resolves once no instance of the local cloud is still draining or stopping (their last calls are
+ * answered and recorded) and, when the old token is being probed, once a probe round has started
+ * after `sinceMs` (the end state is seen at every URL). Waits on the cloud's state, not a clock.
+ */
+async function settle(api: LocalCloudClient, probes: readonly ProbeRound[], sinceMs: number, probing: boolean): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const state = await api.state().catch(() => undefined);
+    const stopping = state?.services.some((service) =>
+      service.revisions.some((revision) => revision.instances.some((i) => i.state === "draining" || i.state === "stopping")),
+    );
+    if (state !== undefined && !stopping && (!probing || probes.some((round) => round.atMs >= sinceMs))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function waitForEvent(cloud: LocalCloud, after: number, match: (event: LocalCloudEvent) => boolean, timeoutMs: number): Promise<boolean> {
