@@ -12,6 +12,7 @@ import { parseDocument, visit } from "yaml";
 import { PROJECT, parseStackConfig, requiredSecretKeys } from "../stack/config";
 import { installPlugins } from "../providers/install";
 import { precompileProject } from "./precompile";
+import { installedPolicySdk } from "../ops/deploy/gate";
 import { PulumiCli, cliEnv } from "../pulumi-cli/setup";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -23,7 +24,7 @@ export const ROOT = path.resolve(__dirname, "..");
  * Returns false when the install failed (its output was shown).
  */
 export function ensurePolicyPackInstalled(source: string, say: (line: string) => void): boolean {
-  if (fs.existsSync(path.join(source, "policy", "node_modules", "@pulumi", "policy", "package.json"))) return true;
+  if (installedPolicySdk(source) !== undefined) return true;
   say("the policy pack's dependencies are not installed: npm ci --prefix policy (once) ...");
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const result = spawnSync(npm, ["ci", "--no-audit", "--no-fund", "--prefix", path.join(source, "policy")], {

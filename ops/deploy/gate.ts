@@ -12,7 +12,7 @@
  * to anything. The deploy workflow runs the same two commands (.github/workflows/deploy.yml), with
  * the same pack and config; tests/ops/deploy-gate.test.ts holds both to this.
  */
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -21,6 +21,21 @@ import { sanitizeMessage } from "../../lib/redact";
 /** The policy pack and its config, relative to the project: the same for the PR preview and every deploy. */
 export const POLICY_PACK = "policy";
 export const POLICY_PACK_CONFIG = "policy/policy-config.json";
+
+/**
+ * The `@pulumi/policy` version installed for the pack of `projectDir` (`policy/node_modules`: the
+ * pack is a package of its own, which the project's `npm ci` does not install), or undefined when
+ * it is not: the CLI cannot run the pack then.
+ */
+export function installedPolicySdk(projectDir: string): string | undefined {
+  try {
+    const manifest = path.join(projectDir, POLICY_PACK, "node_modules", "@pulumi", "policy", "package.json");
+    const version = (JSON.parse(readFileSync(manifest, "utf8")) as { version?: unknown }).version;
+    return typeof version === "string" ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A mandatory policy violation the preview reported. */
 export interface PolicyRefusal {

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { currentBackend } from "../../pulumi-cli/backend";
+import { installedPolicySdk } from "../deploy/gate";
 import { type PulumiCli, findOnPath, findPulumiCli, requiredVersion } from "../../pulumi-cli/setup";
 import { ConfigError } from "../../stack/config";
 import { readStackFile, unsetSecretKeys } from "../../stack/stack-file";
@@ -96,13 +97,7 @@ export function checkLogin(env: NodeJS.ProcessEnv, projectDir: string): DoctorCh
 }
 
 export function checkPolicyPack(projectDir: string): DoctorCheck {
-  const manifest = path.join(projectDir, "policy", "node_modules", "@pulumi", "policy", "package.json");
-  let version: string | undefined;
-  try {
-    version = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version?: string }).version;
-  } catch {
-    version = undefined;
-  }
+  const version = installedPolicySdk(projectDir);
   return check(
     "policy-pack",
     null,
