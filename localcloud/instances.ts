@@ -191,7 +191,9 @@ export class Instance extends EventEmitter {
 
   private groupAlive(): boolean {
     const pid = this.child?.pid;
-    return pid !== undefined && processGroupRunning(pid);
+    if (pid === undefined) return false;
+    // While the direct child runs, the group does: no need to read /proc.
+    return this.exited === undefined ? groupSignalable(pid) : processGroupRunning(pid);
   }
 
   /** Resolves true once no process of the group is left, false if some still run after `timeoutMs`. */
@@ -273,11 +275,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  * after the grace. On Linux the group's members are read from /proc and zombies (state Z) left out.
  */
 export function processGroupRunning(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
+  if (!groupSignalable(pgid)) return false;
   if (process.platform !== "linux") return true;
   let entries: string[];
   try {
@@ -295,7 +293,17 @@ export function processGroupRunning(pgid: number): boolean {
     }
     // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses, so read after the last ")".
     const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") return true;
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true; // X: dead, being reaped
   }
   return false;
+}
+
+/** `kill(-pgid, 0)`: some process of the group exists (zombies included). */
+function groupSignalable(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
