@@ -20,6 +20,8 @@ import {
 } from "../../stack/components/published-version-revocation";
 import { REVOCATION_GATE_LATER, RotatingSecret, RotatingSecretArgs } from "../../stack/components/rotating-secret";
 import { Verification, verificationProvider } from "../../stack/components/verification";
+import { tagRemovalProvider } from "../../stack/components/executor-tag-removal";
+import { revocationCheckProvider } from "../../stack/components/revocation-check";
 import { ConfigError, PROJECT } from "../../stack/config";
 import { TYPES } from "../../stack/phases";
 import { GateInputs, GateOutputs, changedTriggers, failureMessage, fingerprint, gateOutputs } from "../../verification/gate";
@@ -215,6 +217,22 @@ describe("the verification resource's provider", () => {
     expect(child.status).toBe(0);
     expect(JSON.parse(child.stdout)).toMatchObject({ expectTokenVersion: 4, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
     expect(child.stdout).not.toContain(TOKEN);
+  });
+});
+
+// Tests of the graph evaluate the program with a marker in place of the providers' code
+// (tests/support/stack.ts): here each provider is serialized as the engine serializes it.
+describe("every dynamic provider of the program, serialized as the engine serializes it", () => {
+  test.each([
+    ["verification", verificationProvider],
+    ["published version revocation", publishedRevocationProvider],
+    ["executor tag removal", tagRemovalProvider],
+    ["revocation check", revocationCheckProvider],
+  ] as const)("%s: serializes, capturing no secret", async (_name, provider) => {
+    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    expect(serialized.exportName).toBe("handler");
+    expect(serialized.text).toContain("exports.handler");
+    expect(serialized.containsSecrets).toBe(false);
   });
 });
 
