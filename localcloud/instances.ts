@@ -7,7 +7,7 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, mkdirSync, WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, WriteStream } from "node:fs";
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import * as path from "node:path";
@@ -189,15 +189,20 @@ export class Instance extends EventEmitter {
     }
   }
 
+  /**
+   * Whether a process of the group still runs. Once the shell has exited, what it started belongs
+   * to init, and a zombie left for init to reap still answers signal 0 (until an init that reaps
+   * slowly gets to it, seconds in some containers): a zombie has exited, so it does not count.
+   */
   private groupAlive(): boolean {
     const pid = this.child?.pid;
     if (pid === undefined) return false;
     try {
       process.kill(-pid, 0);
-      return true;
     } catch {
       return false;
     }
+    return this.exited === undefined || groupHasRunningProcess(pid);
   }
 
   /** Resolves true once no process of the group is left, false if some still run after `timeoutMs`. */
@@ -266,6 +271,31 @@ export class Instance extends EventEmitter {
       else probe();
     });
   }
+}
+
+/**
+ * Whether a process of group `pgid` is running, not a zombie (Linux: /proc/<pid>/stat gives the
+ * state and the group). Where /proc cannot be read, every member counts as running.
+ */
+function groupHasRunningProcess(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command name in parentheses: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
