@@ -55,6 +55,19 @@ function gateInputs(executor: Pick<StandInExecutor, "url">, overrides: Partial<G
   };
 }
 
+/**
+ * A provider serialized as the engine serializes it (the SDK's closure serialization: seconds for
+ * the verification's), once per provider for this file.
+ */
+const serializations = new Map<pulumi.dynamic.ResourceProvider, ReturnType<typeof pulumi.runtime.serializeFunction>>();
+function serializedProvider(provider: pulumi.dynamic.ResourceProvider): ReturnType<typeof pulumi.runtime.serializeFunction> {
+  let serialized = serializations.get(provider);
+  if (serialized === undefined) {
+    serialized = pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    serializations.set(provider, serialized);
+  }
+  return serialized;
+}
 describe("the verification resource's provider", () => {
   const servers: StandInExecutor[] = [];
   const start = async (options: Parameters<typeof startStandInExecutor>[0]): Promise<StandInExecutor> => {
@@ -190,7 +203,7 @@ describe("the verification resource's provider", () => {
 
   test("serialized as the engine serializes it, the provider runs in a fresh process against a real executor", async () => {
     const executor = await start({});
-    const serialized = await pulumi.runtime.serializeFunction(() => verificationProvider, { allowSecrets: true });
+    const serialized = await serializedProvider(verificationProvider);
     // Inside the repository, so the serialized `require("undici")` resolves as in the provider plugin.
     const dir = path.join(ROOT, "tests", ".tmp");
     fs.mkdirSync(dir, { recursive: true });
@@ -229,7 +242,7 @@ describe("every dynamic provider of the program, serialized as the engine serial
     ["executor tag removal", tagRemovalProvider],
     ["revocation check", revocationCheckProvider],
   ] as const)("%s: serializes, capturing no secret", async (_name, provider) => {
-    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    const serialized = await serializedProvider(provider);
     expect(serialized.exportName).toBe("handler");
     expect(serialized.text).toContain("exports.handler");
     expect(serialized.containsSecrets).toBe(false);
