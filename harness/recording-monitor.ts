@@ -374,7 +374,14 @@ function withLastApplied(mocks: pulumi.runtime.Mocks, selfName: string, outputs:
 /** How long registrations of a program that threw may still take to settle (see evaluateProgram). */
 const FAILED_PROGRAM_GRACE_MS = 250;
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, unless cancelled first (the timer then no longer holds the process). */
+function delay(ms: number): { readonly elapsed: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { elapsed, cancel: () => clearTimeout(timer) };
+}
 
 const SECRET_MARK = "[secret]";
 const UNKNOWN_OUTPUT = "[unknown]";
@@ -464,7 +471,15 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     // A program that threw may leave registrations waiting forever on a promise it never settled
     // (a revocation gate it did not release); the language host exits all the same, once only such
     // promises remain. Registrations already under way settle within this grace.
-    await (error === undefined ? settled : Promise.race([settled, delay(FAILED_PROGRAM_GRACE_MS)]));
+    if (error === undefined) await settled;
+    else {
+      const grace = delay(FAILED_PROGRAM_GRACE_MS);
+      try {
+        await Promise.race([settled, grace.elapsed]);
+      } finally {
+        grace.cancel();
+      }
+    }
   } catch (err) {
     error ??= err;
   } finally {

@@ -37,14 +37,17 @@ export function usage(): string {
   ].join("\n");
 }
 
-/** Runs the command named first in `argv`; the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command named first in `argv`; the exit code. The process is left running (tests call
+ * this in-process); `main` is what the bin runs.
+ */
+export async function runCommand(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage());
     return 0;
   }
-  const command = name === undefined ? undefined : Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = commandNamed(name);
   if (command === undefined) {
     const near = name === undefined ? undefined : closestFlag(name, Object.keys(COMMANDS));
     const what =
@@ -55,8 +58,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   // The plan never shows the SDK's promise stack traces; mapping them through source maps is most of an evaluation.
   if (name === "plan") process.setSourceMapsEnabled(false);
   const loaded = require(command.module) as { run(argv: readonly string[]): Promise<number> };
-  const code = await loaded.run(rest);
-  if (command.exit) process.exit(code);
+  return loaded.run(rest);
+}
+
+function commandNamed(name: string | undefined): Command | undefined {
+  return name === undefined ? undefined : Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
+/** Runs the command named first in `argv`, as the process: a command marked `exit` exits as soon as it returns. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const code = await runCommand(argv);
+  if (commandNamed(argv[0])?.exit) process.exit(code);
   return code;
 }
 

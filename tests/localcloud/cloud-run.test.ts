@@ -414,13 +414,15 @@ describe("the stand-ins (the default commands)", () => {
 });
 
 describe("readiness", () => {
+  // Long enough for the local cloud's probes (every 50 ms) to have been refused many times.
+  const SLOW_START_MS = 400;
   let s: Setup;
   beforeAll(async () => {
     s = await setup({
       commands: {
         serviceCommands: {
-          // Listens only after a second: not ready until it answers GET /status.
-          "slow-start": `sleep 1; exec ${testApp()}`,
+          // Listens only after a while: not ready until it answers GET /status.
+          "slow-start": `sleep ${SLOW_START_MS / 1000}; exec ${testApp()}`,
           // Its second revision's container exits at once.
           crashing: `if [ "$K_REVISION" = crashing-r2 ]; then exit 3; fi; exec ${testApp()}`,
         },
@@ -438,8 +440,8 @@ describe("readiness", () => {
     expect(short(service.latestReadyRevision)).toBe("slow-start-r1");
     const starting = eventsOf(s.env, "instance-starting", "slow-start-r1")[0];
     const ready = eventsOf(s.env, "revision-ready", "slow-start-r1")[0];
-    // A lower bound only (a busy machine makes it longer): the process listened a second after its start.
-    expect(ready.atMs - starting.atMs).toBeGreaterThanOrEqual(1_000);
+    // A lower bound only (a busy machine makes it longer): the process listened that long after its start.
+    expect(ready.atMs - starting.atMs).toBeGreaterThanOrEqual(SLOW_START_MS);
     expect((await get(`${String(service.uri)}/status`)).status).toBe(200);
   });
 
@@ -480,7 +482,8 @@ describe("shutdown", () => {
 });
 
 describe("rollout time", () => {
-  const ROLLOUT_MS = 1_500;
+  // A lower bound the test holds the cloud to (a busy machine only makes the wait longer).
+  const ROLLOUT_MS = 600;
   let s: Setup;
   beforeAll(async () => {
     s = await setup({ commands: { executorCommand: testApp() }, rolloutMs: ROLLOUT_MS });

@@ -23,7 +23,7 @@ import { Phase } from "../../stack/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../../stack/stack-file";
 import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { defineStack } from "../../stack/program";
-import { makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
+import { main, makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
 import { documentedShapeMismatches } from "../support/json-shape";
 import { ROOT, stackConfig } from "../support/stack";
 import { withoutStackTraces } from "../support/without-stack-traces";
@@ -417,7 +417,6 @@ describe("npm run plan, as a process", () => {
   const scenarios = (): Record<string, readonly string[]> => ({
     staging: ["--stack", "staging"],
     prodJson: ["--stack", "prod", "--json"],
-    latestHuman: ["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"],
     brokenConfig: [
       "--stack",
       "staging",
@@ -437,6 +436,19 @@ describe("npm run plan, as a process", () => {
   const inProcess = (args: readonly string[]): Promise<PlanDocument> => {
     const options = parsePlanArgs(args, ROOT);
     return withoutStackTraces(() => makePlan(options, options.program === path.join(ROOT, "index.ts") ? defineStack : undefined));
+  };
+  /**
+   * The CLI's `main` in this process, its stdout and stderr captured: what the process would print
+   * and the code it would exit with. The processes above prove the wiring (exit codes 0 and 2,
+   * stdout, stderr, the network refused): each further case as a process is a cold start.
+   */
+  const mainInProcess = async (args: readonly string[]): Promise<PlanRun> => {
+    let stdout = "";
+    let stderr = "";
+    const status = await withoutStackTraces(() =>
+      main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) }),
+    );
+    return { status, stdout, stderr };
   };
   const runs = new Map<string, Promise<PlanRun>>();
   const run = (name: string): Promise<PlanRun> => {
@@ -532,7 +544,7 @@ describe("npm run plan, as a process", () => {
           'executor-service container 0 env OA_LIGHTNING_SPARK_API_KEY reads [unknown until apply] at "latest"; pin a version number.',
       },
     ]);
-    const human = await run("latestHuman");
+    const human = await mainInProcess(["--stack", "staging", "--program", "tests/fixtures/policy/latest-secret-reference.ts"]);
     expect(human.status).toBe(1);
     expect(human.stdout).toContain("  FAIL  [mandatory] secret-references-pinned (executor-service)");
     expect(human.stdout).toContain("Result: BLOCKED by a mandatory policy");
@@ -620,7 +632,7 @@ describe("npm run plan, as a process", () => {
     [[], "plan: error: --stack is required"],
     [["--stack", "qa"], 'plan: error: no stack "qa" here (no Pulumi.qa.yaml); stacks: prod, staging (see --help)\n'],
   ])("usage error %j exits 2", async (args, message) => {
-    const result = await plan(args);
+    const result = await mainInProcess(args);
     expect(result.status).toBe(2);
     expect(result.stderr.startsWith(message)).toBe(true);
   });

@@ -315,6 +315,21 @@ describe("the standard program with one of the runbook's edges cut is refused by
     );
   };
 
+  // The standard program's two evaluations (after the update, and as a first preview), shared by
+  // the cuts below: each test only reads them.
+  const standard = new Map<boolean, ReturnType<typeof evaluateWithPolicies>>();
+  const standardEvaluation = (firstPreview: boolean): ReturnType<typeof evaluateWithPolicies> => {
+    let evaluation = standard.get(firstPreview);
+    if (evaluation === undefined) {
+      const { config, secretKeys } = stackConfig("staging");
+      evaluation = withoutStackTraces(() =>
+        evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "staging", config, secretKeys, firstPreview }),
+      );
+      standard.set(firstPreview, evaluation);
+    }
+    return evaluation;
+  };
+
   test.each([
     ["executor-service", "executor-auth-token-access", "secret-access-before-rollout"],
     ["control-service", "executor-service", "executor-before-control"],
@@ -323,18 +338,8 @@ describe("the standard program with one of the runbook's edges cut is refused by
   ] as const)(
     "%s -> %s: %s",
     async (from, to, policy) => {
-      const { config, secretKeys } = stackConfig("staging");
       for (const firstPreview of [false, true]) {
-        const { evaluation, resourceOutputs } = await withoutStackTraces(() =>
-          evaluateWithPolicies({
-            program: defineStack,
-            project: PROJECT,
-            stack: "staging",
-            config,
-            secretKeys,
-            firstPreview,
-          }),
-        );
+        const { evaluation, resourceOutputs } = await standardEvaluation(firstPreview);
         const found = await runPolicies(cut(evaluation.resources, from, to), {
           outputs: resourceOutputs,
           stackOutputs: evaluation.outputs,

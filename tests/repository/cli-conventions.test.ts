@@ -1,17 +1,23 @@
 /**
- * Every CLI of the project follows one convention (lib/cli.ts, docs/reference/cli.md), held here as
- * processes, through the `wallet-executor` bin: `--help` on stdout with exit 0; an unknown flag
- * exits 2 with one line, a hint and the common error prefix; `--flag=value` is parsed like
- * `--flag value`; a stack with no stack file lists the stacks there are; and each `--json` document
- * carries its schema and the shape of the example the reference documents (the plan's is held in
- * tests/ops/plan.test.ts, which runs it anyway; the rehearsal's in tests/e2e/rehearse.test.ts). The
- * processes start together (one round of cold starts for the whole file).
+ * Every CLI of the project follows one convention (lib/cli.ts, docs/reference/cli.md), held here
+ * through the `wallet-executor` bin: `--help` on stdout with exit 0; an unknown flag exits 2 with one
+ * line, a hint and the common error prefix; `--flag=value` is parsed like `--flag value`; a stack
+ * with no stack file lists the stacks there are; and each `--json` document carries its schema and
+ * the shape of the example the reference documents (the plan's is held in tests/ops/plan.test.ts,
+ * which runs it anyway; the rehearsal's in tests/e2e/rehearse.test.ts).
+ *
+ * What only a process shows runs as processes, started together (one round of cold starts): each
+ * command's unknown flag (the bin, tools/register.js and the exit code the process ends with, stdout
+ * left empty) and the JSON documents (stdout carries exactly the document). The rest runs the bin's
+ * own dispatch in this process (ops/commands.ts `runCommand`), with stdout and stderr captured: the
+ * same code path, without a cold start per case.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchDocument } from "../../ops/bench/report";
+import { runCommand } from "../../ops/commands";
 import { startStandInExecutor, type StandInExecutor } from "../../harness/stand-in-executor";
 import { documentedExamples, documentedShapeMismatches, shapeMismatches } from "../support/json-shape";
 import { ROOT } from "../support/stack";
@@ -45,6 +51,29 @@ function bin(args: readonly string[], options: { env?: NodeJS.ProcessEnv; until?
   });
 }
 
+/**
+ * Runs `wallet-executor ...args` in this process, through the bin's dispatch, capturing what it
+ * writes on stdout and stderr. One at a time: the capture is the process's.
+ */
+async function inProcess(args: readonly string[]): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const capture = (append: (text: string) => void) =>
+    ((chunk: string | Uint8Array): boolean => {
+      append(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+      return true;
+    }) as typeof process.stdout.write;
+  const out = jest.spyOn(process.stdout, "write").mockImplementation(capture((text) => (stdout += text)));
+  const err = jest.spyOn(process.stderr, "write").mockImplementation(capture((text) => (stderr += text)));
+  try {
+    const code = await runCommand(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
 /** The commands, with a flag that shows `=` is parsed (a stack for those that take one). */
 const COMMANDS: Readonly<Record<string, { equals: string[]; equalsError: string | RegExp }>> = {
   plan: { equals: ["--stack=qa"], equalsError: 'no stack "qa" here (no Pulumi.qa.yaml); stacks: prod, staging' },
@@ -64,11 +93,7 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), "cli-conventions-"));
 beforeAll(async () => {
   executor = await startStandInExecutor({ token: TOKEN, tokenVersion: 4 });
   const started: [string, Promise<Run>][] = [];
-  for (const [name, c] of Object.entries(COMMANDS)) {
-    started.push([`${name} help`, bin([name, "-h"])]);
-    started.push([`${name} bad flag`, bin([name, "--bogus-flag"])]);
-    started.push([`${name} equals`, bin([name, ...c.equals])]);
-  }
+  for (const name of Object.keys(COMMANDS)) started.push([`${name} bad flag`, bin([name, "--bogus-flag"])]);
   started.push([
     "verify json",
     bin(["verify", `--base-url=${executor.url}`, "--expect-token-version=4", "--json"], {
@@ -78,8 +103,13 @@ beforeAll(async () => {
   started.push(["drill json", bin(["drill", "--from-events", "drills/examples/staging-rotation.events.jsonl", "--out", out, "--json"])]);
   started.push(["doctor json", bin(["doctor", "--json"], { env: { PATH: "", HOME: out, PULUMI_HOME: out } })]);
   started.push(["localcloud json", bin(["localcloud", "--shutdown-grace-ms", "0"], { until: /\n/ })]);
-  started.push(["no command", bin([])]);
-  started.push(["near command", bin(["verfy"])]);
+  // While the processes start: the in-process cases, one after another.
+  for (const [name, c] of Object.entries(COMMANDS)) {
+    runs.set(`${name} help`, await inProcess([name, "-h"]));
+    runs.set(`${name} equals`, await inProcess([name, ...c.equals]));
+  }
+  runs.set("no command", await inProcess([]));
+  runs.set("near command", await inProcess(["verfy"]));
   const done = await Promise.all(started.map(async ([key, run]) => [key, await run] as const));
   for (const [key, run] of done) runs.set(key, run);
 }, 120_000); // a round of cold processes on a busy machine; the deadline only stops a hang

@@ -20,6 +20,8 @@ import {
 } from "../../stack/components/published-version-revocation";
 import { REVOCATION_GATE_LATER, RotatingSecret, RotatingSecretArgs } from "../../stack/components/rotating-secret";
 import { Verification, verificationProvider } from "../../stack/components/verification";
+import { tagRemovalProvider } from "../../stack/components/executor-tag-removal";
+import { revocationCheckProvider } from "../../stack/components/revocation-check";
 import { ConfigError, PROJECT } from "../../stack/config";
 import { TYPES } from "../../stack/phases";
 import { GateInputs, GateOutputs, changedTriggers, failureMessage, fingerprint, gateOutputs } from "../../verification/gate";
@@ -53,6 +55,19 @@ function gateInputs(executor: Pick<StandInExecutor, "url">, overrides: Partial<G
   };
 }
 
+/**
+ * A provider serialized as the engine serializes it (the SDK's closure serialization: seconds for
+ * the verification's), once per provider for this file.
+ */
+const serializations = new Map<pulumi.dynamic.ResourceProvider, ReturnType<typeof pulumi.runtime.serializeFunction>>();
+function serializedProvider(provider: pulumi.dynamic.ResourceProvider): ReturnType<typeof pulumi.runtime.serializeFunction> {
+  let serialized = serializations.get(provider);
+  if (serialized === undefined) {
+    serialized = pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    serializations.set(provider, serialized);
+  }
+  return serialized;
+}
 describe("the verification resource's provider", () => {
   const servers: StandInExecutor[] = [];
   const start = async (options: Parameters<typeof startStandInExecutor>[0]): Promise<StandInExecutor> => {
@@ -188,7 +203,7 @@ describe("the verification resource's provider", () => {
 
   test("serialized as the engine serializes it, the provider runs in a fresh process against a real executor", async () => {
     const executor = await start({});
-    const serialized = await pulumi.runtime.serializeFunction(() => verificationProvider, { allowSecrets: true });
+    const serialized = await serializedProvider(verificationProvider);
     // Inside the repository, so the serialized `require("undici")` resolves as in the provider plugin.
     const dir = path.join(ROOT, "tests", ".tmp");
     fs.mkdirSync(dir, { recursive: true });
@@ -215,6 +230,22 @@ describe("the verification resource's provider", () => {
     expect(child.status).toBe(0);
     expect(JSON.parse(child.stdout)).toMatchObject({ expectTokenVersion: 4, identityPubkey: DEFAULT_IDENTITY_PUBKEY });
     expect(child.stdout).not.toContain(TOKEN);
+  });
+});
+
+// Tests of the graph evaluate the program with a marker in place of the providers' code
+// (tests/support/stack.ts): here each provider is serialized as the engine serializes it.
+describe("every dynamic provider of the program, serialized as the engine serializes it", () => {
+  test.each([
+    ["verification", verificationProvider],
+    ["published version revocation", publishedRevocationProvider],
+    ["executor tag removal", tagRemovalProvider],
+    ["revocation check", revocationCheckProvider],
+  ] as const)("%s: serializes, capturing no secret", async (_name, provider) => {
+    const serialized = await serializedProvider(provider);
+    expect(serialized.exportName).toBe("handler");
+    expect(serialized.text).toContain("exports.handler");
+    expect(serialized.containsSecrets).toBe(false);
   });
 });
 

@@ -1,6 +1,13 @@
 /**
  * Runs the real program (`defineStack`) under the recording monitor, with a shipped stack file's
  * config and optional overrides, and answers questions about the graph it registered.
+ *
+ * Dynamic resources register with the offline plan's marker in place of their provider's serialized
+ * code (lib/sdk-internals/dynamic-provider.ts), for the rest of the test file once it has run a stack:
+ * each provider is a module constant, so its code is the same for every evaluation; no test of the
+ * graph reads it; and serializing it (an inspector session and a TypeScript parse) is about two
+ * seconds of CPU per test file. tests/stack/rotation-controls.test.ts serializes every provider as
+ * the engine does.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -9,6 +16,7 @@ import { asError } from "../../lib/errors";
 import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
 import { defineStack } from "../../stack/program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../harness/recording-monitor";
+import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
 import { withoutStackTraces } from "./without-stack-traces";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -58,6 +66,7 @@ export function stackConfig(stack: "staging" | "prod"): { config: Record<string,
 }
 
 export async function runStack(options: StackRunOptions = {}): Promise<StackRun> {
+  skipDynamicProviderCode();
   const stack = options.stack ?? "staging";
   const { config, secretKeys } = stackConfig(stack);
   for (const key of options.unset ?? []) delete config[qualify(key)];

@@ -664,7 +664,7 @@ describe("verification/cli.ts", () => {
   }
   const expectNoLeak = (run: CliRun): void => expectNoSecrets(run.stdout + run.stderr);
 
-  const processes: Record<string, CliRun> = {};
+  const cliRuns: Record<string, CliRun> = {};
   let healthy: StandInExecutor;
   let echoing: StandInExecutor;
 
@@ -672,7 +672,9 @@ describe("verification/cli.ts", () => {
     healthy = await startStandInExecutor({ token: TOKEN, tokenVersion: 4 });
     echoing = await startStandInExecutor({ token: TOKEN, tokenVersion: 4, echoAuthorization: "status-body" });
     const env = { OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN: TOKEN, OLD_TOKEN: PREVIOUS_TOKEN, SPARK_KEY: SPARK_KEY, INVOICE };
-    // Real processes in parallel: each pays the loader's start-up once.
+    // Real processes in parallel (each pays the loader's start-up once) for exit 0 with the document
+    // on stdout and exit 1 with progress on stderr while waiting; the other runs call `main`
+    // in-process (the bin's exit 2 is held as a process in tests/repository/cli-conventions.test.ts).
     const runs = await Promise.all([
       runCli(
         [
@@ -688,7 +690,7 @@ describe("verification/cli.ts", () => {
         ],
         env,
       ),
-      runCli(
+      runMain(
         [
           "--base-url",
           healthy.url,
@@ -705,17 +707,17 @@ describe("verification/cli.ts", () => {
       ),
       // Long enough for a retry (and its progress line) after a first answer slowed by a busy machine.
       runCli(["--base-url", healthy.url, "--expect-token-version", "5", "--deadline-ms", "3000"], env),
-      runCli(["--base-url", echoing.url, "--expect-token-version", "4", "--json"], env),
-      runCli(["--base-url", healthy.url, "--expect-token-version", "4", "--token", TOKEN], env),
+      runMain(["--base-url", echoing.url, "--expect-token-version", "4", "--json"], env),
+      runMain(["--base-url", healthy.url, "--expect-token-version", "4", "--token", TOKEN], env),
     ]);
-    [processes.json, processes.table, processes.notReady, processes.echo, processes.tokenFlag] = runs;
-  }, 120_000); // five cold processes at once; the deadline only stops a hang, however busy the machine
+    [cliRuns.json, cliRuns.table, cliRuns.notReady, cliRuns.echo, cliRuns.tokenFlag] = runs;
+  }, 120_000); // cold processes at once; the deadline only stops a hang, however busy the machine
   afterAll(async () => {
     await Promise.all([healthy?.close(), echoing?.close()]);
   });
 
   test("exit 0 and exactly {schema, ok, stack, checks[{name, ok, detail, ms}]} with --json", () => {
-    const run = processes.json;
+    const run = cliRuns.json;
     expect(run.code).toBe(0);
     const parsed = JSON.parse(run.stdout) as { schema: string; stack: unknown; ok: boolean; checks: Record<string, unknown>[] };
     expect(Object.keys(parsed)).toEqual(["schema", "ok", "stack", "checks"]);
@@ -741,7 +743,7 @@ describe("verification/cli.ts", () => {
   });
 
   test("exit 0 with a readable table, payment included", () => {
-    const run = processes.table;
+    const run = cliRuns.table;
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^CHECK +RESULT +MS +DETAIL\n/);
     expect(run.stdout).toMatch(/\npayment-smoke +PASS +\d+ +receipt lwr_[0-9a-f]{24} /);
@@ -750,7 +752,7 @@ describe("verification/cli.ts", () => {
   });
 
   test("exit 1 on a failed check, with progress lines on stderr while waiting", () => {
-    const run = processes.notReady;
+    const run = cliRuns.notReady;
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/\nstatus +FAIL +\d+ +not ready by deadline after \d+ attempts: old revision still serving/);
     expect(run.stdout).toContain("verification FAILED: 1 of 5 checks failed");
@@ -761,7 +763,7 @@ describe("verification/cli.ts", () => {
   });
 
   test("exit 1 with --json when the executor echoes the token, without printing it", () => {
-    const run = processes.echo;
+    const run = cliRuns.echo;
     expect(run.code).toBe(1);
     const parsed = JSON.parse(run.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
     expect(parsed.ok).toBe(false);
@@ -770,7 +772,7 @@ describe("verification/cli.ts", () => {
   });
 
   test("exit 2 for a secret on the command line, without echoing it", () => {
-    const run = processes.tokenFlag;
+    const run = cliRuns.tokenFlag;
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^verify: error: --token would put a secret on the command line/);
     expect(run.stdout).toBe("");
