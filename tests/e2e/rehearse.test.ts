@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { documentedShapeMismatches } from "../support/json-shape";
 import { requirePulumiCli } from "../support/pulumi-cli";
 import { failingChecks, rehearsals, reportOf, runRehearsal } from "../support/rehearse-process";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const cli = requirePulumiCli();
 const describeWithCli = cli === undefined ? describe.skip : describe;

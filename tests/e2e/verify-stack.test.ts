@@ -11,7 +11,7 @@ import { cliEnv } from "../../pulumi-cli/setup";
 import { startStandInExecutor } from "../../harness/stand-in-executor";
 import { main } from "../../verification/cli";
 import { requirePulumiCli } from "../support/pulumi-cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const cli = requirePulumiCli();
 const testWithCli = cli === undefined ? test.skip : test;

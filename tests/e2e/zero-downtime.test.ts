@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RehearsalReport } from "../../rehearsal/report";
 import { requirePulumiCli } from "../support/pulumi-cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const cli = requirePulumiCli();
 const describeWithCli = cli === undefined ? describe.skip : describe;

@@ -13,7 +13,7 @@ import { policyProxy } from "../../lib/sdk-internals/policy-server";
 import { configSecretKeys } from "../../lib/sdk-internals/runtime-config";
 import { ENGINE_WIRE, wireFormat } from "../../lib/sdk-internals/mock-runtime";
 import { UNKNOWN, isUnknownValueError, plain } from "../../policy/graph";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 afterAll(() => pulumi.runtime.disconnect());
 

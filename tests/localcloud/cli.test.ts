@@ -7,7 +7,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { LocalCloudClient } from "../../localcloud/client";
 import { parseArgs } from "../../localcloud/cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const CLI = [path.join(ROOT, "tools", "register.js"), path.join(ROOT, "localcloud", "cli.ts")];
 

@@ -20,7 +20,7 @@ import {
   refusalsIn,
 } from "../../ops/deploy/gate";
 import { main as deploy, parseDeployArgs } from "../../ops/deploy/cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 // ------------------------------------------------------------------------------------------------
 // Workflows

@@ -11,7 +11,7 @@ import {
   checkSecretsSet,
 } from "../../ops/doctor/checks";
 import { main } from "../../ops/doctor/cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "doctor-"));
 const STAGING = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { carriesSecret } from "../../lib/redact";
 import { main } from "../../ops/drill/cli";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const FIXTURE = path.join(ROOT, "tests", "fixtures", "events", "failed-verification.jsonl");
 const PLAIN_SPARK_KEY = "sk-plain-SPARKVALUE-0123456789abcdef";

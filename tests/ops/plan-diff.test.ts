@@ -14,7 +14,7 @@ import { CredentialSummary, PlanDocument, PlanResource, PlanViolation } from "..
 import { parsePlanArgs } from "../../ops/plan/cli";
 import { TYPES } from "../../localcloud/replacement-rules";
 import { parse } from "yaml";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const urn = (name: string, type: string): string => `urn:pulumi:staging::wallet-executor::${type}::${name}`;
 const UNKNOWN = "[unknown until apply]";

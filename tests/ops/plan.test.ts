@@ -25,7 +25,7 @@ import { MOCK_SECRET_PREFIX, evaluateProgram, stackMocks } from "../../harness/r
 import { defineStack } from "../../stack/program";
 import { main, makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
 import { documentedShapeMismatches } from "../support/json-shape";
-import { ROOT, stackConfig } from "../support/stack";
+import { ROOT, stackConfig } from "../support/project";
 import { withoutStackTraces } from "../support/without-stack-traces";
 import { PROJECT } from "../../stack/config";
 

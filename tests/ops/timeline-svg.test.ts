@@ -9,7 +9,7 @@ import { buildDrillReport, drillTimelineChart, renderDrillTimelineSvg } from "..
 import { buildTimeline, parseEventLog, splitRuns, RUNBOOK_PHASES, PHASE_LABELS } from "../../ops/drill/timeline";
 import { formatOffset, renderTimelineSvg, tickStep, type TimelineChart } from "../../ops/drill/timeline-svg";
 import { allElements, parseXml, type XmlElement } from "../support/xml";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const example = () => {
   const text = fs.readFileSync(path.join(ROOT, "drills/examples/staging-rotation.events.jsonl"), "utf8");

@@ -8,7 +8,7 @@ import { PROJECT } from "../../stack/config";
 import { AnalyzerResourceView, checkStack, evaluateWithPolicies } from "../../harness/policy-harness";
 import { UNKNOWN, stackMocks } from "../../harness/recording-monitor";
 import { cloudRun, messages, rotationStack, secretEnv, secretNode, skipNote, versionNode } from "../support/policy-builders";
-import { stackConfig } from "../support/stack";
+import { stackConfig } from "../support/project";
 import { defineStack } from "../../stack/program";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
 import { withoutStackTraces } from "../support/without-stack-traces";

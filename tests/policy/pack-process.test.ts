@@ -33,7 +33,7 @@ import {
 } from "../../harness/policy-harness";
 import { UNKNOWN } from "../../harness/recording-monitor";
 import { analyzerGrpc, analyzerPb, policyPackRunner } from "../../lib/sdk-internals/analyzer-proto";
-import { ROOT, stackConfig } from "../support/stack";
+import { ROOT, stackConfig } from "../support/project";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
 import { withoutStackTraces } from "../support/without-stack-traces";
 

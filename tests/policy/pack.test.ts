@@ -49,7 +49,7 @@ import {
   versionNode,
   skipNote,
 } from "../support/policy-builders";
-import { ROOT, stackConfig } from "../support/stack";
+import { ROOT, stackConfig } from "../support/project";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
 import { withoutStackTraces } from "../support/without-stack-traces";
 

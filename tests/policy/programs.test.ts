@@ -18,7 +18,7 @@ import { defineStack } from "../../stack/program";
 import { makePlan, parsePlanArgs } from "../../ops/plan/cli";
 import { PolicyEvaluation, evaluateWithPolicies, runPolicies } from "../../harness/policy-harness";
 import { RecordedResource } from "../../harness/recording-monitor";
-import { ROOT, stackConfig } from "../support/stack";
+import { ROOT, stackConfig } from "../support/project";
 import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());

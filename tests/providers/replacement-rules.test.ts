@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { REPLACEMENT_RULES, TYPES, propertiesOf } from "../../localcloud/replacement-rules";
-import { ROOT, runStack } from "../support/stack";
+import { runStack } from "../support/stack";
+import { ROOT } from "../support/project";
 
 afterAll(() => pulumi.runtime.disconnect());
 

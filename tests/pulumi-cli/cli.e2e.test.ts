@@ -11,7 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT } from "../../stack/config";
 import { readStackFile } from "../../stack/stack-file";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 import { requiredVersion } from "../../pulumi-cli/setup";
 import { Sandbox, createSandbox, output, requirePulumiCli } from "../support/pulumi-cli";
 

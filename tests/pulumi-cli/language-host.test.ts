@@ -16,7 +16,7 @@ import { languageGrpc, languagePb, pluginPb } from "../../lib/sdk-internals/plug
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { BUILD_DIR, MODULE_DIR, findPulumiCli, requiredVersion } from "../../pulumi-cli/setup";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 /**
  * The project's own host, as `npm run pulumi:setup` builds it. Tested whenever it is the one in use:

@@ -16,7 +16,7 @@ import {
   requiredVersion,
   sourceStamp,
 } from "../../pulumi-cli/setup";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 jest.setTimeout(120_000);
 

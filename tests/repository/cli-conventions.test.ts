@@ -20,7 +20,7 @@ import { benchDocument } from "../../ops/bench/report";
 import { runCommand } from "../../ops/commands";
 import { startStandInExecutor, type StandInExecutor } from "../../harness/stand-in-executor";
 import { documentedExamples, documentedShapeMismatches, shapeMismatches } from "../support/json-shape";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const BIN = path.join(ROOT, "tools", "wallet-executor.js");
 const TOKEN = "conventions-test-token-0123456789abcdef";

@@ -25,7 +25,8 @@ import { closest, editDistance, providerConfigKeys } from "../../stack/provider-
 import { readStackFile } from "../../stack/stack-file";
 import { lastAppliedAt, main as planMain, parsePlanArgs, stackParts } from "../../ops/plan/cli";
 import { RecordedResource, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
-import { ROOT, runStack, stackConfig } from "../support/stack";
+import { runStack } from "../support/stack";
+import { ROOT, stackConfig } from "../support/project";
 import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());

@@ -8,7 +8,8 @@ import { ConfigError, parseStackConfig, RawConfig } from "../../stack/config";
 import { TYPES } from "../../stack/phases";
 import { REDACTED_PLACEHOLDER_PREFIX } from "../../stack/stack-file";
 import { MOCK_SECRET_PREFIX, RecordedResource } from "../../harness/recording-monitor";
-import { runStack, StackRun, stackConfig, throwIfFailed } from "../support/stack";
+import { runStack, StackRun, throwIfFailed } from "../support/stack";
+import { stackConfig } from "../support/project";
 
 afterAll(() => pulumi.runtime.disconnect());
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as ts from "typescript";
 import { parse } from "yaml";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const TAG = "v3.248.0";
 const pulumiSource = (file: string, line?: number): string =>

@@ -29,7 +29,8 @@ import { VerifyReport } from "../../verification/verify";
 import { runPolicies } from "../../harness/policy-harness";
 import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, UNKNOWN, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "../../harness/stand-in-executor";
-import { ROOT, runStack, throwIfFailed } from "../support/stack";
+import { runStack, throwIfFailed } from "../support/stack";
+import { ROOT } from "../support/project";
 import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT } from "../../stack/config";
 import { readStackFile, redactedPlaceholder, unsetSecretKeys, withUnsetSecrets } from "../../stack/stack-file";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 
 const shipped = (stack: string): string => fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
 const read = (text: string) => readStackFile(text, PROJECT);

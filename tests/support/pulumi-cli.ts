@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PulumiCli, cliEnv, findPulumiCli } from "../../pulumi-cli/setup";
-import { ROOT } from "./stack";
+import { ROOT } from "./project";
 
 /**
  * The CLI, or undefined locally when none is set up (the caller skips, saying so). In CI (.ci/run

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { RehearsalReport } from "../../rehearsal/report";
 import type { PulumiCli } from "../../pulumi-cli/setup";
-import { ROOT } from "./stack";
+import { ROOT } from "./project";
 
 export interface RehearsalProcess {
   readonly code: number | null;

@@ -9,17 +9,14 @@
  * seconds of CPU per test file. tests/stack/rotation-controls.test.ts serializes every provider as
  * the engine does.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { PROJECT } from "../../stack/config";
 import { asError } from "../../lib/errors";
-import { readStackFile, withUnsetSecrets } from "../../stack/stack-file";
 import { defineStack } from "../../stack/program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../harness/recording-monitor";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
 import { withoutStackTraces } from "./without-stack-traces";
 
-export const ROOT = path.resolve(__dirname, "../..");
+import { stackConfig } from "./project";
 
 /** Throws what a program threw, as an Error, when it threw anything. */
 export function throwIfFailed(run: { error?: unknown }): void {
@@ -54,16 +51,6 @@ export interface StackRunOptions {
 }
 
 const qualify = (key: string): string => (key.includes(":") ? key : `${PROJECT}:${key}`);
-
-/**
- * The config map of a shipped stack file, as the engine would pass it once the operator has set its
- * secret values (secure values and the secrets not set yet in the file are redacted placeholders).
- */
-export function stackConfig(stack: "staging" | "prod"): { config: Record<string, string>; secretKeys: string[] } {
-  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(file, "utf8"), PROJECT, file));
-  return { config, secretKeys };
-}
 
 export async function runStack(options: StackRunOptions = {}): Promise<StackRun> {
   skipDynamicProviderCode();

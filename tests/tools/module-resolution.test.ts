@@ -7,7 +7,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "../support/stack";
+import { ROOT } from "../support/project";
 import { engineNodeOptions } from "../../rehearsal/workspace";
 
 const { usesProjectCopy } = require("../../tools/module-resolution") as {
