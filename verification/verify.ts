@@ -1010,49 +1010,92 @@ export interface RefusedEverywhereOptions {
   token: string;
   /** How long to keep asking while an answer is transient (5xx, 408, 429, no connection), default 30000. */
   deadlineMs?: number;
-  /** Per-request timeout, default 10000. */
+  /** Per-request timeout, default 10000 (never beyond the deadline). */
   requestTimeoutMs?: number;
+  /** The deadline's time and the backoff's sleeps; default the process's monotonic clock (tests inject their own). */
+  clock?: VerifyClock;
+  /** Optional pool to reuse (left open); otherwise one per run, destroyed at the end. */
+  dispatcher?: Dispatcher;
+}
+
+const DEFAULT_REFUSED_DEADLINE_MS = 30_000;
+/** A revocation's answers settle within seconds: ask again at least every second. */
+const REFUSED_RETRY_MAX_DELAY_MS = 1_000;
+
+/** What one URL answered the revoked token: its HTTP status, or why there was none. */
+interface UrlAnswer {
+  status?: number;
+  reason: string;
+}
+
+/** A refused connection is an answer (nothing listens there), not "not up yet". */
+const connectionRefused = (reason: string): boolean => reason.includes("ECONNREFUSED");
+
+/** Asks `ctx.baseUrl`'s /status with the revoked token until a definitive answer or the deadline (then the last reason). */
+async function askWithRevokedToken(ctx: RunContext): Promise<UrlAnswer> {
+  const result = await untilDeadline<UrlAnswer>(ctx, async (timeoutMs) => {
+    const outcome = await send(ctx, {
+      label: "GET /status (revoked token)",
+      method: "GET",
+      path: "/status",
+      requestId: newRequestId("revoked"),
+      authorization: `Bearer ${ctx.options.token}`,
+      timeoutMs,
+    });
+    if (outcome.kind === "failure") {
+      return connectionRefused(outcome.reason)
+        ? { kind: "answer", value: { reason: outcome.reason } }
+        : { kind: "retry", reason: outcome.reason };
+    }
+    const reason = `HTTP ${outcome.status}`;
+    return isTransientStatus(outcome.status) ? { kind: "retry", reason } : { kind: "answer", value: { status: outcome.status, reason } };
+  });
+  return result.kind === "answer" ? result.value : { reason: result.reason };
 }
 
 /**
  * Proves a revoked token is refused at every URL of a service: `previous-token-refused` (each of
  * `urls` answers the contract's 401 to it) and, when `goneUrls` are given, `previous-tag-gone`
- * (each answers 404, or refuses the connection: the tag routes nowhere). Never throws for what a
- * server does; the token never appears in a detail.
+ * (each answers 404, or refuses the connection: the tag routes nowhere). Transient answers are
+ * retried until the deadline, on the verifier's backoff and clock (`untilDeadline`). Never throws
+ * for what a server does; throws a VerifyOptionsError for an invalid token or URL; the token never
+ * appears in a detail.
  */
 export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions): Promise<VerifyReport> {
   if (typeof options.token !== "string" || options.token === "") throw new VerifyOptionsError("options.token must be a non-empty string");
   const startedAt = performance.now();
-  const deadlineAt = startedAt + (options.deadlineMs ?? 30_000);
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const dispatcher = new Agent({ keepAliveTimeout: 1_000, connections: 4 });
-  const ask = async (url: string): Promise<{ status?: number; reason: string }> => {
-    const base = validate({ baseUrl: url, expectTokenVersion: 1, token: options.token });
-    for (let attempt = 1; ; attempt++) {
-      let answer: { status?: number; reason: string };
-      try {
-        const response = await request(`${base}/status`, {
-          dispatcher,
-          method: "GET",
-          headers: { authorization: `Bearer ${options.token}`, accept: "application/json" },
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        });
-        await response.body.dump();
-        answer = { status: response.statusCode, reason: `HTTP ${response.statusCode}` };
-      } catch (error) {
-        answer = { reason: describeError(error, [options.token]) };
-      }
-      const transient = answer.status === undefined ? !answer.reason.includes("ECONNREFUSED") : isTransientStatus(answer.status);
-      if (!transient || performance.now() + 100 > deadlineAt) return answer;
-      await sleep(Math.min(1_000, 50 * 2 ** attempt));
-    }
+  const clock = options.clock ?? MONOTONIC_CLOCK;
+  const verifyOptions: VerifyOptions = {
+    baseUrl: "",
+    expectTokenVersion: 1,
+    token: options.token,
+    deadlineMs: options.deadlineMs ?? DEFAULT_REFUSED_DEADLINE_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    retryMaxDelayMs: REFUSED_RETRY_MAX_DELAY_MS,
+    clock,
   };
+  // Every URL is checked before anything is sent (validate also refuses a token that cannot travel in a header).
+  const baseUrls = (urls: readonly string[]): string[] => urls.map((url) => validate({ ...verifyOptions, baseUrl: url }));
+  const refusing = baseUrls(options.urls);
+  const gone = baseUrls(options.goneUrls ?? []);
+  const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 1_000, connections: 4 }) : undefined;
+  const shared: RunContext = {
+    baseUrl: "",
+    options: verifyOptions,
+    dispatcher: options.dispatcher ?? (ownDispatcher as Agent),
+    startedAt,
+    clock,
+    deadlineAt: clock.now() + (verifyOptions.deadlineMs as number),
+    requestTimeoutMs: verifyOptions.requestTimeoutMs as number,
+    exchanges: [],
+    secrets: [options.token],
+  };
+  const ask = (urls: readonly string[], baseUrls: readonly string[]): Promise<{ url: string; answer: UrlAnswer }[]> =>
+    Promise.all(baseUrls.map(async (baseUrl, i) => ({ url: urls[i], answer: await askWithRevokedToken({ ...shared, baseUrl }) })));
   try {
     const checks: CheckResult[] = [];
     const refusedStarted = performance.now();
-    const refused = await Promise.all(options.urls.map(async (url) => ({ url, answer: await ask(url) })));
-    const accepted = refused.filter((r) => r.answer.status !== 401);
+    const accepted = (await ask(options.urls, refusing)).filter((r) => r.answer.status !== 401);
     checks.push({
       name: "previous-token-refused",
       ok: accepted.length === 0 && options.urls.length > 0,
@@ -1066,9 +1109,8 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
     });
     if (options.goneUrls !== undefined) {
       const goneStarted = performance.now();
-      const gone = await Promise.all(options.goneUrls.map(async (url) => ({ url, answer: await ask(url) })));
-      const routing = gone.filter(
-        (r) => r.answer.status !== 404 && !(r.answer.status === undefined && r.answer.reason.includes("ECONNREFUSED")),
+      const routing = (await ask(options.goneUrls, gone)).filter(
+        (r) => r.answer.status !== 404 && !(r.answer.status === undefined && connectionRefused(r.answer.reason)),
       );
       checks.push({
         name: "previous-tag-gone",
@@ -1083,6 +1125,6 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
     const safe = checks.map((c) => ({ ...c, detail: redact(c.detail, [options.token]) }));
     return { ok: safe.every((c) => c.ok), checks: safe, totalMs: elapsed(startedAt) };
   } finally {
-    await dispatcher.destroy();
+    if (ownDispatcher) await ownDispatcher.destroy();
   }
 }
