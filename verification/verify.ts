@@ -1090,26 +1090,31 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
     exchanges: [],
     secrets: [options.token],
   };
-  const ask = (urls: readonly string[], baseUrls: readonly string[]): Promise<{ url: string; answer: UrlAnswer }[]> =>
-    Promise.all(baseUrls.map(async (baseUrl, i) => ({ url: urls[i], answer: await askWithRevokedToken({ ...shared, baseUrl }) })));
+  /** Asks every URL side by side; `ms`: until the last one had its answer. */
+  const ask = async (urls: readonly string[], baseUrls: readonly string[]) => {
+    const started = performance.now();
+    const answers = await Promise.all(baseUrls.map((baseUrl) => askWithRevokedToken({ ...shared, baseUrl })));
+    return { answers: answers.map((answer, i) => ({ url: urls[i], answer })), ms: elapsed(started) };
+  };
   try {
-    const checks: CheckResult[] = [];
-    const refusedStarted = performance.now();
-    const accepted = (await ask(options.urls, refusing)).filter((r) => r.answer.status !== 401);
-    checks.push({
-      name: "previous-token-refused",
-      ok: accepted.length === 0 && options.urls.length > 0,
-      detail:
-        options.urls.length === 0
-          ? "no URL to check"
-          : accepted.length === 0
-            ? `the revoked token gets 401 at all ${options.urls.length} URLs: ${options.urls.join(", ")}`
-            : `the revoked token is not refused at: ${accepted.map((r) => `${r.url} (${r.answer.reason})`).join(", ")}`,
-      ms: elapsed(refusedStarted),
-    });
+    // Both checks at once, on the one deadline: the gone URLs are never starved by URLs that stayed transient.
+    const [refusedRun, goneRun] = await Promise.all([ask(options.urls, refusing), ask(options.goneUrls ?? [], gone)]);
+    const accepted = refusedRun.answers.filter((r) => r.answer.status !== 401);
+    const checks: CheckResult[] = [
+      {
+        name: "previous-token-refused",
+        ok: accepted.length === 0 && options.urls.length > 0,
+        detail:
+          options.urls.length === 0
+            ? "no URL to check"
+            : accepted.length === 0
+              ? `the revoked token gets 401 at all ${options.urls.length} URLs: ${options.urls.join(", ")}`
+              : `the revoked token is not refused at: ${accepted.map((r) => `${r.url} (${r.answer.reason})`).join(", ")}`,
+        ms: refusedRun.ms,
+      },
+    ];
     if (options.goneUrls !== undefined) {
-      const goneStarted = performance.now();
-      const routing = (await ask(options.goneUrls, gone)).filter(
+      const routing = goneRun.answers.filter(
         (r) => r.answer.status !== 404 && !(r.answer.status === undefined && connectionRefused(r.answer.reason)),
       );
       checks.push({
@@ -1119,7 +1124,7 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
           routing.length === 0
             ? `${options.goneUrls.length} removed tag URL(s) route nowhere (404 or connection refused): ${options.goneUrls.join(", ") || "none"}`
             : `still routing: ${routing.map((r) => `${r.url} (${r.answer.reason})`).join(", ")}`,
-        ms: elapsed(goneStarted),
+        ms: goneRun.ms,
       });
     }
     const safe = checks.map((c) => ({ ...c, detail: redact(c.detail, [options.token]) }));
