@@ -208,6 +208,7 @@ interface OutgoingRequest {
 
 async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome> {
   const headers: Record<string, string> = { accept: "application/json", "x-request-id": req.requestId };
+  // Stryker disable next-line ConditionalExpression: undici leaves out a header whose value is undefined
   if (req.authorization !== undefined) headers.authorization = req.authorization;
   if (req.body !== undefined) headers["content-type"] = "application/json";
   // One timer bounds headers AND body together; undici's own timeouts only bound gaps between chunks.
@@ -235,6 +236,7 @@ async function send(ctx: RunContext, req: OutgoingRequest): Promise<HttpOutcome>
     const body = await readCapped(response.body);
     const responseHeaders = flattenHeaders(response.headers);
     ctx.exchanges.push({ label: req.label, headers: responseHeaders, body });
+    // Stryker disable next-line StringLiteral: the outcome's kinds are told apart by "failure" only (the union is for the compiler)
     return { kind: "response", status: response.statusCode, headers: responseHeaders, body, json: parseJson(body) };
   } catch (error) {
     if (signal?.aborted && !timedOut) return { kind: "failure", reason: INTERRUPTED };
@@ -263,6 +265,7 @@ async function readCapped(body: Dispatcher.ResponseData["body"]): Promise<string
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
+    // Stryker disable next-line ConditionalExpression: undici never gives an undefined header value (the type allows one)
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
   }
   return flat;
@@ -271,6 +274,7 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
+    // Stryker disable next-line BlockStatement: an empty block returns undefined too
   } catch {
     return undefined;
   }
@@ -316,6 +320,7 @@ const SUMMARY_WINDOW = 160;
  * partial echo that the bound would cut is still recognised.
  */
 function bounded(text: string, secrets: readonly string[], max: number): string {
+  // Stryker disable next-line MethodExpression: the output is `max` characters either way; the slice spares the work on a long text
   const redacted = redactSecrets(text.slice(0, max + MIN_ECHO_FRAGMENT), secrets, max);
   return text.length > max ? `${redacted}${CLIP_MARK}` : redacted;
 }
@@ -355,6 +360,10 @@ const elapsed = (since: number): number => Math.round(performance.now() - since)
 
 type Attempt<T> = { kind: "answer"; value: T } | { kind: "retry"; reason: string };
 
+/** "Not an answer yet": `untilDeadline` asks again. */
+// Stryker disable next-line StringLiteral: `untilDeadline` tells the kinds apart by "answer" only (the union is for the compiler)
+const retry = (reason: string): Attempt<never> => ({ kind: "retry", reason });
+
 type Eventually<T> = { kind: "answer"; value: T; attempts: number } | { kind: "deadline"; attempts: number; reason: string };
 
 /** The reason of an attempt stopped by `signal` (Ctrl-C). */
@@ -387,6 +396,7 @@ function tellProgress(
   more: { attempt?: number; reason?: string } = {},
 ): void {
   const onCheck = ctx.options.onCheck;
+  // Stryker disable next-line ConditionalExpression: without a reporter the call below throws into the catch, the same outcome
   if (!onCheck) return;
   try {
     onCheck({
@@ -455,7 +465,7 @@ function summarize(status: Record<string, unknown>, secrets: readonly string[]):
   // Shown on the CLI's status line and in the gate's outputs: redacted, bounded, one line.
   const text = (value: unknown): string | undefined =>
     typeof value === "string" ? clip(printable(redactCredentials(bounded(value, secrets, SUMMARY_WINDOW))), SUMMARY_MAX) : undefined;
-  const number = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+  const number = (value: unknown): number | undefined => (Number.isFinite(value) ? (value as number) : undefined);
   const summary: ExecutorStatusSummary = {
     walletId: text(status.walletId),
     mode: text(status.mode),
@@ -480,8 +490,8 @@ function judgeStatus(
   seen: (status: Record<string, unknown>) => void,
 ): Attempt<StatusAnswer> {
   const fail = (detail: string): Attempt<StatusAnswer> => ({ kind: "answer", value: { ok: false, detail } });
-  if (outcome.kind === "failure") return { kind: "retry", reason: outcome.reason };
-  if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
+  if (outcome.kind === "failure") return retry(outcome.reason);
+  if (isTransientStatus(outcome.status)) return retry(`HTTP ${outcome.status}`);
   if (outcome.status === 401) return fail("the current token got HTTP 401: the executor does not accept it");
   if (outcome.status !== 200) {
     const code = isRecord(outcome.json) && isRecord(outcome.json.error) ? ` ${word(outcome.json.error.code, secrets)}` : "";
@@ -495,18 +505,19 @@ function judgeStatus(
 
   const expected = options.expectTokenVersion;
   const version = status.authTokenVersion;
+  // Stryker disable next-line ConditionalExpression: Number.isSafeInteger is false for any non-number; the typeof narrows the type
   if (typeof version !== "number" || !Number.isSafeInteger(version))
     return fail(`status.authTokenVersion is ${quote(version, secrets)}, not an integer`);
   // A lower generation identifies the previous revision still taking traffic: wait for the rollout.
   // (Checked before auth mode, so an old revision without auth is waited out, not blamed.)
-  if (version < expected) return { kind: "retry", reason: `old revision still serving: authTokenVersion ${version}, expected ${expected}` };
+  if (version < expected) return retry(`old revision still serving: authTokenVersion ${version}, expected ${expected}`);
   if (status.authMode === "disabled" || status.authEnforced === false) {
     return fail(`auth is disabled: authMode ${word(status.authMode, secrets)}, authEnforced ${quote(status.authEnforced, secrets)}`);
   }
   if (version > expected) return fail(`authTokenVersion ${version} is newer than the expected ${expected}: another rotation was deployed`);
   if (status.ready !== true) {
     const lastError = status.lastErrorCode ? `, lastErrorCode ${word(status.lastErrorCode, secrets)}` : "";
-    return { kind: "retry", reason: `ready:${quote(status.ready, secrets)} (lifecycle ${word(status.lifecycle, secrets)}${lastError})` };
+    return retry(`ready:${quote(status.ready, secrets)} (lifecycle ${word(status.lifecycle, secrets)}${lastError})`);
   }
 
   const problems: string[] = [];
@@ -547,6 +558,7 @@ async function runStatus(ctx: RunContext, onSummary: (summary: ExecutorStatusSum
     (attempt, reason) => {
       tellProgress(ctx, "status", "waiting", { attempt, reason });
       const onProgress = ctx.options.onProgress;
+      // Stryker disable next-line ConditionalExpression: without a reporter the call below throws into the catch, the same outcome
       if (!onProgress) return;
       try {
         onProgress({ attempt, elapsedMs: elapsed(ctx.startedAt), reason: redact(reason, ctx.secrets) });
@@ -595,8 +607,8 @@ function judgeUnauthorized(
   ctx: RunContext,
 ): Attempt<{ problems: string[]; signature: UnauthorizedSignature }> {
   const secrets = ctx.secrets;
-  if (outcome.kind === "failure") return { kind: "retry", reason: outcome.reason };
-  if (isTransientStatus(outcome.status)) return { kind: "retry", reason: `HTTP ${outcome.status}` };
+  if (outcome.kind === "failure") return retry(outcome.reason);
+  if (isTransientStatus(outcome.status)) return retry(`HTTP ${outcome.status}`);
   const body = outcome.json;
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   const signature: UnauthorizedSignature = {
@@ -611,7 +623,7 @@ function judgeUnauthorized(
     const version = status?.authTokenVersion;
     // Accepted by a lower generation = the previous revision still answering: wait for the rollout.
     if (typeof version === "number" && version < ctx.options.expectTokenVersion) {
-      return { kind: "retry", reason: `old revision still serving: authTokenVersion ${version}` };
+      return retry(`old revision still serving: authTokenVersion ${version}`);
     }
     problems.push(`${spec.what} was accepted (HTTP 200), expected 401`);
     if (spec.name === "auth-previous-token" && ctx.options.previousToken === ctx.options.token) {
@@ -754,6 +766,7 @@ async function runPayment(ctx: RunContext, payment: PaymentProbe, walletId: unkn
   const result = body.result;
   const paid = isRecord(result.payment) ? result.payment : {};
   // The preimage is not a credential but must not travel further than this function.
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: every redaction drops empty and non-string secrets (secretList)
   if (typeof paid.preimageHex === "string" && paid.preimageHex !== "") ctx.secrets.push(paid.preimageHex);
 
   const problems = receiptProblems(result.receipt, {
@@ -796,6 +809,7 @@ function judgeIdentity(options: VerifyOptions, status: Record<string, unknown> |
   if (options.expectIdentity !== undefined && identity !== options.expectIdentity) {
     problems.push(`identityPubkey ${quote(identity, secrets)} is not the expected ${quote(options.expectIdentity, secrets)}`);
   }
+  // Stryker disable next-line ConditionalExpression: identity is a non-empty string here, never equal to an undefined rejectIdentity
   if (options.rejectIdentity !== undefined && identity === options.rejectIdentity) {
     problems.push(`identityPubkey is unchanged (${quote(identity, secrets)}): a mnemonic rotation must change the wallet identity`);
   }
@@ -817,6 +831,7 @@ function judgeNoEcho(exchanges: readonly Exchange[], named: readonly [string, st
       .map(([name, value]) => `${name}: ${value}`)
       .join("\n");
     for (const [what, secret] of named) {
+      // Stryker disable next-line StringLiteral: carriesSecret finds no empty secret anyway
       if (secret === undefined || secret === "") continue;
       // Any part of at least min(12, length) characters is an echo: a server that returns half a token has leaked it.
       if (carriesSecret(headerText, secret)) findings.push(`${what} in a header of ${exchange.label}`);
@@ -843,6 +858,7 @@ const HEADER_TOKEN = /^[\x21-\x7e]+$/;
 
 /** `localhost`, `*.localhost`, 127.0.0.0/8, ::1 and IPv4-mapped 127.x (URL hostnames keep IPv6 brackets). */
 export function isLoopback(hostname: string): boolean {
+  // Stryker disable next-line Regex: URL hostnames have brackets only around an IPv6 address, never inside a name
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (/^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(host)) return true;
@@ -867,6 +883,7 @@ function validate(options: VerifyOptions): string {
     ["token", options.token],
     ["previousToken", options.previousToken],
   ] as const) {
+    // Stryker disable next-line ConditionalExpression: HEADER_TOKEN accepts undefined (tested as the text "undefined")
     if (value !== undefined && value !== "" && !HEADER_TOKEN.test(value))
       throw new VerifyOptionsError(`options.${name} must be printable ASCII without spaces, line breaks or control characters`);
   }
@@ -907,8 +924,10 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
   // A fresh random token per run: "wrong" must mean wrong, not "some fixed string an executor could special-case".
   const wrongToken = randomBytes(32).toString("hex");
   const secrets = [options.token, options.previousToken, options.sparkApiKey, wrongToken, options.payment?.invoice].filter(
+    // Stryker disable next-line StringLiteral: every redaction and echo scan ignores an empty secret anyway
     (s): s is string => typeof s === "string" && s !== "",
   );
+  // Stryker disable next-line ConditionalExpression,ObjectLiteral: an Agent made beside a caller's pool, or with undici's defaults, changes no outcome
   const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 4_000, connections: 8 }) : undefined;
   const ctx: RunContext = {
     baseUrl,
@@ -945,6 +964,7 @@ export async function verifyExecutor(options: VerifyOptions): Promise<VerifyRepo
             ? reported(
                 ctx,
                 "payment-smoke",
+                // Stryker disable next-line OptionalChaining: a status that passed always has its status object
                 () => runPayment(ctx, options.payment as PaymentProbe, status.status?.walletId),
                 (c) => c.ok,
               )
@@ -1043,12 +1063,10 @@ async function askWithRevokedToken(ctx: RunContext): Promise<UrlAnswer> {
       timeoutMs,
     });
     if (outcome.kind === "failure") {
-      return connectionRefused(outcome.reason)
-        ? { kind: "answer", value: { reason: outcome.reason } }
-        : { kind: "retry", reason: outcome.reason };
+      return connectionRefused(outcome.reason) ? { kind: "answer", value: { reason: outcome.reason } } : retry(outcome.reason);
     }
     const reason = `HTTP ${outcome.status}`;
-    return isTransientStatus(outcome.status) ? { kind: "retry", reason } : { kind: "answer", value: { status: outcome.status, reason } };
+    return isTransientStatus(outcome.status) ? retry(reason) : { kind: "answer", value: { status: outcome.status, reason } };
   });
   return result.kind === "answer" ? result.value : { reason: result.reason };
 }
@@ -1078,6 +1096,7 @@ export async function verifyRefusedEverywhere(options: RefusedEverywhereOptions)
   const baseUrls = (urls: readonly string[]): string[] => urls.map((url) => validate({ ...verifyOptions, baseUrl: url }));
   const refusing = baseUrls(options.urls);
   const gone = baseUrls(options.goneUrls ?? []);
+  // Stryker disable next-line ConditionalExpression,ObjectLiteral: an Agent made beside a caller's pool, or with undici's defaults, changes no outcome
   const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 1_000, connections: 4 }) : undefined;
   const shared: RunContext = {
     baseUrl: "",
