@@ -55,7 +55,7 @@ import {
   contractStatus,
   IDENTITY_PUBKEY,
 } from "../support/verify-fixtures";
-import { carrying, clocked, type ClockedRun, type SentRequest } from "../support/verify-clock";
+import { EventClock, carrying, clocked, type ClockedRun, type SentRequest } from "../support/verify-clock";
 import { type ServerResponse } from "node:http";
 import {
   eventually,
@@ -1314,6 +1314,41 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
           `^not ready by deadline after \\d+ attempts: connection error ECONNREFUSED: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`,
         ),
       );
+    });
+    test.each([
+      // A pool that wraps the socket's error (as a proxy or an interceptor does): the cause's code is named.
+      [
+        "an error wrapping the real one",
+        (error: Error) => new Error("through the pool", { cause: error }),
+        "connection error ECONNREFUSED: through the pool",
+      ],
+      // Mutant: reading `code` of an absent cause (an object taken for one) throws.
+      [
+        "an error with a name and no code",
+        () => ({ name: "PoolError", message: "pool closed" }),
+        "connection error PoolError: pool closed",
+      ],
+      // Mutant: quoting an absent message throws.
+      ["an error with a code and no message", () => ({ code: "EPOOL" }), "connection error EPOOL"],
+    ])("whatever a caller's pool rejects with is described, never a crash: %s", async (_what, wrap, reason) => {
+      // A caller's dispatcher (VerifyOptions.dispatcher) may reject with anything; this one rewrites the real
+      // error of a refused connection. Each status request takes 20 s of a 60 s deadline on the event clock.
+      const clock = new EventClock();
+      class WrappingAgent extends Agent {
+        override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+          if ((options.headers as Record<string, string>).authorization === `Bearer ${TOKEN}`) clock.advance(20_000);
+          const onError = handler.onError?.bind(handler);
+          handler.onError = (error: Error) => onError?.(wrap(error) as Error);
+          return super.dispatch(options, handler);
+        }
+      }
+      const pool = new WrappingAgent();
+      try {
+        const report = await verify(`http://127.0.0.1:${await reservePort()}`, { dispatcher: pool, clock, deadlineMs: 60_000 });
+        expect(checkOf(report, "status").detail).toBe(`not ready by deadline after 3 attempts: ${reason}`);
+      } finally {
+        await pool.close();
+      }
     });
   });
 
