@@ -341,6 +341,18 @@ describe("the abort signal (Ctrl-C)", () => {
     expect(server.requests.filter((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toHaveLength(1);
   });
 
+  test("aborted at the second wait: the interrupted check counts its attempts", async () => {
+    const url = await standIn({ neverReady: true });
+    const interrupt = new AbortController();
+    const timed = clock(0);
+    const { report, events } = await run(url, { ...timed.options, signal: interrupt.signal, retryInitialDelayMs: 5 }, (event) => {
+      if (event.check === "status" && event.state === "waiting" && event.attempt === 2) interrupt.abort();
+    });
+    expect(detailOf(report, "status")).toBe("interrupted (Ctrl-C) before an answer, after 2 attempts");
+    expect(statesOf(events, "status")).toEqual(["running", "waiting", "waiting", "failed"]);
+    expect(timed.clock.sleeps).toHaveLength(1);
+  });
+
   test("aborted while the status request is in flight: the request is cut, status fails as interrupted, no waiting follows", async () => {
     const interrupt = new AbortController();
     let statusArrived = false;
@@ -394,5 +406,35 @@ describe("the abort signal (Ctrl-C)", () => {
     expect(report).not.toHaveProperty("interrupted");
     expect(timed.clock.sleeps).toHaveLength(2);
     expect(getEventListeners(interrupt.signal, "abort")).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("deadlines on the run's clock", () => {
+  test("status waits the deadline out: it fails naming the attempts, and the time left it reports stops at zero", async () => {
+    // Each /status with the current token takes 20 s of the 60 s deadline: three attempts, then past it.
+    const url = await standIn({ neverReady: true });
+    const timed = clock(20_000, carrying(TOKEN));
+    const { report, events } = await withRandom(0, () => run(url, { ...timed.options }));
+    const reason = "ready:false (lifecycle error, lastErrorCode connect_failed)";
+    expect(detailOf(report, "status")).toBe(`not ready by deadline after 3 attempts: ${reason}`);
+    expect(events.filter((e) => e.check === "status").map((e) => [e.state, e.attempt, e.remainingMs])).toEqual([
+      ["running", undefined, 60_000],
+      ["waiting", 1, 40_000],
+      ["waiting", 2, 19_950],
+      ["failed", undefined, 0],
+    ]);
+  });
+
+  test("the payment starts with exactly the attempt budget (100 ms) left, and not with 1 ms less", async () => {
+    // The one /status attempt takes all of the deadline but 100 ms (then 99 ms) of the clock.
+    const sent = await standIn();
+    const withBudget = clock(59_900, carrying(TOKEN));
+    const started = await run(sent, { ...withBudget.options, payment: PAYMENT });
+    // 100 ms of real time for the payment: a busy machine may time it out, so only "it was started" is pinned.
+    expect(detailOf(started.report, "payment-smoke")).not.toMatch(/^not run/);
+    const without = clock(59_901, carrying(TOKEN));
+    const notStarted = await run(sent, { ...without.options, payment: PAYMENT });
+    expect(detailOf(notStarted.report, "payment-smoke")).toBe("not run: the deadline (60000 ms) left no time for a payment");
   });
 });
