@@ -64,9 +64,10 @@ describe("verdicts", () => {
       ["previous-token-refused", true, `the revoked token gets 401 at all 2 URLs: ${main.url}, ${tag.url}`],
       ["previous-tag-gone", true, `2 removed tag URL(s) route nowhere (404 or connection refused): ${gone.url}, ${closed}`],
     ]);
-    // One GET /status each, with the revoked token as the bearer token.
+    // One GET /status each, with the revoked token as the bearer token and a request id that names the check (for the executor's logs).
     for (const s of [main, tag, gone]) {
       expect(s.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([["GET", "/status", `Bearer ${REVOKED}`]]);
+      expect(s.requests[0].headers["x-request-id"]).toMatch(/^verify-revoked-[0-9a-f-]{36}$/);
     }
   });
 
