@@ -78,6 +78,12 @@ describe("verdicts", () => {
     expect(verdicts(report)).toEqual([["previous-token-refused", false, `the revoked token is not refused at: ${tag.url} (HTTP 200)`]]);
   });
 
+  test("every URL that does not refuse it is named, with its answer", async () => {
+    const [main, tag, other] = await Promise.all([answering(401), answering(200), answering(403)]);
+    const report = await refused({ urls: [main.url, tag.url, other.url] });
+    expect(report.checks[0].detail).toBe(`the revoked token is not refused at: ${tag.url} (HTTP 200), ${other.url} (HTTP 403)`);
+  });
+
   test("a removed tag that still answers fails previous-tag-gone (the report too), whatever the answer", async () => {
     const [main, still, forbidden] = await Promise.all([answering(401), answering(401), answering(403)]);
     const report = await refused({ urls: [main.url], goneUrls: [still.url, forbidden.url] });

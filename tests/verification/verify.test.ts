@@ -1330,6 +1330,10 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
       ],
       // Mutant: quoting an absent message throws.
       ["an error with a code and no message", () => ({ code: "EPOOL" }), "connection error EPOOL"],
+      // Mutants: a null cause taken for an object (throws); a made-up code or separator where there is none.
+      ["a plain object with a message only", () => ({ message: "pool closed", cause: null }), "connection error: pool closed"],
+      // A rejection that is not an object at all.
+      ["a string", () => "pool closed", "connection error"],
     ])("whatever a caller's pool rejects with is described, never a crash: %s", async (_what, wrap, reason) => {
       // A caller's dispatcher (VerifyOptions.dispatcher) may reject with anything; this one rewrites the real
       // error of a refused connection. Each status request takes 20 s of a 60 s deadline on the event clock.
