@@ -7,8 +7,10 @@
 //   policies' unit suites pin the same behaviour in milliseconds); policy-harness and
 //   evaluation-watchdog: they cover none of the mutated files;
 // - the serialized-provider test: serializing instrumented code captures Stryker's own globals;
-// - verification/verify-progress: the CLI's progress and Ctrl-C, as processes (no coverage back).
-// stack/tagged-routing is in: it holds verifyRefusedEverywhere (verification/verify.ts) to its contract.
+// - verification/verify-progress: the CLI's display of progress and Ctrl-C, as processes (no coverage
+//   back); verify-events holds the verifier's progress events and abort signal in process instead.
+// stack/tagged-routing is in: it holds verifyRefusedEverywhere (verification/verify.ts) to its contract,
+// as verification/verify-refused-everywhere does in detail.
 "use strict";
 const path = require("path");
 const jestOnMocha = require("./jest-on-mocha");
@@ -21,6 +23,8 @@ for (const suite of [
   "stack/rotation-controls",
   "stack/config-identity",
   "verification/verify",
+  "verification/verify-events",
+  "verification/verify-refused-everywhere",
   "stack/tagged-routing",
   "policy/pack",
   "policy/graph",

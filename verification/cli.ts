@@ -9,6 +9,7 @@ import { ProgressDisplay } from "./progress";
 import * as path from "node:path";
 import {
   type CommandSpec,
+  EXIT_INTERRUPTED,
   UsageError,
   errorLine,
   parseCommandLine,
@@ -38,8 +39,8 @@ const PROJECT_DIR = path.resolve(__dirname, "..");
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
-/** Stopped by Ctrl-C (128 + SIGINT), after printing the partial report. */
-export const EXIT_INTERRUPTED = 130;
+/** Stopped by Ctrl-C (128 + SIGINT), after printing the partial report: the one code every CLI here uses (lib/cli.ts). */
+export { EXIT_INTERRUPTED };
 
 export const DEFAULT_TOKEN_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
 

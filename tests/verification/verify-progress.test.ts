@@ -1,12 +1,11 @@
 /**
- * Progress while the verifier waits: the events the library reports per check (with the time left
- * before the deadline), how the CLI shows them (one updating line on a terminal, one line per
- * change otherwise, never on stdout), and Ctrl-C: the run stops and prints a partial report, in
- * process and as a real process sent SIGINT.
+ * Progress while the verifier waits, as the CLI shows it (one updating line on a terminal, one line
+ * per change otherwise, never on stdout), and Ctrl-C: a real process sent SIGINT stops and prints a
+ * partial report. The events themselves and the abort signal, in process: verify-events.test.ts.
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { verifyExecutor, type CheckProgress } from "../../verification/verify";
+import type { CheckProgress } from "../../verification/verify";
 import { ProgressDisplay, changeLine, formatLeft, statusLine } from "../../verification/progress";
 import { startStandInExecutor, type StandInExecutor, type StandInOptions } from "../../harness/stand-in-executor";
 import { TOKEN } from "../support/verify-fixtures";
@@ -88,59 +87,6 @@ describe("the display", () => {
     display.stop();
     expect(writes[0].length).toBe("\r\u001b[K".length + 39);
     expect(writes[0].endsWith("…")).toBe(true);
-  });
-});
-
-describe("the library's progress events", () => {
-  test("each check runs then passes; status waits while the executor is not ready; the time left only goes down", async () => {
-    const executor = await standIn({ notReadyForFirst: 2 });
-    const events: CheckProgress[] = [];
-    const report = await verifyExecutor({
-      baseUrl: executor.url,
-      expectTokenVersion: 4,
-      token: TOKEN,
-      deadlineMs: 60_000,
-      retryInitialDelayMs: 10,
-      onCheck: (e) => events.push(e),
-    });
-    expect(report.ok).toBe(true);
-    const status = events.filter((e) => e.check === "status").map((e) => [e.state, e.attempt ?? null, e.reason ?? null]);
-    expect(status).toEqual([
-      ["running", null, null],
-      ["waiting", 1, "ready:false (lifecycle connecting)"],
-      ["waiting", 2, "ready:false (lifecycle connecting)"],
-      ["passed", null, null],
-    ]);
-    for (const check of ["auth-missing-token", "auth-wrong-token"]) {
-      expect(events.filter((e) => e.check === check).map((e) => e.state)).toEqual(["running", "passed"]);
-    }
-    const left = events.filter((e) => e.check === "status").map((e) => e.remainingMs);
-    expect([...left].sort((a, b) => b - a)).toEqual(left);
-    expect(left[0]).toBeLessThanOrEqual(60_000);
-    expect(events.every((e) => e.deadlineMs === 60_000)).toBe(true);
-    expect(report.interrupted).toBeUndefined();
-  });
-
-  test("an abort while waiting stops the run at once: the waiting check fails as interrupted, the report says partial", async () => {
-    const executor = await standIn({ neverReady: true });
-    const interrupt = new AbortController();
-    const started = performance.now();
-    const report = await verifyExecutor({
-      baseUrl: executor.url,
-      expectTokenVersion: 4,
-      token: TOKEN,
-      deadlineMs: 600_000,
-      signal: interrupt.signal,
-      onCheck: (e) => {
-        if (e.check === "status" && e.state === "waiting" && e.attempt === 2) interrupt.abort();
-      },
-    });
-    expect(report.interrupted).toBe(true);
-    expect(report.ok).toBe(false);
-    const status = report.checks.find((c) => c.name === "status");
-    expect(status?.detail).toBe("interrupted (Ctrl-C) before an answer, after 2 attempts");
-    // Nowhere near the ten-minute deadline: the backoff's sleep is cut short too.
-    expect(performance.now() - started).toBeLessThan(300_000);
   });
 });
 

@@ -55,7 +55,7 @@ import {
   contractStatus,
   IDENTITY_PUBKEY,
 } from "../support/verify-fixtures";
-import { carrying, clocked, type ClockedRun, type SentRequest } from "../support/verify-clock";
+import { EventClock, carrying, clocked, type ClockedRun, type SentRequest } from "../support/verify-clock";
 import { type ServerResponse } from "node:http";
 import {
   eventually,
@@ -1118,6 +1118,8 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
           },
         ]);
         expect(report.ok).toBe(true);
+        // Mutant: a blanked method on the status request or the probes.
+        expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual(Array(4).fill("GET /status"));
       });
     });
 
@@ -1179,7 +1181,8 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
         const report = await verify(server.url, { requestTimeoutMs: 20_000, deadlineMs: 20_000 });
         expect(report.ok).toBe(true);
         expect(server.requests).toHaveLength(4);
-        expect(await eventually(() => server.openConnections() === 0, 10_000)).toBe(true);
+        // Closed as the run ends; undici's global dispatcher would keep them for its 4 s keep-alive.
+        expect(await eventually(() => server.openConnections() === 0, 2_000)).toBe(true);
         // Left running, the four requests' 20 s timers would show here; one timer of slack for other suites
         // sharing the process (Stryker runs them all in one).
         expect(activeTimeouts()).toBeLessThanOrEqual(timeoutsBefore + 1);
@@ -1314,6 +1317,45 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
         ),
       );
     });
+    test.each([
+      // A pool that wraps the socket's error (as a proxy or an interceptor does): the cause's code is named.
+      [
+        "an error wrapping the real one",
+        (error: Error) => new Error("through the pool", { cause: error }),
+        "connection error ECONNREFUSED: through the pool",
+      ],
+      // Mutant: reading `code` of an absent cause (an object taken for one) throws.
+      [
+        "an error with a name and no code",
+        () => ({ name: "PoolError", message: "pool closed" }),
+        "connection error PoolError: pool closed",
+      ],
+      // Mutant: quoting an absent message throws.
+      ["an error with a code and no message", () => ({ code: "EPOOL" }), "connection error EPOOL"],
+      // Mutants: a null cause taken for an object (throws); a made-up code or separator where there is none.
+      ["a plain object with a message only", () => ({ message: "pool closed", cause: null }), "connection error: pool closed"],
+      // A rejection that is not an object at all.
+      ["a string", () => "pool closed", "connection error"],
+    ])("whatever a caller's pool rejects with is described, never a crash: %s", async (_what, wrap, reason) => {
+      // A caller's dispatcher (VerifyOptions.dispatcher) may reject with anything; this one rewrites the real
+      // error of a refused connection. Each status request takes 20 s of a 60 s deadline on the event clock.
+      const clock = new EventClock();
+      class WrappingAgent extends Agent {
+        override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+          if ((options.headers as Record<string, string>).authorization === `Bearer ${TOKEN}`) clock.advance(20_000);
+          const onError = handler.onError?.bind(handler);
+          handler.onError = (error: Error) => onError?.(wrap(error) as Error);
+          return super.dispatch(options, handler);
+        }
+      }
+      const pool = new WrappingAgent();
+      try {
+        const report = await verify(`http://127.0.0.1:${await reservePort()}`, { dispatcher: pool, clock, deadlineMs: 60_000 });
+        expect(checkOf(report, "status").detail).toBe(`not ready by deadline after 3 attempts: ${reason}`);
+      } finally {
+        await pool.close();
+      }
+    });
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -1431,6 +1473,76 @@ describe("verifyExecutor's checks, one at a time, against raw HTTP executors", (
           expect(currentTokenRequests(server)).toHaveLength(1);
         },
       );
+    });
+
+    test("the deadline counts from where the clock stands at the start, not from zero", async () => {
+      // The clock starts a million ms in. Mutants: `deadlineAt + now` for the request's time budget (a 5 s
+      // request instead of 300 ms) or for the time left (retries past the deadline, one more progress event).
+      await withServer(
+        executor(() => undefined),
+        async (server) => {
+          const report = await withClock(clocked(300, carrying(TOKEN)), (run) => {
+            run.clock.advance(1_000_000);
+            return verify(server.url, { ...run.options, deadlineMs: 300, requestTimeoutMs: 5000 });
+          });
+          expect(checkOf(report, "status").detail).toBe("not ready by deadline after 1 attempts: no answer within 300 ms");
+        },
+      );
+      const progress: { attempt: number; reason: string }[] = [];
+      await withServer(
+        executor((_req, res) => sendJson(res, 503, { ok: false })),
+        async (server) => {
+          const report = await withClock(clocked(27_500, carrying(TOKEN)), (run) => {
+            run.clock.advance(1_000_000);
+            return verify(server.url, { ...run.options, deadlineMs: 60_000, onProgress: (event) => progress.push(event) });
+          });
+          expect(checkOf(report, "status").detail).toBe("not ready by deadline after 3 attempts: HTTP 503");
+          // Progress only for the attempts followed by another one.
+          expect(progressOf(progress)).toEqual([
+            { attempt: 1, reason: "HTTP 503" },
+            { attempt: 2, reason: "HTTP 503" },
+          ]);
+        },
+      );
+    });
+
+    test.each([
+      // [what, ms the first attempt takes of a 60 s deadline, jitter, how late the sleep ends, the sleep asked for]
+      // Exactly the budget (100 ms) left: one more attempt. Mutant: `<=` for `<` stops after one.
+      ["exactly the attempt budget left", 59_900, 0.999, 0, 0],
+      // 150 ms left: the sleep is cut to leave a full budget (50 ms, not the 99.95 ms of jitter). Mutant: `remaining + minBudget`.
+      ["a sleep cut short to leave the budget", 59_850, 0.999, 0, 50],
+      // Woken 50 ms late with exactly half the budget left: still one more. Mutant: `<=` for `<` after the sleep.
+      ["exactly half the budget left after a late wake", 59_850, 0, 50, 50],
+      // Woken late with 150 ms left: one more. Mutant: `minBudget * 2` for `/ 2` stops.
+      ["150 ms left after a late wake", 59_750, 0, 50, 50],
+    ])("the last attempt's edges: %s", async (_what, firstMs, random, lateWakeMs, sleep) => {
+      const realRandom = Math.random;
+      Math.random = () => random;
+      try {
+        await withServer(
+          executor((_req, res) => sendJson(res, 503, { ok: false })),
+          async (server) => {
+            const sleeps: number[] = [];
+            const report = await withClock(clocked(firstMs, carrying(TOKEN), lateWakeMs), async (run) => {
+              const result = await verify(server.url, {
+                ...run.options,
+                deadlineMs: 60_000,
+                retryInitialDelayMs: 100,
+                retryMaxDelayMs: 1000,
+              });
+              sleeps.push(...run.clock.sleeps);
+              return result;
+            });
+            // The second attempt has at most 150 ms of real time: a busy machine may time it out before it reaches
+            // the server, so only the attempts the verifier counted are pinned, not its last reason or the server's count.
+            expect(checkOf(report, "status").detail).toMatch(/^not ready by deadline after 2 attempts: /);
+            expect(sleeps).toEqual([sleep]);
+          },
+        );
+      } finally {
+        Math.random = realRandom;
+      }
     });
   });
 
@@ -2082,6 +2194,21 @@ describe("verifyExecutor's probes (unauthorized, auth-deterministic, payment, id
       });
       expect(requestsFrom(server, "missing")).toHaveLength(3);
       expect(report.ok).toBe(true);
+    });
+
+    test("accepted with a generation that is not a number is a definitive failure, not an old revision", async () => {
+      // Mutant: the typeof test dropped lets "3" < 4 pass for an older generation.
+      const server = await scripted({ probe: (req, who) => (who === "wrong" ? statusOk(req, { authTokenVersion: "3" }) : undefined) });
+      const report = await run(server);
+      expect(check(report, "auth-wrong-token").detail).toBe("wrong token: wrong token was accepted (HTTP 200), expected 401");
+      expect(requestsFrom(server, "wrong")).toHaveLength(1);
+    });
+
+    test("with the previous token equal to the current one, another accepted probe does not get the same-token remark", async () => {
+      // Mutant: the remark's probe-name test dropped.
+      const server = await scripted({ probe: (req, who) => (who === "missing" ? statusOk(req) : undefined) });
+      const report = await run(server, { previousToken: TOKEN });
+      expect(check(report, "auth-missing-token").detail).toBe("missing token: missing token was accepted (HTTP 200), expected 401");
     });
 
     test("accepted by the expected generation is a definitive failure, not waited out", async () => {
