@@ -8,6 +8,9 @@ module.exports = {
   ...unit,
   testMatch: ["<rootDir>/tests/e2e/**/*.test.ts", "<rootDir>/tests/**/*.e2e.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
+  // Each file drives the real engine and the local cloud's processes, which use the cores already:
+  // one file per core.
+  maxWorkers: Math.max(1, require("os").cpus().length),
   // A deployment through the real engine takes tens of seconds: a hang still fails, in minutes.
   testTimeout: 180000,
 };
