@@ -1,8 +1,12 @@
 /**
  * `npm run rehearse` as operators run it: a process, on a copy of the project, against the local
- * cloud, with the real CLI. The default scenario (rotate) and an outside executor; each run is
- * asserted by several tests. Strategy-agnostic: nothing here assumes how many calls fail during a
- * rotation, only that the report counts them consistently. Other scenarios: rehearse-*.test.ts.
+ * cloud, with the real CLI. The default scenario (rotate) and the emergency with an outside
+ * executor, both at 20 calls per second per control revision; each run is asserted by several
+ * tests. Then zero failed calls during a token rotation, proven on the same two runs
+ * (docs/design/zero-downtime.md): with the `tagged` strategy (staging's), rotate-then-revoke and
+ * the emergency (rotate and revoke in one apply) fail no call (401, 403, 404, refused connections;
+ * timeouts are counted apart), the offline plan predicted exactly that, and at the end the old
+ * token is refused at every URL of the executor. Other scenarios: rehearse-*.test.ts.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -32,9 +36,10 @@ const hashStackFiles = (): string =>
 
 const TINY = path.join(ROOT, "tests", "fixtures", "executor", "tiny-executor.js");
 const stackFilesBefore = hashStackFiles();
+const LOAD = 20;
 const runs = rehearsals(cli, {
-  rotate: ["--load", "10"],
-  outside: ["--scenario", "emergency", "--executor-command", `${process.execPath} ${TINY}`],
+  rotate: ["--load", String(LOAD)],
+  outside: ["--scenario", "emergency", "--load", String(LOAD), "--executor-command", `${process.execPath} ${TINY}`],
 });
 afterAll(() => runs.cleanup());
 
@@ -119,5 +124,63 @@ describeWithCli("npm run rehearse --executor-command (an outside executor, writt
       .map((f) => fs.readFileSync(path.join(run.out, "instances", f), "utf8"));
     expect(logs.length).toBeGreaterThan(1);
     expect(logs.every((text) => text.includes("tiny executor on"))).toBe(true);
+  });
+});
+
+describeWithCli("zero failed calls with the tagged strategy, at --load 20", () => {
+  describe.each([
+    ["rotate", "rotate"],
+    ["emergency (the outside executor)", "outside"],
+  ] as const)("%s", (_title, key) => {
+    test("ends as the runbook says, with the old generation revoked, under live traffic across the control's rollout", async () => {
+      const run = await runs.get(key);
+      const r = reportOf(run);
+      expect(r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
+      expect(run.code).toBe(0);
+      expect(r.settings).toMatchObject({ load: LOAD, rotation: "tagged" });
+      expect(r.revoked).toEqual([expect.objectContaining({ credential: "authToken", generation: 4 })]);
+      // Traffic flowed all along, and the control rolled out once (a new revision for the new token).
+      expect(r.traffic.total.calls).toBeGreaterThan(LOAD * 10);
+      expect(
+        new Set(r.cloud.filter((e) => e.type === "revision-ready" && e.service === "wallet-control").map((e) => e.revision)).size,
+      ).toBe(1);
+    });
+
+    test("no call failed (401, 403, 404, refused); timeouts are counted apart", async () => {
+      const { total, failureWindow, perPhase } = reportOf(await runs.get(key)).traffic;
+      expect(total.failed).toBe(0);
+      expect(total.failedRoutes).toEqual([]);
+      expect(failureWindow).toBeNull();
+      expect(perPhase.every((span) => span.failed === 0)).toBe(true);
+      expect(total.ok + total.timeouts + total.other).toBe(total.calls);
+    });
+
+    test("the plan predicted a window of 0 for the apply that moves the token, and 0 was measured", async () => {
+      expect(reportOf(await runs.get(key)).prediction).toMatchObject({
+        apply: 1,
+        strategy: "tagged",
+        predictedRollouts: 0,
+        predicted: "0",
+        measuredFailed: 0,
+        measuredWindowMs: 0,
+        matches: true,
+      });
+    });
+
+    test("at the end the old token is refused at every URL of the executor: the main URL and every tag URL left", async () => {
+      const { oldToken } = reportOf(await runs.get(key));
+      expect(oldToken.generation).toBe(4);
+      expect(oldToken.stillAcceptedAt).toEqual([]);
+      // It was accepted during the rotation (on its own tag), and refused everywhere after.
+      expect(oldToken.lastAcceptedAtMs).not.toBeNull();
+      expect(oldToken.refusedEverywhereFromMs).toBeGreaterThan(oldToken.lastAcceptedAtMs ?? Infinity);
+      // The last probe round: 401 at the main URL and at the new generation's tag; the old tag's URL
+      // (if the service still lists it) routes nowhere; no URL of the executor accepts the old token.
+      const answers = oldToken.lastAnswers;
+      expect(answers.main).toBe("401");
+      expect(answers["tag:g5"]).toBe("401");
+      if ("tag:g4" in answers) expect(["404", "refused"]).toContain(answers["tag:g4"]);
+      expect(Object.entries(answers).filter(([, answer]) => !["401", "404", "refused"].includes(answer))).toEqual([]);
+    });
   });
 });
