@@ -89,3 +89,14 @@ export const carrying =
   (token: string) =>
   (request: SentRequest): boolean =>
     request.authorization === `Bearer ${token}`;
+
+/** Math.random pinned (the backoff's jitter) while `body` runs: the sleeps are then exact. */
+export async function withRandom<T>(value: number, body: () => Promise<T>): Promise<T> {
+  const real = Math.random;
+  Math.random = () => value;
+  try {
+    return await body();
+  } finally {
+    Math.random = real;
+  }
+}

@@ -22,7 +22,7 @@ import {
 } from "../../verification/verify";
 import { startStandInExecutor, type StandInOptions } from "../../harness/stand-in-executor";
 import { HOST, INVOICE, PREVIOUS_TOKEN, SPARK_KEY, TOKEN, contractStatus } from "../support/verify-fixtures";
-import { carrying, clocked, type ClockedRun } from "../support/verify-clock";
+import { carrying, clocked, type ClockedRun, withRandom } from "../support/verify-clock";
 import { sendJson, startRawServer, type RawRequest } from "../support/raw-http-server";
 
 const SECRETS = [TOKEN, PREVIOUS_TOKEN, SPARK_KEY, INVOICE];
@@ -137,17 +137,6 @@ async function run(
 const statesOf = (events: readonly CheckProgress[], check: string) => events.filter((e) => e.check === check).map((e) => e.state);
 const detailOf = (report: VerifyReport, name: CheckName) => report.checks.find((c) => c.name === name)?.detail;
 const sorted = (names: Iterable<string>) => [...new Set(names)].sort();
-
-/** Math.random pinned (the backoff's jitter) while `body` runs. */
-async function withRandom<T>(value: number, body: () => Promise<T>): Promise<T> {
-  const real = Math.random;
-  Math.random = () => value;
-  try {
-    return await body();
-  } finally {
-    Math.random = real;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 describe("onCheck: the progress events", () => {

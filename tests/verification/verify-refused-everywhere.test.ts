@@ -7,7 +7,7 @@
 import type { ServerResponse } from "node:http";
 import { VerifyOptionsError, verifyRefusedEverywhere, type RefusedEverywhereOptions, type VerifyReport } from "../../verification/verify";
 import { reservePort } from "../../harness/stand-in-executor";
-import { clocked, type ClockedRun } from "../support/verify-clock";
+import { clocked, type ClockedRun, withRandom } from "../support/verify-clock";
 import { eventually, sendJson, startRawServer, type RawRequest, type RawServer } from "../support/raw-http-server";
 
 const REVOKED = "REVOKEDTOKEN_" + "0ld70ken".repeat(5);
@@ -42,17 +42,6 @@ async function refused(options: Partial<RefusedEverywhereOptions> & Pick<Refused
 }
 
 const verdicts = (report: VerifyReport) => report.checks.map((c) => [c.name, c.ok, c.detail]);
-
-/** Math.random pinned (the backoff's jitter) while `body` runs. */
-async function withRandom<T>(value: number, body: () => Promise<T>): Promise<T> {
-  const real = Math.random;
-  Math.random = () => value;
-  try {
-    return await body();
-  } finally {
-    Math.random = real;
-  }
-}
 
 describe("verdicts", () => {
   test("401 at every URL, and the removed tags answer 404 or refuse the connection: both checks pass, naming the URLs", async () => {
