@@ -120,10 +120,11 @@ describeWithCli("the real Pulumi CLI", () => {
     const text = output(result);
     expect(text).toContain("Loading policy packs...: done");
     expect(text).toContain("wallet-executor-policy@v0.1.0 (local: policy)");
-    // The program passed its config checks and registered its first component with the engine, then
-    // the engine stopped at the first provider this machine does not have (the first custom resource,
-    // inside that component, needs gcp or random): how far other steps got before the stop varies.
-    expect(text).toContain("wallet:rotation:RotatingSecret auth-token");
+    // The program passed its config checks and registered its components with the engine, then the
+    // engine stopped at the first provider this machine does not have (the first custom resource, in a
+    // component, needs gcp or random). Which components the display shows before the stop varies with
+    // the machine's load (a busy machine once showed every one but auth-token): at least one of them.
+    expect(text).toMatch(/wallet:(rotation:RotatingSecret|service:ExecutorService|service:ControlService) \S+ create/);
     expect(text).toMatch(/no resource plugin 'pulumi-resource-(gcp|random)' found/);
     expect(text).not.toContain("is required (a secret value)");
     for (const value of Object.values(SECRETS)) expect(text).not.toContain(value);
