@@ -1,41 +1,18 @@
 /**
- * The rehearsal's other credentials and the rollback end as their runbooks say: the Spark key and
- * the mnemonic rotate and revoke their own versions; a rollback before revocation points both
- * services back at the previous generation before the rolled-back one is disabled.
+ * The rehearsal's other credentials end as their runbooks say: the Spark key and the mnemonic rotate
+ * and revoke their own versions (the rollback: rehearse-rollback.test.ts).
  */
 import { requirePulumiCli } from "../support/pulumi-cli";
 import { checkNamed, failingChecks, rehearsals, reportOf } from "../support/rehearse-process";
 
 const cli = requirePulumiCli();
-const describeWithCli = cli === undefined ? describe.skip : describe;
 jest.setTimeout(900_000);
 
 const runs = rehearsals(cli, {
-  rollback: ["--scenario", "rollback", "--load", "5"],
   "spark-key": ["--scenario", "spark-key", "--load", "5"],
   mnemonic: ["--scenario", "mnemonic", "--load", "5"],
 });
 afterAll(() => runs.cleanup());
-
-describeWithCli("rollback", () => {
-  test("ends as the runbook says (exit 0): generation 5 disabled, 4 enabled, verified and accepted again", async () => {
-    const run = await runs.get("rollback");
-    const r = reportOf(run);
-    expect(failingChecks(r)).toEqual([]);
-    expect(run.code).toBe(0);
-    expect(r.revoked).toEqual([expect.objectContaining({ credential: "authToken", generation: 5 })]);
-    expect(checkNamed(r, "the last passing verification vouched for authToken generation 4").ok).toBe(true);
-  });
-
-  test("the control points back at the previous generation before the rolled-back one is disabled", async () => {
-    const r = reportOf(await runs.get("rollback"));
-    expect(checkNamed(r, "the control points back at generation 4 before generation 5 is disabled").ok).toBe(true);
-    // The executor went back to generation 4's own revision (named by generation), not a new one.
-    expect(r.cloud.some((e) => e.type === "revision-created" && e.service === "wallet-executor" && /-g4-/.test(e.revision ?? ""))).toBe(
-      false,
-    );
-  });
-});
 
 describe.each(["spark-key", "mnemonic"] as const)("%s", (scenario) => {
   (cli === undefined ? test.skip : test)("ends as its runbook says (exit 0): rotated, verified, then the old version revoked", async () => {
