@@ -45,6 +45,16 @@ const token = (current: number, previous: number | null, revokePrevious = false)
   revokePrevious,
 });
 
+/** A tagged rotation's prediction from generation 4 to 5: no failed call. */
+const routing = {
+  strategy: "tagged",
+  fromGeneration: 4,
+  toGeneration: 5,
+  waves: [],
+  failedCallWindowRollouts: 0,
+  failedCallWindow: "0",
+} as const;
+
 describe("update or replace: the replacement table decides", () => {
   test("a Cloud Run template change updates; its name replaces; an IAM member's member replaces", () => {
     const service = (name: string, max: number) => ({ name, template: { scaling: { maxInstanceCount: max } } });
@@ -132,14 +142,6 @@ describe("the change between two plans", () => {
   });
 
   test("generations bumped are listed; the routing prediction is kept only when the token moves", () => {
-    const routing = {
-      strategy: "tagged",
-      fromGeneration: 4,
-      toGeneration: 5,
-      waves: [],
-      failedCallWindowRollouts: 0,
-      failedCallWindow: "0",
-    } as const;
     const moved = diffPlans("main", plan([], { credentials: [token(4, 3, true)] }), plan([], { credentials: [token(5, 4)], routing }));
     expect(moved.generations).toEqual([
       {
@@ -163,14 +165,6 @@ describe("the change between two plans", () => {
 
 describe("the markdown for a pull request", () => {
   test("summary line first, then generations, the changes table, new violations, the window, the result", () => {
-    const routing = {
-      strategy: "tagged",
-      fromGeneration: 4,
-      toGeneration: 5,
-      waves: [],
-      failedCallWindowRollouts: 0,
-      failedCallWindow: "0",
-    } as const;
     const next = plan([resource("auth-token-g5", TYPES.secretVersion, {})], { credentials: [token(5, 4)], routing });
     const md = renderPlanMarkdown(next, diffPlans("origin/main", plan([], { credentials: [token(4, 3, true)] }), next));
     const lines = md.split("\n");

@@ -48,6 +48,8 @@ import {
   secretNode,
   versionNode,
   skipNote,
+  unprovable,
+  replaceResource,
 } from "../support/policy-builders";
 import { ROOT, stackConfig } from "../support/project";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
@@ -1009,15 +1011,6 @@ describe("the harness itself", () => {
 });
 
 describe("the pack as a whole: the stack graph through the stack policies, and the config schemas", () => {
-  const unprovable = (subject: string, reasons: string[]): string =>
-    `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
-    "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
-    "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
-    "reader pins and what is verified before the revocation.";
-
-  const replace = (stack: AnalyzerResourceView[], name: string, by: AnalyzerResourceView): AnalyzerResourceView[] =>
-    stack.map((r) => (r.name === name ? by : r));
-
   describe("the stack graph, through the stack policies", () => {
     test("a dependency cycle that never reaches a verification ends, and is reported as no verification", async () => {
       const stack = rotationStack();
@@ -1025,7 +1018,7 @@ describe("the pack as a whole: the stack graph through the stack policies, and t
       const b = resourceView({ type: "test:index:Hop", name: "b", dependencies: [a.urn], props: {} });
       const g3 = stack.find((r) => r.name === "auth-token-g3") as AnalyzerResourceView;
       const found = await checkStack(revocationRequiresVerification, [
-        ...replace(stack, "auth-token-g3", { ...g3, dependencies: [a.urn] }),
+        ...replaceResource(stack, "auth-token-g3", { ...g3, dependencies: [a.urn] }),
         a,
         b,
       ]);
@@ -1060,7 +1053,7 @@ describe("the pack as a whole: the stack graph through the stack policies, and t
     test("pins while the numbers are unknown: built from both versions cannot be proven; an unpinned reference is named", async () => {
       const stack = rotationStack({ controlTokenVersion: UNKNOWN });
       const control = stack.find((r) => r.name === "control-service") as AnalyzerResourceView;
-      const both = replace(
+      const both = replaceResource(
         stack,
         "control-service",
         resourceView({

@@ -4,19 +4,22 @@
 import { revocationRequiresVerification } from "../../policy/policies";
 import { AnalyzerResourceView, checkStack, resourceView } from "../../harness/policy-harness";
 import { UNKNOWN } from "../../harness/recording-monitor";
-import { T, U, cloudRun, messages, plainEnv, rotationStack, secretEnv, secretNode, versionNode } from "../support/policy-builders";
+import {
+  T,
+  U,
+  cloudRun,
+  messages,
+  plainEnv,
+  rotationStack,
+  secretEnv,
+  secretNode,
+  versionNode,
+  unprovable,
+  replaceResource,
+} from "../support/policy-builders";
 import * as pulumi from "@pulumi/pulumi";
 
 afterAll(() => pulumi.runtime.disconnect());
-
-const unprovable = (subject: string, reasons: string[]): string =>
-  `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
-  "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
-  "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
-  "reader pins and what is verified before the revocation.";
-
-const replace = (stack: AnalyzerResourceView[], name: string, by: AnalyzerResourceView): AnalyzerResourceView[] =>
-  stack.map((r) => (r.name === name ? by : r));
 
 describe("revocation-requires-verification, edges", () => {
   const check = (stack: AnalyzerResourceView[]) => checkStack(revocationRequiresVerification, stack);
@@ -39,7 +42,7 @@ describe("revocation-requires-verification, edges", () => {
     const stack = rotationStack();
     const hop = resourceView({ type: "test:index:Hop", name: "hop", dependencies: [U(T.verification, "verification")], props: {} });
     const g3 = stack.find((r) => r.name === "auth-token-g3") as AnalyzerResourceView;
-    expect(await check([...replace(stack, "auth-token-g3", { ...g3, dependencies: [hop.urn] }), hop])).toEqual([]);
+    expect(await check([...replaceResource(stack, "auth-token-g3", { ...g3, dependencies: [hop.urn] }), hop])).toEqual([]);
     expect(messages(await check(rotationStack({ generations: { sparkApiKey: 4 } })))).toEqual([
       "mandatory: auth-token-g3 is disabled (revoked) after verification (which verifies no authToken generation), not after a verification of " +
         "auth-token-g4 (generation 4): nothing verifies the current auth-token before the revocation. Missing edge: auth-token-g3 -> a " +
@@ -92,7 +95,7 @@ describe("revocation-requires-verification, edges", () => {
     const g5 = versionNode(stack[0], "auth-token-g5", { version: "15", enabled: UNKNOWN });
     expect(await check([...stack, g5])).toEqual([]);
     const g4 = stack.find((r) => r.name === "auth-token-g4") as AnalyzerResourceView;
-    const maybe = replace(stack, "auth-token-g4", resourceView({ ...g4, props: { ...g4.props, enabled: UNKNOWN } }));
+    const maybe = replaceResource(stack, "auth-token-g4", resourceView({ ...g4, props: { ...g4.props, enabled: UNKNOWN } }));
     expect(messages(await check(maybe))).toEqual([
       ...["control-service", "executor-service"].map(
         (service) =>
@@ -267,7 +270,7 @@ describe("revocation-requires-verification, exact messages and preview", () => {
     const second = verificationNode("second-verification", { authToken: 3 }, [U(T.cloudRunService, "svc")]);
     const revocation = stack[3];
     const gated = resourceView({ ...revocation, dependencies: [U(T.verification, "verification"), second.urn] });
-    expect(messages(await check([...replace(stack, revocation.name, gated), second]))).toEqual([
+    expect(messages(await check([...replaceResource(stack, revocation.name, gated), second]))).toEqual([
       "mandatory: auth-token-g3-revocation revokes the published auth-token-g3 (version 13) after verification (which verifies generation 2), " +
         "second-verification (which verifies generation 3), not after a verification of a newer generation: nothing verifies the current " +
         "auth-token before the revocation. Missing edge: auth-token-g3-revocation -> a verification with generations.authToken = a generation above 3.",
@@ -343,7 +346,7 @@ describe("revocation-requires-verification, exact messages and preview", () => {
         template: [U(T.secret, "auth-token-secret"), U(T.secretVersion, "auth-token-g3"), U(T.account, "control-sa")],
       },
     });
-    expect(messages(await check(replace(stack, "control-service", onG3)))).toEqual([
+    expect(messages(await check(replaceResource(stack, "control-service", onG3)))).toEqual([
       `mandatory: control-service container 0 env ${ENV} pins auth-token-g3, the version being revoked (its reference is built from that ` +
         "version's outputs), not the current auth-token-g4 (generation 4): revoking auth-token-g3 would cut off a service that has not " +
         "rolled to the new generation. Missing pin: control-service -> auth-token-g4.",

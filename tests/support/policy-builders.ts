@@ -229,3 +229,14 @@ export function grantNode(name: string, secret: AnalyzerResourceView, account: A
 export function verificationResource(props: Record<string, unknown>, dependencies: string[] = [], name = "verification") {
   return resourceView({ type: T.verification, name, urn: U(T.verification, name), props, dependencies });
 }
+
+/** The revocation policy's refusal when preview cannot prove a revocation safe, as it words it. */
+export const unprovable = (subject: string, reasons: string[]): string =>
+  `mandatory: ${subject}, and it cannot be proven safe during preview: ${reasons.join("; ")}. A revocation that preview cannot check ` +
+  "must not pass. To fix: build every reader's secret reference from the version resource's own output (secretKeyRef.version: " +
+  "version.version), and the verification's generations and revoking list from plain config, so that the graph shows what each " +
+  "reader pins and what is verified before the revocation.";
+
+/** The stack with the resource named `name` replaced by `by`. */
+export const replaceResource = (stack: AnalyzerResourceView[], name: string, by: AnalyzerResourceView): AnalyzerResourceView[] =>
+  stack.map((r) => (r.name === name ? by : r));
