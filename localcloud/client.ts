@@ -3,8 +3,18 @@
  * CLI and the tests. Errors carry Google's canonical status (`NOT_FOUND`, `FAILED_PRECONDITION`,
  * ...) so a caller can tell "already gone" from "refused".
  */
-import { request } from "undici";
+import type { request as undiciRequest } from "undici";
 import { LOCALCLOUD_ENV } from "./env";
+
+let loadedRequest: typeof undiciRequest | undefined;
+/**
+ * undici on first call: the provider plugins load this module at every engine run's start, which
+ * waits for them one by one, and a preview of an unchanged stack never calls the cloud.
+ */
+function request(...args: Parameters<typeof undiciRequest>): ReturnType<typeof undiciRequest> {
+  loadedRequest ??= (require("undici") as typeof import("undici")).request;
+  return loadedRequest(...args);
+}
 
 export class LocalCloudApiError extends Error {
   constructor(
