@@ -9,7 +9,10 @@ import { ProgressDisplay } from "./progress";
 import * as path from "node:path";
 import {
   type CommandSpec,
+  EXIT_FAILED,
   EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
   UsageError,
   errorLine,
   parseCommandLine,
@@ -35,12 +38,6 @@ export interface CliIo {
 }
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-
-export const EXIT_OK = 0;
-export const EXIT_CHECK_FAILED = 1;
-export const EXIT_USAGE = 2;
-/** Stopped by Ctrl-C (128 + SIGINT), after printing the partial report: the one code every CLI here uses (lib/cli.ts). */
-export { EXIT_INTERRUPTED };
 
 export const DEFAULT_TOKEN_ENV = "OA_LIGHTNING_WALLET_EXECUTOR_AUTH_TOKEN";
 
@@ -317,7 +314,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
       return EXIT_USAGE;
     }
     err(errorLine("verify", `verification crashed: ${clip(safe(message), 300)}`));
-    return EXIT_CHECK_FAILED;
+    return EXIT_FAILED;
   } finally {
     progress.stop();
   }
@@ -341,7 +338,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     out(renderTable({ ...report, checks, status: report.status === undefined ? undefined : redactor.values(report.status) }));
   }
   if (report.interrupted) return EXIT_INTERRUPTED;
-  return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+  return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 /** The command as the process runs it: Ctrl-C stops the run cleanly and prints the partial report. */

@@ -24,31 +24,19 @@ import { BENCH_COMMAND, benchDocument, formatMs, median, meetsTarget, parseBench
 import { errorLine, runAsMain, usage } from "../../lib/cli";
 
 // What the figures run loads after the arguments are checked: --help and a usage error answer at once.
+// (Node caches a module: each accessor requires it once, on first use.)
+function onFirstUse<T>(id: string): () => T {
+  return () => require(id) as T;
+}
 const lazy = {
-  get pulumi(): typeof import("@pulumi/pulumi") {
-    return require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  },
-  get config(): typeof import("../../stack/config") {
-    return require("../../stack/config") as typeof import("../../stack/config");
-  },
-  get stackFile(): typeof import("../../stack/stack-file") {
-    return require("../../stack/stack-file") as typeof import("../../stack/stack-file");
-  },
-  get rehearsalReport(): typeof import("../../rehearsal/report") {
-    return require("../../rehearsal/report") as typeof import("../../rehearsal/report");
-  },
-  get rehearsal(): typeof import("../../rehearsal/rehearse") {
-    return require("../../rehearsal/rehearse") as typeof import("../../rehearsal/rehearse");
-  },
-  get verification(): typeof import("./verification") {
-    return require("./verification") as typeof import("./verification");
-  },
-  get setup(): typeof import("../../pulumi-cli/setup") {
-    return require("../../pulumi-cli/setup") as typeof import("../../pulumi-cli/setup");
-  },
-  get monitor(): typeof import("../../harness/recording-monitor") {
-    return require("../../harness/recording-monitor") as typeof import("../../harness/recording-monitor");
-  },
+  pulumi: onFirstUse<typeof import("@pulumi/pulumi")>("@pulumi/pulumi"),
+  config: onFirstUse<typeof import("../../stack/config")>("../../stack/config"),
+  stackFile: onFirstUse<typeof import("../../stack/stack-file")>("../../stack/stack-file"),
+  rehearsalReport: onFirstUse<typeof import("../../rehearsal/report")>("../../rehearsal/report"),
+  rehearsal: onFirstUse<typeof import("../../rehearsal/rehearse")>("../../rehearsal/rehearse"),
+  verification: onFirstUse<typeof import("./verification")>("./verification"),
+  setup: onFirstUse<typeof import("../../pulumi-cli/setup")>("../../pulumi-cli/setup"),
+  monitor: onFirstUse<typeof import("../../harness/recording-monitor")>("../../harness/recording-monitor"),
 };
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -125,9 +113,9 @@ function benchPlanCold(runs: number): Figure {
 
 async function benchEvaluationWarm(runs: number): Promise<Figure> {
   // The staging file's secrets are not set in the repository: placeholders stand in, as in the plan.
-  const { PROJECT } = lazy.config;
-  const { readStackFile, withUnsetSecrets } = lazy.stackFile;
-  const { evaluateProgram, stackMocks } = lazy.monitor;
+  const { PROJECT } = lazy.config();
+  const { readStackFile, withUnsetSecrets } = lazy.stackFile();
+  const { evaluateProgram, stackMocks } = lazy.monitor();
   const { config, secretKeys } = withUnsetSecrets(readStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8"), PROJECT));
   const evaluate = (program: string | (() => unknown)) =>
     evaluateProgram({ program, project: PROJECT, stack: "staging", config, secretKeys, mocks: stackMocks() });
@@ -144,7 +132,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
   if (first.error !== undefined) throw asError(first.error);
   // The floor: the SDK's own bookkeeping for as many resources, with no inputs and no program logic.
   const count = first.resources.length;
-  class Bare extends lazy.pulumi.CustomResource {
+  class Bare extends lazy.pulumi().CustomResource {
     constructor(name: string) {
       super("bench:index:Bare", name, {});
     }
@@ -169,7 +157,7 @@ async function benchEvaluationWarm(runs: number): Promise<Figure> {
 }
 
 async function benchVerification(runs: number): Promise<Figure> {
-  const { samples, floorSamples } = await lazy.verification.benchVerify(runs);
+  const { samples, floorSamples } = await lazy.verification().benchVerify(runs);
   return {
     name: "full verification (local stand-in)",
     samples,
@@ -180,9 +168,9 @@ async function benchVerification(runs: number): Promise<Figure> {
 
 /** Whole rotate-then-revoke rehearsals with the defaults, and each apply (preview + up) in them. */
 async function benchRehearsal(runs: number): Promise<Figure> {
-  const cli = lazy.setup.findPulumiCli();
-  const { rehearse } = lazy.rehearsal;
-  const { buildRehearsalReport } = lazy.rehearsalReport;
+  const cli = lazy.setup().findPulumiCli();
+  const { rehearse } = lazy.rehearsal();
+  const { buildRehearsalReport } = lazy.rehearsalReport();
   if (cli === undefined) throw new Error("--rehearsal needs the Pulumi CLI: run `npm run pulumi:setup` first");
   const samples: number[] = [];
   const applies: number[][] = [];
