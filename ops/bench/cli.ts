@@ -24,7 +24,7 @@ import { BENCH_COMMAND, benchDocument, formatMs, median, meetsTarget, parseBench
 import { errorLine, runAsMain, usage } from "../../lib/cli";
 
 // What the figures run loads after the arguments are checked: --help and a usage error answer at once.
-// (Node caches a module: each accessor requires it once, on first use.)
+// (Each call is a `require`: the module loads on the first, later ones answer from Node's cache.)
 function onFirstUse<T>(id: string): () => T {
   return () => require(id) as T;
 }
