@@ -118,6 +118,50 @@ export function readStackFile(text: string, project: string, fileName = "stack f
   return { config, secretKeys };
 }
 
+/** What a secure value changed between two versions of a stack file (ciphertexts compared, never decrypted). */
+export interface SecureValueChanges {
+  /** Keys (namespaced) set in both files whose encrypted values differ, sorted. */
+  readonly changed: readonly string[];
+  /**
+   * The files' encryption settings differ (`secretsprovider`, `encryptedkey`, `encryptionsalt`):
+   * every value was encrypted again, so a changed ciphertext need not be a changed value.
+   */
+  readonly encryptionChanged: boolean;
+}
+
+/**
+ * The secure values that differ between two versions of a stack file: a value set again under the
+ * same key, which the engine applies in place (a credential generation's value must not change:
+ * rotate to a new generation instead). The files alone cannot tell a new value from the same value
+ * encrypted again; no value is ever decrypted. A file that does not parse changes nothing here
+ * (the plan reports it).
+ */
+export function secureValueChanges(baseText: string, nextText: string, project: string): SecureValueChanges {
+  const read = (text: string): { values: Map<string, unknown>; encryption: string } => {
+    let doc: unknown;
+    try {
+      doc = parse(text);
+    } catch {
+      return { values: new Map(), encryption: "" };
+    }
+    const file = (typeof doc === "object" && doc !== null && !Array.isArray(doc) ? doc : {}) as Record<string, unknown>;
+    const section = typeof file.config === "object" && file.config !== null && !Array.isArray(file.config) ? file.config : {};
+    const values = new Map<string, unknown>();
+    for (const [rawKey, value] of Object.entries(section as Record<string, unknown>)) {
+      const key = normalizeKey(rawKey, project);
+      if (key !== undefined && isSecure(value)) values.set(key, (value as { secure: unknown }).secure);
+    }
+    return { values, encryption: JSON.stringify([file.secretsprovider, file.encryptedkey, file.encryptionsalt]) };
+  };
+  const base = read(baseText);
+  const next = read(nextText);
+  const changed = [...next.values]
+    .filter(([key, value]) => base.values.has(key) && base.values.get(key) !== value)
+    .map(([key]) => key)
+    .sort();
+  return { changed, encryptionChanged: base.encryption !== next.encryption };
+}
+
 function containsSecure(value: unknown): boolean {
   if (isSecure(value)) return true;
   if (Array.isArray(value)) return value.some(containsSecure);

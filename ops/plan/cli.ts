@@ -29,7 +29,7 @@ import { asError } from "../../lib/errors";
 import { appliedOutputsFromConfig, appliedStateFrom, checkAgainstApplied } from "../../stack/last-applied";
 import { CredentialSummary, buildPlan, hasMandatoryViolation, PlanDocument, PlanViolation, RotationSummary, renderPlan } from "./plan";
 import { Redactor, printable } from "../../lib/redact";
-import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, withUnsetSecrets } from "../../stack/stack-file";
+import { REDACTED_PLACEHOLDER_PREFIX, readStackFile, secureValueChanges, withUnsetSecrets } from "../../stack/stack-file";
 import {
   type CommandSpec,
   EXIT_USAGE,
@@ -430,14 +430,16 @@ export async function makeChange(
   const stackName = stackParts(options.stack).name;
   const text = stackFileAt(options.base, stackName);
   if (text === undefined) return diffPlans(options.base, null, plan, `${options.base} has no Pulumi.${stackName}.yaml (a new stack)`);
+  // Both plans see secure values as the same redacted placeholder: only the files' ciphertexts tell.
+  const secretValues = secureValueChanges(text, fs.readFileSync(options.configFile, "utf8"), projectName());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-base-"));
   try {
     const configFile = path.join(dir, `Pulumi.${stackName}.yaml`);
     fs.writeFileSync(configFile, text);
     const base = await makePlan({ ...options, configFile }, program);
-    return diffPlans(options.base, base, plan);
+    return diffPlans(options.base, base, plan, null, secretValues);
   } catch (err) {
-    return diffPlans(options.base, null, plan, safeMessage(err instanceof Error ? err.message : String(err)));
+    return diffPlans(options.base, null, plan, safeMessage(err instanceof Error ? err.message : String(err)), secretValues);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

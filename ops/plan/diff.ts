@@ -6,6 +6,7 @@
  * Pure: no Pulumi, no I/O.
  */
 import { ruleFor } from "../../localcloud/replacement-rules";
+import type { SecureValueChanges } from "../../stack/stack-file";
 import { CredentialSummary, PlanDocument, PlanResource, PlanViolation, RoutingPrediction } from "./plan";
 
 export type ChangeAction = "create" | "update" | "replace" | "delete";
@@ -50,6 +51,11 @@ export interface PlanChange {
   readonly resolvedViolations: readonly PlanViolation[];
   /** The new plan's token routing prediction, when this change rotates the token. */
   readonly routing: RoutingPrediction | null;
+  /**
+   * Secure values set again under the same key (ciphertexts compared, never decrypted): both plans
+   * see redacted placeholders, so only the stack files show it. Null when the base has no file.
+   */
+  readonly secretValues: SecureValueChanges | null;
 }
 
 /** How many differing leaves a property lists before it stops (a reviewer wants where, not everything). */
@@ -191,7 +197,13 @@ function tokenMoves(base: readonly CredentialSummary[], next: readonly Credentia
 const violationKey = (v: PlanViolation): string => `${v.policy}\u0000${v.urn ?? ""}\u0000${v.message}`;
 
 /** What the new plan changes against the base plan (`base` null: it could not be planned, see `baseError`). */
-export function diffPlans(baseRef: string, base: PlanDocument | null, next: PlanDocument, baseError: string | null = null): PlanChange {
+export function diffPlans(
+  baseRef: string,
+  base: PlanDocument | null,
+  next: PlanDocument,
+  baseError: string | null = null,
+  secretValues: SecureValueChanges | null = null,
+): PlanChange {
   const baseViolations = new Set((base?.violations ?? []).map(violationKey));
   const nextViolations = new Set(next.violations.map(violationKey));
   return {
@@ -203,6 +215,20 @@ export function diffPlans(baseRef: string, base: PlanDocument | null, next: Plan
     resolvedViolations: (base?.violations ?? []).filter((v) => !nextViolations.has(violationKey(v))),
     // The window matters to a reviewer only when this change moves the token to another generation.
     routing: tokenMoves(base?.credentials ?? [], next.credentials) ? next.routing : null,
+    secretValues,
+  };
+}
+
+/** The secure values set again, as a reviewer reads them: one line per key, then what it means. */
+export function secretValueNotice(change: PlanChange): { readonly keys: readonly string[]; readonly why: string } | null {
+  const values = change.secretValues;
+  if (values === null || values.changed.length === 0) return null;
+  const cause = values.encryptionChanged
+    ? "the file's encryption settings changed too, so every secret was encrypted again: a changed ciphertext need not be a changed value"
+    : "the value was set again, or the same value encrypted again (the file alone cannot tell)";
+  return {
+    keys: values.changed.map((key) => `${key}: its encrypted value differs from ${change.base}`),
+    why: `${cause}; the engine applies a new value in place, and a credential generation's value must not change: rotate to a new generation instead`,
   };
 }
 
@@ -223,6 +249,8 @@ export function renderChangeText(change: PlanChange): string[] {
   }
   for (const v of change.newViolations) lines.push(`  NEW ${v.enforcementLevel === "mandatory" ? "FAIL" : "WARN"}  ${v.policy}`);
   for (const v of change.resolvedViolations) lines.push(`  RESOLVED  ${v.policy}`);
+  const secrets = secretValueNotice(change);
+  if (secrets) lines.push(...secrets.keys.map((line) => `  SECRET VALUE  ${line}`), `    (${secrets.why})`);
   if (change.routing) lines.push(`  predicted failed-call window: ${change.routing.failedCallWindow}`);
   return lines;
 }

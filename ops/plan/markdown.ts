@@ -3,7 +3,7 @@
  * changes table, new violations, the predicted failed-call window), the full routing folded away.
  * Pure: no Pulumi, no I/O.
  */
-import { ChangeAction, GenerationChange, PlanChange, ResourceChange } from "./diff";
+import { ChangeAction, GenerationChange, PlanChange, ResourceChange, secretValueNotice } from "./diff";
 import { PlanDocument, PlanViolation, RoutingPrediction, hasMandatoryViolation } from "./plan";
 
 /** A table cell: no pipe or newline may break the row, no HTML may render. */
@@ -40,6 +40,8 @@ function summaryLine(stack: string, change: PlanChange, plan: PlanDocument): str
       : `${change.newViolations.length} new violation(s)${mandatory > 0 ? `, ${mandatory} mandatory` : ""}`,
   );
   if (change.routing) parts.push(`predicted failed-call window: ${change.routing.failedCallWindow}`);
+  const secrets = change.secretValues?.changed.length ?? 0;
+  if (secrets > 0) parts.push(`⚠️ ${secrets} secret value(s) set again`);
   return `### ${hasMandatoryViolation(plan) ? "⛔" : "✅"} ${code(stack)}: ${parts.join(" · ")}`;
 }
 
@@ -143,6 +145,14 @@ export function renderPlanMarkdown(plan: PlanDocument, change: PlanChange): stri
   const changes = changesSection(change.resources);
   if (changes.length > 0) sections.push(changes);
   sections.push(change.newViolations.length === 0 ? ["**New violations**: none."] : violationLines("New violations", change.newViolations));
+  const secrets = secretValueNotice(change);
+  if (secrets) {
+    const keys = change.secretValues?.changed ?? [];
+    sections.push([
+      `> ⚠️ **Secret values set again**: ${keys.map(code).join(", ")}: the encrypted value differs from ${code(change.base)}.`,
+      `> ${cell(secrets.why)}.`,
+    ]);
+  }
   const resolved = violationLines("Violations this change resolves", change.resolvedViolations);
   if (resolved.length > 0) sections.push(resolved);
   if (change.routing) sections.push(routingSection(change.routing));

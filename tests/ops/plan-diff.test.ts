@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { diffPlans, differingPaths, propertyChanges } from "../../ops/plan/diff";
+import { diffPlans, differingPaths, propertyChanges, renderChangeText } from "../../ops/plan/diff";
 import { cell, code, renderPlanMarkdown } from "../../ops/plan/markdown";
 import { CredentialSummary, PlanDocument, PlanResource, PlanViolation } from "../../ops/plan/plan";
 import { parsePlanArgs } from "../../ops/plan/cli";
@@ -195,6 +195,33 @@ describe("the markdown for a pull request", () => {
     expect(cell("a|b\n<img>")).toBe("a\\|b &lt;img&gt;");
     expect(code("a`b")).toBe("``a`b``");
     expect(code("`x")).toBe("`` `x ``");
+  });
+});
+
+describe("secure values set again under the same key (the stack files' ciphertexts; both plans see placeholders)", () => {
+  const next = plan([]);
+  const changed = (encryptionChanged: boolean) =>
+    diffPlans("origin/main", plan([]), next, null, { changed: ["wallet-executor:sparkApiKeyG2"], encryptionChanged });
+
+  test("the text names each key and says to rotate to a new generation instead; nothing when none changed", () => {
+    const text = renderChangeText(changed(false)).join("\n");
+    expect(text).toContain("  SECRET VALUE  wallet-executor:sparkApiKeyG2: its encrypted value differs from origin/main");
+    expect(text).toContain("a credential generation's value must not change: rotate to a new generation instead");
+    expect(text).toContain("or the same value encrypted again");
+    expect(renderChangeText(changed(true)).join("\n")).toContain("the file's encryption settings changed too");
+    for (const none of [null, { changed: [], encryptionChanged: true }]) {
+      expect(renderChangeText(diffPlans("origin/main", plan([]), next, null, none)).join("\n")).not.toContain("SECRET VALUE");
+    }
+  });
+
+  test("the markdown says it in the headline and in a warning before the result", () => {
+    const md = renderPlanMarkdown(next, changed(false));
+    expect(md.split("\n")[0]).toBe("### ✅ `staging`: no change to any resource · no new violation · ⚠️ 1 secret value(s) set again");
+    expect(md).toContain(
+      "> ⚠️ **Secret values set again**: `wallet-executor:sparkApiKeyG2`: the encrypted value differs from `origin/main`.",
+    );
+    expect(md).toContain("rotate to a new generation instead.");
+    expect(renderPlanMarkdown(next, diffPlans("origin/main", plan([]), next))).not.toContain("set again");
   });
 });
 

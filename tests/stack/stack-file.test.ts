@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT } from "../../stack/config";
-import { readStackFile, redactedPlaceholder, unsetSecretKeys, withUnsetSecrets } from "../../stack/stack-file";
+import { readStackFile, redactedPlaceholder, secureValueChanges, unsetSecretKeys, withUnsetSecrets } from "../../stack/stack-file";
 import { ROOT } from "../support/project";
 
 const shipped = (stack: string): string => fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
@@ -76,5 +76,43 @@ describe("secrets not set yet", () => {
     const broken = read(shipped("staging").replace("wallet-executor:environment: staging", "wallet-executor:environment: qa"));
     expect(unsetSecretKeys(broken)).toEqual([]);
     expect(withUnsetSecrets(broken).config).toEqual(broken.config);
+  });
+});
+
+describe("secure values set again between two versions of a file (ciphertexts compared, never decrypted)", () => {
+  const withSecrets = (values: Record<string, string>, head = ""): string =>
+    `${head}${shipped("staging")}${Object.entries(values)
+      .map(([key, cipher]) => `  ${key}:\n    secure: ${cipher}\n`)
+      .join("")}`;
+  const salt = "encryptionsalt: v1:c2FsdA==:AAAA\n";
+
+  test("a key set in both files with another ciphertext is listed, however it is spelled; the same ciphertext is not", () => {
+    const base = withSecrets({ "wallet-executor:mnemonicG1": "v1:c2FsdA==:b2xk", sparkApiKeyG2: "v1:c2FsdA==:c2FtZQ==" }, salt);
+    const next = withSecrets({ mnemonicG1: "v1:c2FsdA==:bmV3", "wallet-executor:sparkApiKeyG2": "v1:c2FsdA==:c2FtZQ==" }, salt);
+    expect(secureValueChanges(base, next, PROJECT)).toEqual({ changed: ["wallet-executor:mnemonicG1"], encryptionChanged: false });
+  });
+
+  test("a key added or removed is not a value set again (the plan shows it as config)", () => {
+    const base = withSecrets({ mnemonicG1: "v1:c2FsdA==:b2xk" }, salt);
+    const next = withSecrets({ sparkApiKeyG2: "v1:c2FsdA==:bmV3" }, salt);
+    expect(secureValueChanges(base, next, PROJECT)).toEqual({ changed: [], encryptionChanged: false });
+  });
+
+  test("new encryption settings are said: every value was encrypted again", () => {
+    const base = withSecrets({ mnemonicG1: "v1:c2FsdA==:b2xk" }, salt);
+    const next = withSecrets({ mnemonicG1: "v1:bmV3c2FsdA==:b3Ro" }, "encryptionsalt: v1:bmV3c2FsdA==:BBBB\n");
+    expect(secureValueChanges(base, next, PROJECT)).toEqual({ changed: ["wallet-executor:mnemonicG1"], encryptionChanged: true });
+    expect(
+      secureValueChanges(base, base.replace(salt, "secretsprovider: gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k\n"), PROJECT),
+    ).toEqual({
+      changed: [],
+      encryptionChanged: true,
+    });
+  });
+
+  test("a file that does not parse changes nothing here; a plain value is not a secure one", () => {
+    const base = withSecrets({ mnemonicG1: "v1:c2FsdA==:b2xk" });
+    expect(secureValueChanges(base, "config: [", PROJECT).changed).toEqual([]);
+    expect(secureValueChanges(base, `${shipped("staging")}  wallet-executor:mnemonicG1: plain words\n`, PROJECT).changed).toEqual([]);
   });
 });
