@@ -137,12 +137,12 @@ export interface SecureValueChanges {
  * (the plan reports it).
  */
 export function secureValueChanges(baseText: string, nextText: string, project: string): SecureValueChanges {
-  const read = (text: string): { values: Map<string, unknown>; encryption: string } => {
+  const read = (text: string): { values: Map<string, unknown>; encryption: string } | undefined => {
     let doc: unknown;
     try {
       doc = parse(text);
     } catch {
-      return { values: new Map(), encryption: "" };
+      return undefined;
     }
     const file = (typeof doc === "object" && doc !== null && !Array.isArray(doc) ? doc : {}) as Record<string, unknown>;
     const section = typeof file.config === "object" && file.config !== null && !Array.isArray(file.config) ? file.config : {};
@@ -155,6 +155,7 @@ export function secureValueChanges(baseText: string, nextText: string, project: 
   };
   const base = read(baseText);
   const next = read(nextText);
+  if (base === undefined || next === undefined) return { changed: [], encryptionChanged: false };
   const changed = [...next.values]
     .filter(([key, value]) => base.values.has(key) && base.values.get(key) !== value)
     .map(([key]) => key)

@@ -112,7 +112,8 @@ describe("secure values set again between two versions of a file (ciphertexts co
 
   test("a file that does not parse changes nothing here; a plain value is not a secure one", () => {
     const base = withSecrets({ mnemonicG1: "v1:c2FsdA==:b2xk" });
-    expect(secureValueChanges(base, "config: [", PROJECT).changed).toEqual([]);
+    expect(secureValueChanges(base, "config: [", PROJECT)).toEqual({ changed: [], encryptionChanged: false });
+    expect(secureValueChanges("config: [", base, PROJECT)).toEqual({ changed: [], encryptionChanged: false });
     expect(secureValueChanges(base, `${shipped("staging")}  wallet-executor:mnemonicG1: plain words\n`, PROJECT).changed).toEqual([]);
   });
 });
