@@ -43,7 +43,18 @@ export const reportOf = (run: RehearsalProcess): RehearsalReport =>
   JSON.parse(fs.readFileSync(path.join(run.out, "report.json"), "utf8")) as RehearsalReport;
 
 /** The report's failing checks, one line each (an empty list when the scenario ended as the runbook says). */
-export const failingChecks = (r: RehearsalReport): string[] => r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+const failingChecks = (r: RehearsalReport): string[] => r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+
+/**
+ * Asserts that a run ended as its runbook says: no failing check in its report, then exit 0 (the
+ * checks first, so a failure names what went wrong rather than the exit code). Returns the report.
+ */
+export function endedAsTheRunbookSays(run: RehearsalProcess): RehearsalReport {
+  const r = reportOf(run);
+  expect(failingChecks(r)).toEqual([]);
+  expect(run.code).toBe(0);
+  return r;
+}
 
 /** A check of the report by the start of its name; fails the test when the report has no such check. */
 export function checkNamed(r: RehearsalReport, prefix: string): { ok: boolean; detail: string } {
