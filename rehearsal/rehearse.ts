@@ -1,8 +1,9 @@
 /**
  * A whole rehearsal on one machine: the local cloud, a copy of the project with its own stack, the
- * baseline apply, the scenario's applies (each a real gated preview with the policy pack, then a
- * real `pulumi up --plan --event-log`), live traffic from the control's revisions, the old token
- * probed at every URL of the executor, and the facts the report is built from.
+ * baseline (one real `pulumi up` with the policy pack: the environment as it already runs), the
+ * scenario's applies (each a real gated preview with the policy pack, then a real
+ * `pulumi up --plan --event-log`), live traffic from the control's revisions, the old token probed
+ * at every URL of the executor, and the facts the report is built from.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,7 +14,15 @@ import type { LocalCloudEvent } from "../localcloud/events";
 import { STAND_IN_EXECUTOR_COMMAND, shellQuote } from "../localcloud/runners";
 import { LocalCloud, startLocalCloud } from "../localcloud/server";
 import { phaseInProgress, sanitizeMessage } from "../ops/drill/timeline";
-import { type GateRequest, type GatedStack, type PreviewOutcome, type UpOutcome, gatedUpdate, refusalsIn } from "../ops/deploy/gate";
+import {
+  type GateRequest,
+  type GatedStack,
+  type PreviewOutcome,
+  type UpOutcome,
+  gateRequest,
+  gatedUpdate,
+  refusalsIn,
+} from "../ops/deploy/gate";
 import { PulumiCli } from "../pulumi-cli/setup";
 import { followEventLog } from "./event-log";
 import { PlanPrediction, planPrediction } from "./prediction";
@@ -67,13 +76,16 @@ export interface UpRecord {
   /** Interrupted on purpose (SIGINT midway). */
   readonly interrupted?: boolean;
   readonly events: readonly EngineEvent[];
+  /** The pack's verdicts during the update (it checks each resource before its step). */
+  readonly verdicts: readonly PolicyVerdict[];
 }
 
 export interface ApplyRecord {
   readonly title: string;
   readonly baseline: boolean;
   readonly expect: ScenarioApply["expect"];
-  readonly attempts: readonly { preview: PreviewRecord; up: UpRecord | null }[];
+  /** Each attempt's gated preview (null for the baseline: one `pulumi up` with the pack, no gate) and its update. */
+  readonly attempts: readonly { preview: PreviewRecord | null; up: UpRecord | null }[];
   /** How the last attempt ended. */
   readonly outcome: "applied" | "refused" | "update-failed";
 }
@@ -293,12 +305,24 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
     const apply = async (step: ScenarioApply, baseline: boolean, index: number): Promise<ApplyRecord> => {
       writeConfig(ws.stackFile, Object.fromEntries(Object.entries(step.changes).map(([k, v]) => [`wallet-executor:${k}`, v])));
       await setThrowawaySecrets(ws);
-      const attempts: { preview: PreviewRecord; up: UpRecord | null }[] = [];
+      const attempts: { preview: PreviewRecord | null; up: UpRecord | null }[] = [];
       let outcome: ApplyRecord["outcome"] = "update-failed";
       for (let attempt = 0; attempt < (step.interrupt ? 2 : 1); attempt += 1) {
         const stem = path.join(out, "events", `${String(index).padStart(2, "0")}-${baseline ? "baseline" : "apply"}-${attempt + 1}`);
         fs.mkdirSync(path.dirname(stem), { recursive: true });
         log(`${baseline ? "baseline" : `apply ${index}`}: ${step.title}${attempt > 0 ? " (again, after the interruption)" : ""}`);
+        const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
+        if (baseline) {
+          // The environment as it runs before the scenario, not a change to one: one `pulumi up`
+          // with the pack, which checks each resource before its step (a mandatory violation fails
+          // it). The gate is for changes to what runs; every scenario apply goes through it.
+          log("  pulumi up with the policy pack (the baseline: what already runs, so no gate)");
+          const upRecord = await baselineUp(ws, stem, options.signal, showPhase);
+          attempts.push({ preview: null, up: upRecord });
+          log(`  ${upRecord.ok ? "applied" : `failed: ${upRecord.error ?? ""}`} (${upRecord.ms} ms)`);
+          outcome = upRecord.ok ? "applied" : "update-failed";
+          break;
+        }
         // Midway: once the executor's new revision exists, the job is cancelled (SIGINT, as CI does).
         const interruptMidway = async (running: RunningCommand): Promise<boolean> => {
           const after = cloud.events.since(0).pop()?.seq ?? 0;
@@ -312,9 +336,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRun>
           return true;
         };
         // The offline plan of the same stack file, alongside: its predicted failed-call window.
-        const planned = baseline || attempt > 0 ? undefined : planPrediction(source, options.stack, ws.stackFile, index);
+        const planned = attempt > 0 ? undefined : planPrediction(source, options.stack, ws.stackFile, index);
         const record: CliGateRecord = { preview: null, up: null };
-        const showPhase = phaseInProgress((_phase, label) => log(`  phase in progress: ${label}`));
         const gated = await gatedUpdate(
           cliGatedStack(ws, stem, record, step.interrupt && attempt === 0 ? interruptMidway : undefined, options.signal, showPhase),
           {
@@ -442,6 +465,9 @@ export interface CliGateRecord {
   up: UpRecord | null;
 }
 
+/** What every `pulumi` command of the rehearsal passes: its stack, no prompt, no colour. */
+const commonArgs = (ws: Workspace): string[] => ["--stack", ws.stack, "--non-interactive", "--color", "never"];
+
 /** `--policy-pack P --policy-pack-config C` for each pack of the gate's request. */
 function packArgs(request: GateRequest): string[] {
   return request.policyPacks.flatMap((pack, i) => [
@@ -466,7 +492,6 @@ export function cliGatedStack(
   signal?: AbortSignal,
   onUpEvent?: (event: EngineEvent) => void,
 ): GatedStack {
-  const common = ["--stack", ws.stack, "--non-interactive", "--color", "never"];
   return {
     async preview(request: GateRequest): Promise<PreviewOutcome> {
       const started = Date.now();
@@ -474,7 +499,7 @@ export function cliGatedStack(
       const followed = followEventLog(eventLog);
       const result = await ws.pulumi([
         "preview",
-        ...common,
+        ...commonArgs(ws),
         ...packArgs(request),
         "--save-plan",
         request.planFile,
@@ -494,43 +519,57 @@ export function cliGatedStack(
       return { ok, ...(ok ? {} : { error: errorLine(result.stdout, result.stderr) }), refusals };
     },
     async up(request: GateRequest, onEvent: (event: EngineEvent) => void): Promise<UpOutcome> {
-      const startMs = Date.now();
-      const eventLog = `${stem}.up.jsonl`;
-      const followed = followEventLog(eventLog, undefined, undefined, onUpEvent);
-      const running = ws.start([
-        "up",
-        ...common,
-        "--yes",
-        "--skip-preview",
-        ...packArgs(request),
-        "--plan",
-        request.planFile,
-        "--event-log",
-        eventLog,
-      ]);
-      // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
-      const cancel = (): void => void running.child.kill("SIGINT");
-      signal?.addEventListener("abort", cancel);
-      const uncancel = (): void => signal?.removeEventListener("abort", cancel);
-      running.done.then(uncancel, uncancel);
-      const interrupted = duringUp ? await duringUp(running) : false;
-      const result = await running.done;
-      const endMs = Date.now();
-      const events = followed.stop();
-      for (const event of events) onEvent(event);
-      const ok = result.status === 0;
-      const error = ok ? undefined : errorLine(result.stdout, result.stderr);
-      record.up = {
-        ok,
-        ms: endMs - startMs,
-        startMs,
-        endMs,
-        ...(error !== undefined ? { error } : {}),
-        ...(interrupted ? { interrupted } : {}),
-        events,
-      };
-      return { ok, ...(error !== undefined ? { error } : {}) };
+      const up = await followedUp(ws, stem, [...packArgs(request), "--plan", request.planFile], duringUp, signal, onUpEvent);
+      for (const event of up.events) onEvent(event);
+      record.up = up;
+      return { ok: up.ok, ...(up.error !== undefined ? { error: up.error } : {}) };
     },
+  };
+}
+
+/**
+ * The rehearsal's baseline: one real `pulumi up --yes --skip-preview` with the policy pack (the
+ * engine runs the pack on each resource before its step, and on the whole stack after), followed
+ * like a gated apply's update. Not through the gate: it creates the environment as it already runs,
+ * before the scenario changes it.
+ */
+export function baselineUp(ws: Workspace, stem: string, signal?: AbortSignal, onUpEvent?: (event: EngineEvent) => void): Promise<UpRecord> {
+  return followedUp(ws, stem, packArgs(gateRequest(ws.project, "", ws.policyConfig)), undefined, signal, onUpEvent);
+}
+
+/** `pulumi up --yes --skip-preview <extra> --event-log <stem>.up.jsonl` in the workspace, followed with millisecond stamps. */
+async function followedUp(
+  ws: Workspace,
+  stem: string,
+  extra: readonly string[],
+  duringUp?: (running: RunningCommand) => Promise<boolean>,
+  signal?: AbortSignal,
+  onUpEvent?: (event: EngineEvent) => void,
+): Promise<UpRecord> {
+  const startMs = Date.now();
+  const eventLog = `${stem}.up.jsonl`;
+  const followed = followEventLog(eventLog, undefined, undefined, onUpEvent);
+  const running = ws.start(["up", ...commonArgs(ws), "--yes", "--skip-preview", ...extra, "--event-log", eventLog]);
+  // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
+  const cancel = (): void => void running.child.kill("SIGINT");
+  signal?.addEventListener("abort", cancel);
+  const uncancel = (): void => signal?.removeEventListener("abort", cancel);
+  running.done.then(uncancel, uncancel);
+  const interrupted = duringUp ? await duringUp(running) : false;
+  const result = await running.done;
+  const endMs = Date.now();
+  const events = followed.stop();
+  const ok = result.status === 0;
+  const error = ok ? undefined : errorLine(result.stdout, result.stderr);
+  return {
+    ok,
+    ms: endMs - startMs,
+    startMs,
+    endMs,
+    ...(error !== undefined ? { error } : {}),
+    ...(interrupted ? { interrupted } : {}),
+    events,
+    verdicts: verdictsIn(events),
   };
 }
 
@@ -542,7 +581,7 @@ export function isService(event: LocalCloudEvent, name: string): boolean {
 
 function lastError(apply: ApplyRecord): string {
   const last = apply.attempts[apply.attempts.length - 1];
-  return last?.up?.error ?? last?.preview.error ?? "unknown";
+  return last?.up?.error ?? last?.preview?.error ?? "unknown";
 }
 
 /** The longest a rehearsal waits for its end state to settle; then it reports what it has. */

@@ -46,8 +46,10 @@ export interface PhaseMs {
 }
 
 export interface AttemptReport {
-  readonly previewMs: number;
-  readonly preview: "passed" | "refused";
+  /** Null when no preview ran: the baseline is one `pulumi up` with the pack. */
+  readonly previewMs: number | null;
+  readonly preview: "passed" | "refused" | "not run";
+  /** The preview's verdicts; the baseline's, those of its update. */
   readonly verdicts: readonly PolicyVerdict[];
   readonly error: string | null;
   readonly upMs: number | null;
@@ -178,10 +180,10 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
     attempts: apply.attempts.map((attempt, j) => {
       const runIndex = apply.baseline ? -1 : ups.findIndex((u) => u.apply === index - 1 && u.attempt === j);
       return {
-        previewMs: attempt.preview.ms,
-        preview: attempt.preview.ok ? "passed" : "refused",
-        verdicts: attempt.preview.verdicts,
-        error: attempt.up?.error ?? attempt.preview.error ?? null,
+        previewMs: attempt.preview?.ms ?? null,
+        preview: attempt.preview === null ? "not run" : attempt.preview.ok ? "passed" : "refused",
+        verdicts: attempt.preview?.verdicts ?? attempt.up?.verdicts ?? [],
+        error: attempt.up?.error ?? attempt.preview?.error ?? null,
         upMs: attempt.up?.ms ?? null,
         up: attempt.up === null ? "not run" : attempt.up.interrupted ? "interrupted" : attempt.up.ok ? "applied" : "failed",
         phases: runIndex >= 0 ? phasesOf(timeline, runIndex, base) : [],
@@ -529,7 +531,11 @@ export function renderRehearsalMarkdown(report: RehearsalReport, options: Rehear
     push(`Expected: ${apply.expected}; outcome: **${apply.outcome}**.`, "");
     apply.attempts.forEach((attempt, i) => {
       if (apply.attempts.length > 1) push(`Attempt ${i + 1}:`, "");
-      push(`- preview with the policy pack: ${attempt.preview} in ${attempt.previewMs} ms`);
+      push(
+        attempt.previewMs === null
+          ? "- preview: none (the baseline is one `pulumi up` with the policy pack, which checks each resource before its step)"
+          : `- preview with the policy pack: ${attempt.preview} in ${attempt.previewMs} ms`,
+      );
       const verdicts =
         attempt.verdicts.length === 0
           ? "no violation"

@@ -183,7 +183,7 @@ async function benchRehearsal(runs: number): Promise<Figure> {
       samples.push(performance.now() - started);
       if (!report.ok) throw new Error(`the rehearsal did not end as the runbook says: ${report.headline}`);
       run.applies.forEach((apply, j) => {
-        (applies[j] ??= []).push(apply.attempts.reduce((sum, a) => sum + a.preview.ms + (a.up?.ms ?? 0), 0));
+        (applies[j] ??= []).push(apply.attempts.reduce((sum, a) => sum + (a.preview?.ms ?? 0) + (a.up?.ms ?? 0), 0));
       });
     } finally {
       fs.rmSync(out, { recursive: true, force: true });

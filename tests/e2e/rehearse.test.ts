@@ -62,10 +62,23 @@ describeWithCli("npm run rehearse (rotate, the default)", () => {
     expect(fs.readFileSync(path.join(run.out, "report.md"), "utf8")).toContain("# Rehearsal: rotate on staging");
   });
 
-  test("three applies (baseline, rotation, revocation), each a passing gated preview then an up, the runbook's phases in order", async () => {
-    const r = reportOf(await runs.get("rotate"));
+  test("three applies: the baseline one up with the pack, then the rotation and the revocation each a passing gated preview then an up, the runbook's phases in order", async () => {
+    const run = await runs.get("rotate");
+    const r = reportOf(run);
     expect(r.applies.map((a) => a.outcome)).toEqual(["applied", "applied", "applied"]);
-    expect(r.applies.every((a) => a.attempts.every((t) => t.preview === "passed" && t.up === "applied"))).toBe(true);
+    const [baseline, ...scenario] = r.applies;
+    expect(baseline.attempts).toEqual([expect.objectContaining({ preview: "not run", previewMs: null, up: "applied" })]);
+    expect(fs.readFileSync(path.join(run.out, "report.md"), "utf8")).toContain(
+      "- preview: none (the baseline is one `pulumi up` with the policy pack",
+    );
+    // The engine ran the pack in the baseline's update: its summary names it.
+    const summary = fs
+      .readFileSync(path.join(run.out, "events", "00-baseline-1.up.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"summaryEvent"'))
+      .map((line) => (JSON.parse(line) as { summaryEvent: { PolicyPacks?: Record<string, string> } }).summaryEvent);
+    expect(summary.flatMap((s) => Object.keys(s.PolicyPacks ?? {}))).toEqual([expect.stringMatching(/^wallet-executor-policy\|local\|/)]);
+    expect(scenario.every((a) => a.attempts.every((t) => t.preview === "passed" && t.previewMs !== null && t.up === "applied"))).toBe(true);
     expect(r.applies.flatMap((a) => a.attempts.flatMap((t) => t.verdicts.filter((v) => v.level === "mandatory")))).toEqual([]);
     const phases = r.applies[1].attempts[0].phases.map((p) => p.phase);
     expect(phases).toEqual(expect.arrayContaining(["stage-secret", "deploy-executor", "deploy-control", "verify"]));
