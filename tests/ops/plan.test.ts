@@ -416,13 +416,6 @@ describe("npm run plan, as a process", () => {
   /** Every process this block runs, by name: its arguments (files are written before any starts). */
   const scenarios = (): Record<string, readonly string[]> => ({
     staging: ["--stack", "staging"],
-    prodJson: ["--stack", "prod", "--json"],
-    brokenConfig: [
-      "--stack",
-      "staging",
-      "--config-file",
-      stackFile("Pulumi.broken.yaml", stagingText().replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3")),
-    ],
     prodUnverifiedRotation: ["--stack", "prod", "--config-file", stackFile("Pulumi.prod.yaml", prodRotated())],
     outsideProgram: ["--json", "--program", outsideProgram()],
     "program-error-dependency-cycle": ["--program", "tests/fixtures/policy/program-error-dependency-cycle.ts"],
@@ -507,7 +500,7 @@ describe("npm run plan, as a process", () => {
   });
 
   test("--json prints the documented shape", async () => {
-    const result = await run("prodJson");
+    const result = await mainInProcess(["--stack", "prod", "--json"]);
     expect(result.status).toBe(0);
     const doc = JSON.parse(result.stdout) as PlanDocument & { change: unknown };
     expect(hasMandatoryViolation(doc)).toBe(false);
@@ -551,7 +544,11 @@ describe("npm run plan, as a process", () => {
   });
 
   test("a broken config exits 2 with the config message", async () => {
-    const result = await run("brokenConfig");
+    const broken = stackFile(
+      "Pulumi.broken.yaml",
+      stagingText().replace("    current: 4\n    previous: 3", "    current: 3\n    previous: 3"),
+    );
+    const result = await mainInProcess(["--stack", "staging", "--config-file", broken]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       "plan: error: invalid stack configuration: wallet-executor:authToken.previous: 3 is not allowed; allowed: an integer < current (3)\n",

@@ -1,8 +1,8 @@
-// The end-to-end suite's order: longest file first, so that the suite's two workers finish together
+// The end-to-end suite's order: longest file first, so that the suite's workers finish together
 // (the longest-processing-time rule). Jest orders by the durations it cached in an earlier run, and a
 // fresh clone (CI) has none: Jest then goes by file size, which put a 2-minute file last and cost
 // the suite 10 to 25 s. Each file's cost below is what it took on the 2-core reference machine beside
-// another file (CONTRIBUTING.md#benchmarks); a file not listed runs first, in Jest's own order (as
+// two other files (CONTRIBUTING.md#benchmarks); a file not listed runs first, in Jest's own order (as
 // Jest runs a file it has no time for), and tests/tools/e2e-sequencer.test.ts asks for its figure.
 // Costs only decide the order: a stale figure makes the suite slower, never wrong.
 "use strict";
@@ -11,14 +11,16 @@ const Sequencer = require("@jest/test-sequencer").default;
 
 /** Seconds per file, relative to the repository. */
 const COST_S = {
-  "tests/e2e/rehearse-failures.test.ts": 123,
-  "tests/e2e/rehearse.test.ts": 95,
-  "tests/e2e/rehearse-credentials.test.ts": 93,
-  "tests/e2e/rehearse-rollback.test.ts": 58,
-  "tests/e2e/real-engine.test.ts": 50,
-  "tests/e2e/rehearse-interrupt.test.ts": 31,
-  "tests/pulumi-cli/cli.e2e.test.ts": 19,
-  "tests/e2e/verify-stack.test.ts": 5,
+  "tests/e2e/rehearse-credentials.test.ts": 151,
+  "tests/e2e/rehearse.test.ts": 134,
+  "tests/e2e/real-engine.test.ts": 86,
+  "tests/e2e/rehearse-rollback.test.ts": 83,
+  "tests/e2e/rehearse-interrupted.test.ts": 70,
+  "tests/e2e/rehearse-failed-verification.test.ts": 55,
+  "tests/e2e/rehearse-missing-grant.test.ts": 50,
+  "tests/e2e/rehearse-ctrl-c.test.ts": 41,
+  "tests/pulumi-cli/cli.e2e.test.ts": 25,
+  "tests/e2e/verify-stack.test.ts": 7,
 };
 
 const ROOT = path.resolve(__dirname, "..", "..");
