@@ -11,14 +11,14 @@ const Sequencer = require("@jest/test-sequencer").default;
 
 /** Seconds per file, relative to the repository. */
 const COST_S = {
-  "tests/e2e/rehearse-credentials.test.ts": 151,
-  "tests/e2e/rehearse.test.ts": 134,
-  "tests/e2e/real-engine.test.ts": 86,
-  "tests/e2e/rehearse-rollback.test.ts": 83,
-  "tests/e2e/rehearse-interrupted.test.ts": 70,
-  "tests/e2e/rehearse-failed-verification.test.ts": 55,
-  "tests/e2e/rehearse-missing-grant.test.ts": 50,
-  "tests/e2e/rehearse-ctrl-c.test.ts": 41,
+  "tests/e2e/rehearse-credentials.test.ts": 145,
+  "tests/e2e/rehearse.test.ts": 133,
+  "tests/e2e/real-engine.test.ts": 89,
+  "tests/e2e/rehearse-rollback.test.ts": 77,
+  "tests/e2e/rehearse-interrupted.test.ts": 75,
+  "tests/e2e/rehearse-failed-verification.test.ts": 46,
+  "tests/e2e/rehearse-missing-grant.test.ts": 45,
+  "tests/e2e/rehearse-ctrl-c.test.ts": 38,
   "tests/pulumi-cli/cli.e2e.test.ts": 25,
   "tests/e2e/verify-stack.test.ts": 7,
 };
