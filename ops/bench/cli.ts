@@ -194,7 +194,7 @@ async function benchRehearsal(runs: number): Promise<Figure> {
     name: "rehearsal rotate+revoke (defaults)",
     samples,
     target: { kind: "ms", maxMs: 30_000 },
-    note: `each apply (gated preview + up), median: ${perApply.join(", ")}`,
+    note: `each apply (the baseline's up; a scenario apply's gated preview + up), median: ${perApply.join(", ")}`,
   };
 }
 
