@@ -553,6 +553,8 @@ async function followedUp(
   // Ctrl-C: the update is cancelled as CI would (SIGINT), then the run stops.
   const cancel = (): void => void running.child.kill("SIGINT");
   signal?.addEventListener("abort", cancel);
+  // Ctrl-C before it started (the baseline has no preview to stop at): cancelled at once.
+  if (signal?.aborted) cancel();
   const uncancel = (): void => signal?.removeEventListener("abort", cancel);
   running.done.then(uncancel, uncancel);
   const interrupted = duringUp ? await duringUp(running) : false;
