@@ -3,26 +3,20 @@
  * executor misreports its token generation, the update fails at verification, and nothing is
  * revoked. One `npm run rehearse` process, asserted by each test.
  */
-import { requirePulumiCli } from "../support/pulumi-cli";
-import { checkNamed, endedAsTheRunbookSays, rehearsals, reportOf } from "../support/rehearse-process";
+import { checkNamed, endedAsTheRunbookSays, reportOf, scenarioFile } from "../support/rehearse-process";
 
-const cli = requirePulumiCli();
-const describeWithCli = cli === undefined ? describe.skip : describe;
-jest.setTimeout(900_000);
-
-const runs = rehearsals(cli, { "failed-verification": ["--scenario", "failed-verification", "--load", "5"] });
-afterAll(() => runs.cleanup());
+const { describeWithCli, rehearsal: failedVerification } = scenarioFile("failed-verification");
 
 describeWithCli("failed-verification", () => {
   test("ends as the runbook says (exit 0): the update fails at verification", async () => {
-    const run = await runs.get("failed-verification");
+    const run = await failedVerification();
     const r = endedAsTheRunbookSays(run);
     expect(r.applies[1].outcome).toBe("update-failed");
     expect(r.verification.failures.join(" ")).toMatch(/authTokenVersion|generation/);
   });
 
   test("no revocation: nothing revoked, the old version still enabled, the report says so", async () => {
-    const r = reportOf(await runs.get("failed-verification"));
+    const r = reportOf(await failedVerification());
     expect(r.revoked).toEqual([]);
     expect(checkNamed(r, "authToken generation 4 still enabled").ok).toBe(true);
     expect(checkNamed(r, "nothing revoked").ok).toBe(true);

@@ -4,25 +4,19 @@
  * rotation in order. One `npm run rehearse` process, asserted by each test (Ctrl-C of the
  * rehearsal itself: rehearse-ctrl-c.test.ts).
  */
-import { requirePulumiCli } from "../support/pulumi-cli";
-import { endedAsTheRunbookSays, rehearsals, reportOf } from "../support/rehearse-process";
+import { endedAsTheRunbookSays, reportOf, scenarioFile } from "../support/rehearse-process";
 
-const cli = requirePulumiCli();
-const describeWithCli = cli === undefined ? describe.skip : describe;
-jest.setTimeout(900_000);
-
-const runs = rehearsals(cli, { interrupted: ["--scenario", "interrupted", "--load", "5"] });
-afterAll(() => runs.cleanup());
+const { describeWithCli, rehearsal: interrupted } = scenarioFile("interrupted");
 
 describeWithCli("interrupted", () => {
   test("ends as the runbook says (exit 0): the first up interrupted, the second applied", async () => {
-    const run = await runs.get("interrupted");
+    const run = await interrupted();
     const r = endedAsTheRunbookSays(run);
     expect(r.applies[1].attempts.map((a) => a.up)).toEqual(["interrupted", "applied"]);
   });
 
   test("the second run finishes the rotation in order: verification before revocation, generation 4 revoked", async () => {
-    const r = reportOf(await runs.get("interrupted"));
+    const r = reportOf(await interrupted());
     const second = r.applies[1].attempts[1].phases;
     const verify = second.find((p) => p.phase === "verify");
     const revoke = second.find((p) => p.phase === "revoke");

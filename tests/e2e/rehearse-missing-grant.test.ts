@@ -4,26 +4,20 @@
  * stops before the control moves, traffic keeps flowing and nothing is revoked. One
  * `npm run rehearse` process, asserted by each test.
  */
-import { requirePulumiCli } from "../support/pulumi-cli";
-import { checkNamed, endedAsTheRunbookSays, rehearsals, reportOf } from "../support/rehearse-process";
+import { checkNamed, endedAsTheRunbookSays, reportOf, scenarioFile } from "../support/rehearse-process";
 
-const cli = requirePulumiCli();
-const describeWithCli = cli === undefined ? describe.skip : describe;
-jest.setTimeout(900_000);
-
-const runs = rehearsals(cli, { "missing-grant": ["--scenario", "missing-grant", "--load", "5"] });
-afterAll(() => runs.cleanup());
+const { describeWithCli, rehearsal: missingGrant } = scenarioFile("missing-grant");
 
 describeWithCli("missing-grant", () => {
   test("ends as the runbook says (exit 0): the new executor revision never starts", async () => {
-    const run = await runs.get("missing-grant");
+    const run = await missingGrant();
     const r = endedAsTheRunbookSays(run);
     expect(checkNamed(r, "the new executor revision never started").ok).toBe(true);
     expect(r.cloud.some((e) => e.type === "revision-failed" && e.service === "wallet-executor")).toBe(true);
   });
 
   test("the apply stops before the control rollout; traffic keeps flowing to the old revision; nothing revoked", async () => {
-    const r = reportOf(await runs.get("missing-grant"));
+    const r = reportOf(await missingGrant());
     expect(checkNamed(r, "the apply stopped before the control rollout").ok).toBe(true);
     expect(r.cloud.filter((e) => e.service === "wallet-control" && e.type === "revision-created")).toEqual([]);
     expect(checkNamed(r, "traffic keeps flowing to the old executor revision").ok).toBe(true);

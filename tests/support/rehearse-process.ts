@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { RehearsalReport } from "../../rehearsal/report";
 import type { PulumiCli } from "../../pulumi-cli/setup";
 import { ROOT } from "./project";
+import { requirePulumiCli } from "./pulumi-cli";
 
 export interface RehearsalProcess {
   readonly code: number | null;
@@ -87,4 +88,19 @@ export function rehearsals<K extends string>(
       for (const run of started.values()) void run.then((r) => fs.rmSync(r.out, { recursive: true, force: true }));
     },
   };
+}
+
+/**
+ * The set-up of a test file about one scenario: the Pulumi CLI (without one, `describeWithCli`
+ * skips), a timeout far above a rehearsal's (a hang still fails, in minutes), and the scenario's
+ * one rehearsal (`npm run rehearse --scenario <name> --load 5`), started when a test first asks for
+ * it and shared by every test that asks again; its folder is removed after the file. Call it at the
+ * top of the file.
+ */
+export function scenarioFile(scenario: string): { describeWithCli: jest.Describe; rehearsal: () => Promise<RehearsalProcess> } {
+  const cli = requirePulumiCli();
+  jest.setTimeout(900_000);
+  const runs = rehearsals(cli, { [scenario]: ["--scenario", scenario, "--load", "5"] });
+  afterAll(() => runs.cleanup());
+  return { describeWithCli: cli === undefined ? describe.skip : describe, rehearsal: () => runs.get(scenario) };
 }
