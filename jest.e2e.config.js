@@ -9,9 +9,9 @@ module.exports = {
   testMatch: ["<rootDir>/tests/e2e/**/*.test.ts", "<rootDir>/tests/**/*.e2e.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
   // Each file drives the real engine and the local cloud's processes. One engine run is a chain of
-  // processes started one after another, waiting on each other, on rollouts and on drains: with one
-  // file per core a quarter of the CPU sat idle. One file more than the cores keeps them busy
-  // (CONTRIBUTING.md#benchmarks: 281 s -> 260 s in the same hour).
+  // processes started one after another, waiting on each other, on rollouts and on drains: one file
+  // more than the cores fills those waits (281 s -> 260 s in the same hour; with a fourth file the
+  // cores were busy all along and the suite was slower: CONTRIBUTING.md#benchmarks).
   maxWorkers: require("os").cpus().length + 1,
   // Longest file first, from committed costs: a fresh clone has no timings for Jest to go by.
   testSequencer: "<rootDir>/tests/support/e2e-sequencer.js",
