@@ -7,7 +7,6 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluateWithPolicies } from "../../harness/policy-harness";
 import { MOCK_VERSION_OFFSET, UNKNOWN, stackMocks } from "../../harness/recording-monitor";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -23,16 +22,14 @@ const program = () => {
 };
 
 const evaluate = (mode: { firstPreview?: boolean; previewCreates?: (r: { type: string; name: string }) => boolean } = {}) =>
-  withoutStackTraces(() =>
-    evaluateWithPolicies({
-      program,
-      project: "p",
-      stack: "s",
-      config: { "gcp:project": "p" },
-      mocks: stackMocks({ stackOutputs: { staging: { verifiedGenerations: { authToken: 4 } } } }),
-      ...mode,
-    }),
-  );
+  evaluateWithPolicies({
+    program,
+    project: "p",
+    stack: "s",
+    config: { "gcp:project": "p" },
+    mocks: stackMocks({ stackOutputs: { staging: { verifiedGenerations: { authToken: 4 } } } }),
+    ...mode,
+  });
 
 const outputsByName = async (mode?: Parameters<typeof evaluate>[0]): Promise<Map<string, Readonly<Record<string, unknown>>>> => {
   const { evaluation, resourceOutputs } = await evaluate(mode);

@@ -26,7 +26,6 @@ import { defineStack } from "../../stack/program";
 import { main, makePlan, parsePlanArgs, withoutApplyOnlyValues } from "../../ops/plan/cli";
 import { documentedShapeMismatches } from "../support/json-shape";
 import { ROOT, stackConfig } from "../support/project";
-import { withoutStackTraces } from "../support/without-stack-traces";
 import { PROJECT } from "../../stack/config";
 
 afterAll(() => pulumi.runtime.disconnect());
@@ -180,8 +179,7 @@ describe("redaction", () => {
 describe("the plans of the shipped stacks", () => {
   const plans: Record<string, PlanDocument> = {};
   beforeAll(async () => {
-    for (const stack of ["staging", "prod"])
-      plans[stack] = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack));
+    for (const stack of ["staging", "prod"]) plans[stack] = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
   });
 
   test.each(["staging", "prod"])("%s: every dependency of every step is in an earlier wave", (stack) => {
@@ -220,7 +218,7 @@ describe("the plans of the shipped stacks", () => {
   });
 
   test("the same input gives the same document, byte for byte", async () => {
-    const again = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack));
+    const again = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
     expect(JSON.stringify(again)).toBe(JSON.stringify(plans.staging));
     const urns = plans.staging.resources.map((r) => r.urn);
     expect(urns).toEqual([...urns].sort());
@@ -303,7 +301,7 @@ describe("no value the mocks invent is shown as real", () => {
       expect(all.some((v) => v.includes(".a.run.app"))).toBe(true);
       expect(all.some((v) => /^[0-9]+$/.test(v))).toBe(true);
       expect(all.some((v) => v.endsWith(".iam.gserviceaccount.com"))).toBe(true);
-      const plan = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack));
+      const plan = await makePlan(parsePlanArgs(["--stack", stack], ROOT), defineStack);
       const shown = leaves(plan);
       expect(shown.filter((v) => inventions.has(v))).toEqual([]);
       const long = all.filter((v) => v.length >= 8);
@@ -324,7 +322,7 @@ describe("no value the mocks invent is shown as real", () => {
   });
 
   test("what only the cloud knows at apply time is marked, in the inputs where it is used", async () => {
-    const plan = await withoutStackTraces(() => makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack));
+    const plan = await makePlan(parsePlanArgs(["--stack", "staging"], ROOT), defineStack);
     const byName = (name: string) => plan.resources.find((r) => r.name === name) as PlanDocument["resources"][number];
     const control = byName("control-service").inputs as {
       template: {
@@ -428,7 +426,7 @@ describe("npm run plan, as a process", () => {
    */
   const inProcess = (args: readonly string[]): Promise<PlanDocument> => {
     const options = parsePlanArgs(args, ROOT);
-    return withoutStackTraces(() => makePlan(options, options.program === path.join(ROOT, "index.ts") ? defineStack : undefined));
+    return makePlan(options, options.program === path.join(ROOT, "index.ts") ? defineStack : undefined);
   };
   /**
    * The CLI's `main` in this process, its stdout and stderr captured: what the process would print
@@ -438,9 +436,7 @@ describe("npm run plan, as a process", () => {
   const mainInProcess = async (args: readonly string[]): Promise<PlanRun> => {
     let stdout = "";
     let stderr = "";
-    const status = await withoutStackTraces(() =>
-      main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) }),
-    );
+    const status = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) });
     return { status, stdout, stderr };
   };
   const runs = new Map<string, Promise<PlanRun>>();

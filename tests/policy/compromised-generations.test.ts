@@ -11,7 +11,6 @@ import { cloudRun, messages, rotationStack, secretEnv, secretNode, skipNote, ver
 import { stackConfig } from "../support/project";
 import { defineStack } from "../../stack/program";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
-import { withoutStackTraces } from "../support/without-stack-traces";
 import { COMPROMISED_ANNOTATION as PROGRAM_ANNOTATION } from "../../stack/components/rotating-secret";
 
 afterAll(() => pulumi.runtime.disconnect());
@@ -126,9 +125,14 @@ describe("compromised-generations", () => {
   test("the real program with a compromised previous token passes the whole pack", async () => {
     const { config, secretKeys } = stackConfig("prod");
     config[`${PROJECT}:authToken`] = JSON.stringify({ current: 3, previous: 2, compromised: [2] });
-    const result = await withoutStackTraces(() =>
-      evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "prod", config, secretKeys, mocks: stackMocks() }),
-    );
+    const result = await evaluateWithPolicies({
+      program: defineStack,
+      project: PROJECT,
+      stack: "prod",
+      config,
+      secretKeys,
+      mocks: stackMocks(),
+    });
     expect(result.evaluation.error).toBeUndefined();
     expect(result.violations).toEqual([]);
   });

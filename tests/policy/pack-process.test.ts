@@ -35,7 +35,6 @@ import { UNKNOWN } from "../../harness/recording-monitor";
 import { analyzerGrpc, analyzerPb, policyPackRunner } from "../../lib/sdk-internals/analyzer-proto";
 import { ROOT, stackConfig } from "../support/project";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 // No policy reads a dynamic provider's code: the program registers the marker instead (tests/support/stack.ts says why).
@@ -300,9 +299,13 @@ describe("the policy pack, served as the Pulumi CLI runs it", () => {
 
   test("AnalyzeStack: the staging graph has no diagnostic; without the revocation -> verification edge, exactly the harness's", async () => {
     const { config, secretKeys } = stackConfig("staging");
-    const { evaluation, resourceOutputs } = await withoutStackTraces(() =>
-      evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "staging", config, secretKeys }),
-    );
+    const { evaluation, resourceOutputs } = await evaluateWithPolicies({
+      program: defineStack,
+      project: PROJECT,
+      stack: "staging",
+      config,
+      secretKeys,
+    });
     if (evaluation.error) throw evaluation.error instanceof Error ? evaluation.error : new Error("the staging program failed");
     const options = { outputs: resourceOutputs, stackOutputs: evaluation.outputs, config };
     const clean = await rpcs.analyzeStack(analyzeStackRequest(analyzerViews(evaluation.resources, options).stack));

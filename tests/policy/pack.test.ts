@@ -53,7 +53,6 @@ import {
 } from "../support/policy-builders";
 import { ROOT, stackConfig } from "../support/project";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 // No policy reads a dynamic provider's code: the program registers the marker instead (tests/support/stack.ts says why).
@@ -91,18 +90,16 @@ async function evaluateStack(
   const { config, secretKeys } = stackConfig(stack);
   for (const [key, value] of Object.entries(options.set ?? {}))
     config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  const result = await withoutStackTraces(() =>
-    evaluateWithPolicies({
-      program: defineStack,
-      project: PROJECT,
-      stack,
-      config,
-      secretKeys: [...secretKeys, ...(options.secret ?? []).map((key) => `${PROJECT}:${key}`)],
-      firstPreview: options.firstPreview,
-      policyConfig: options.policyConfig,
-      mocks: stackMocks(options.mocks),
-    }),
-  );
+  const result = await evaluateWithPolicies({
+    program: defineStack,
+    project: PROJECT,
+    stack,
+    config,
+    secretKeys: [...secretKeys, ...(options.secret ?? []).map((key) => `${PROJECT}:${key}`)],
+    firstPreview: options.firstPreview,
+    policyConfig: options.policyConfig,
+    mocks: stackMocks(options.mocks),
+  });
   if (result.evaluation.error) fail(result.evaluation.error);
   return result;
 }
@@ -229,15 +226,13 @@ describe("each fixture program breaks exactly one rule", () => {
   // beforeAll belongs to no test, which would hide from mutation testing what these tests check.
   const evaluateFixture = async (fixture: string): Promise<PolicyEvaluation> => {
     const { config, secretKeys } = stackConfig("staging");
-    const result = await withoutStackTraces(() =>
-      evaluateWithPolicies({
-        program: path.join(FIXTURES, `${fixture}.ts`),
-        project: PROJECT,
-        stack: "staging",
-        config,
-        secretKeys,
-      }),
-    );
+    const result = await evaluateWithPolicies({
+      program: path.join(FIXTURES, `${fixture}.ts`),
+      project: PROJECT,
+      stack: "staging",
+      config,
+      secretKeys,
+    });
     if (result.evaluation.error) fail(result.evaluation.error);
     return result;
   };

@@ -19,7 +19,6 @@ import { makePlan, parsePlanArgs } from "../../ops/plan/cli";
 import { PolicyEvaluation, evaluateWithPolicies, runPolicies } from "../../harness/policy-harness";
 import { RecordedResource } from "../../harness/recording-monitor";
 import { ROOT, stackConfig } from "../support/project";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -37,7 +36,7 @@ const findings = (plan: PlanDocument): [string, string, string | undefined, stri
     .map((v) => [v.policy, v.enforcementLevel, v.urn?.split("::").pop(), v.message]);
 
 const planOf = async (fixture: string): Promise<PlanDocument> =>
-  withoutStackTraces(() => makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT)));
+  makePlan(parsePlanArgs(["--program", path.join(FIXTURES, `${fixture}.ts`)], ROOT));
 
 describe("unsafe programs, each refused by the rule it breaks", () => {
   const TO_FIX_CHAIN =
@@ -239,9 +238,7 @@ describe("the shipped stacks and the emergency path pass", () => {
   ): Promise<PolicyEvaluation> => {
     const { config, secretKeys } = stackConfig(stack);
     for (const [key, value] of Object.entries(set)) config[`${PROJECT}:${key}`] = JSON.stringify(value);
-    const result = await withoutStackTraces(() =>
-      evaluateWithPolicies({ program: defineStack, project: PROJECT, stack, config, secretKeys, ...mode }),
-    );
+    const result = await evaluateWithPolicies({ program: defineStack, project: PROJECT, stack, config, secretKeys, ...mode });
     if (result.evaluation.error) throw asError(result.evaluation.error);
     return result;
   };
@@ -286,9 +283,7 @@ describe("the shipped stacks and the emergency path pass", () => {
       const file = path.join(dir, "Pulumi.staging.yaml");
       const text = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
       fs.writeFileSync(file, text.replace("    current: 4\n    previous: 3\n", "    current: 5\n    previous: 4\n"));
-      const plan = await withoutStackTraces(() =>
-        makePlan(parsePlanArgs(["--stack", "staging", "--config-file", file], ROOT), defineStack),
-      );
+      const plan = await makePlan(parsePlanArgs(["--stack", "staging", "--config-file", file], ROOT), defineStack);
       expect(plan.credentials[0]).toEqual({ name: "authToken", current: 5, previous: 4, revokePrevious: true });
       expect(plan.violations).toEqual([]);
     },
@@ -322,9 +317,7 @@ describe("the standard program with one of the runbook's edges cut is refused by
     let evaluation = standard.get(firstPreview);
     if (evaluation === undefined) {
       const { config, secretKeys } = stackConfig("staging");
-      evaluation = withoutStackTraces(() =>
-        evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "staging", config, secretKeys, firstPreview }),
-      );
+      evaluation = evaluateWithPolicies({ program: defineStack, project: PROJECT, stack: "staging", config, secretKeys, firstPreview });
       standard.set(firstPreview, evaluation);
     }
     return evaluation;

@@ -27,7 +27,6 @@ import { lastAppliedAt, main as planMain, parsePlanArgs, stackParts } from "../.
 import { RecordedResource, evaluateProgram, stackMocks } from "../../harness/recording-monitor";
 import { runStack } from "../support/stack";
 import { ROOT, stackConfig } from "../support/project";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -620,7 +619,7 @@ describe("RotatingSecret keeps compromised generations dead", () => {
     destroyTtlDays: 30,
   };
   const evaluate = (program: () => unknown) =>
-    withoutStackTraces(() => evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() }));
+    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
 
   test.each([
     [

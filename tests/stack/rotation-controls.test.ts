@@ -31,7 +31,6 @@ import { Evaluation, MOCK_SECRET_PREFIX, RecordedResource, UNKNOWN, evaluateProg
 import { DEFAULT_IDENTITY_PUBKEY, StandInExecutor, startStandInExecutor } from "../../harness/stand-in-executor";
 import { runStack, throwIfFailed } from "../support/stack";
 import { ROOT } from "../support/project";
-import { withoutStackTraces } from "../support/without-stack-traces";
 
 afterAll(() => pulumi.runtime.disconnect());
 
@@ -386,7 +385,7 @@ describe("components on their own", () => {
     destroyTtlDays: 30,
   };
   const evaluate = (program: () => unknown): Promise<Evaluation> =>
-    withoutStackTraces(() => evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() }));
+    evaluateProgram({ program, project: PROJECT, stack: "staging", config: {}, mocks: stackMocks() });
 
   test("a revocation gate given later: the old version is registered by revokePreviousAfter, under the URN a direct gate gives", async () => {
     const args = { ...BASE, previous: 1, revokePrevious: true };

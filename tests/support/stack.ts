@@ -14,7 +14,6 @@ import { asError } from "../../lib/errors";
 import { defineStack } from "../../stack/program";
 import { Evaluation, RecordedResource, evaluateProgram, stackMocks, MockOptions } from "../../harness/recording-monitor";
 import { skipDynamicProviderCode } from "../../lib/sdk-internals/dynamic-provider";
-import { withoutStackTraces } from "./without-stack-traces";
 
 import { stackConfig } from "./project";
 
@@ -61,18 +60,16 @@ export async function runStack(options: StackRunOptions = {}): Promise<StackRun>
     config[qualify(key)] = typeof value === "string" ? value : JSON.stringify(value);
   }
   const secrets = new Set([...secretKeys.filter((key) => key in config), ...(options.secret ?? []).map(qualify)]);
-  const evaluation = await withoutStackTraces(() =>
-    evaluateProgram({
-      program: defineStack,
-      project: PROJECT,
-      stack,
-      config,
-      secretKeys: [...secrets],
-      preview: options.preview,
-      mocks: stackMocks(options.mocks),
-      lastApplied: options.lastApplied,
-    }),
-  );
+  const evaluation = await evaluateProgram({
+    program: defineStack,
+    project: PROJECT,
+    stack,
+    config,
+    secretKeys: [...secrets],
+    preview: options.preview,
+    mocks: stackMocks(options.mocks),
+    lastApplied: options.lastApplied,
+  });
   const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
   const run: StackRun = {
     ...evaluation,
