@@ -17,10 +17,11 @@ import { phaseInProgress, sanitizeMessage } from "../ops/drill/timeline";
 import {
   type GateRequest,
   type GatedStack,
+  type PolicyPacks,
   type PreviewOutcome,
   type UpOutcome,
-  gateRequest,
   gatedUpdate,
+  projectPolicyPacks,
   refusalsIn,
 } from "../ops/deploy/gate";
 import { PulumiCli } from "../pulumi-cli/setup";
@@ -76,8 +77,6 @@ export interface UpRecord {
   /** Interrupted on purpose (SIGINT midway). */
   readonly interrupted?: boolean;
   readonly events: readonly EngineEvent[];
-  /** The pack's verdicts during the update (it checks each resource before its step). */
-  readonly verdicts: readonly PolicyVerdict[];
 }
 
 export interface ApplyRecord {
@@ -178,7 +177,8 @@ export function violationText(message: string): string {
   return lines.length > 1 ? lines.slice(1).join(" ") : (lines[0] ?? "");
 }
 
-function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
+/** The policy pack's verdicts in an engine run's events (a preview's, or an update's), secrets redacted. */
+export function verdictsIn(events: readonly EngineEvent[]): PolicyVerdict[] {
   return events
     .filter((event) => event.policyEvent !== undefined)
     .map((event) => {
@@ -468,8 +468,8 @@ export interface CliGateRecord {
 /** What every `pulumi` command of the rehearsal passes: its stack, no prompt, no colour. */
 const commonArgs = (ws: Workspace): string[] => ["--stack", ws.stack, "--non-interactive", "--color", "never"];
 
-/** `--policy-pack P --policy-pack-config C` for each pack of the gate's request. */
-function packArgs(request: GateRequest): string[] {
+/** `--policy-pack P --policy-pack-config C` for each pack. */
+function packArgs(request: PolicyPacks): string[] {
   return request.policyPacks.flatMap((pack, i) => [
     "--policy-pack",
     pack,
@@ -534,7 +534,7 @@ export function cliGatedStack(
  * before the scenario changes it.
  */
 export function baselineUp(ws: Workspace, stem: string, signal?: AbortSignal, onUpEvent?: (event: EngineEvent) => void): Promise<UpRecord> {
-  return followedUp(ws, stem, packArgs(gateRequest(ws.project, "", ws.policyConfig)), undefined, signal, onUpEvent);
+  return followedUp(ws, stem, packArgs(projectPolicyPacks(ws.project, ws.policyConfig)), undefined, signal, onUpEvent);
 }
 
 /** `pulumi up --yes --skip-preview <extra> --event-log <stem>.up.jsonl` in the workspace, followed with millisecond stamps. */
@@ -571,7 +571,6 @@ async function followedUp(
     ...(error !== undefined ? { error } : {}),
     ...(interrupted ? { interrupted } : {}),
     events,
-    verdicts: verdictsIn(events),
   };
 }
 

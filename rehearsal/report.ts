@@ -11,7 +11,7 @@ import { DRILL_REPORT_SCHEMA, DrillReport, buildDrillReport } from "../ops/drill
 import { PHASE_LABELS, RUNBOOK_PHASES, RunbookPhase, Timeline, buildTimeline } from "../ops/drill/timeline";
 import type { LocalCloudEvent } from "../localcloud/events";
 import { PredictionReport, comparePrediction } from "./prediction";
-import { isService } from "./rehearse";
+import { isService, verdictsIn } from "./rehearse";
 import type { ApplyRecord, PolicyVerdict, RehearsalRun, VersionInfo } from "./rehearse";
 import {
   FailureWindow,
@@ -182,7 +182,7 @@ export function buildRehearsalReport(run: RehearsalRun): RehearsalReport {
       return {
         previewMs: attempt.preview?.ms ?? null,
         preview: attempt.preview === null ? "not run" : attempt.preview.ok ? "passed" : "refused",
-        verdicts: attempt.preview?.verdicts ?? attempt.up?.verdicts ?? [],
+        verdicts: attempt.preview?.verdicts ?? (attempt.up ? verdictsIn(attempt.up.events) : []),
         error: attempt.up?.error ?? attempt.preview?.error ?? null,
         upMs: attempt.up?.ms ?? null,
         up: attempt.up === null ? "not run" : attempt.up.interrupted ? "interrupted" : attempt.up.ok ? "applied" : "failed",

@@ -60,10 +60,14 @@ export interface UpOutcome {
   error?: string;
 }
 
-/** What both commands are given: absolute paths. */
-export interface GateRequest {
+/** The policy packs an engine run is given, each with its config file: absolute paths. */
+export interface PolicyPacks {
   readonly policyPacks: readonly string[];
   readonly policyPackConfigs: readonly string[];
+}
+
+/** What both commands are given: absolute paths. */
+export interface GateRequest extends PolicyPacks {
   /** Where the preview saves the update plan and where the update reads it. */
   readonly planFile: string;
   /** Ctrl-C: the running command gets SIGINT (Pulumi then cancels cleanly) and no further command starts. */
@@ -91,15 +95,19 @@ export function describeRefusals(refusals: readonly PolicyRefusal[]): string {
 }
 
 /**
- * The request for a project directory and a plan file. `policyPackConfig`: another config file for
- * the same pack (a rehearsal's, which only adds `rehearsal: true` for the revocation endpoint).
+ * The project's pack with its config. `policyPackConfig`: another config file for the same pack (a
+ * rehearsal's, which only adds `rehearsal: true` for the revocation endpoint).
  */
-export function gateRequest(projectDir: string, planFile: string, policyPackConfig?: string): GateRequest {
+export function projectPolicyPacks(projectDir: string, policyPackConfig?: string): PolicyPacks {
   return {
     policyPacks: [path.join(projectDir, POLICY_PACK)],
     policyPackConfigs: [policyPackConfig ?? path.join(projectDir, POLICY_PACK_CONFIG)],
-    planFile,
   };
+}
+
+/** The request for a project directory and a plan file: the project's pack (see projectPolicyPacks). */
+export function gateRequest(projectDir: string, planFile: string, policyPackConfig?: string): GateRequest {
+  return { ...projectPolicyPacks(projectDir, policyPackConfig), planFile };
 }
 
 /**

@@ -219,7 +219,7 @@ export function diffPlans(
   };
 }
 
-/** The secure values set again, as a reviewer reads them: one line per key, then what it means. */
+/** The secure values set again, as a reviewer reads them: their keys, and what it means. */
 export function secretValueNotice(change: PlanChange): { readonly keys: readonly string[]; readonly why: string } | null {
   const values = change.secretValues;
   if (values === null || values.changed.length === 0) return null;
@@ -227,7 +227,7 @@ export function secretValueNotice(change: PlanChange): { readonly keys: readonly
     ? "the file's encryption settings changed too, so every secret was encrypted again: a changed ciphertext need not be a changed value"
     : "the value was set again, or the same value encrypted again (the file alone cannot tell)";
   return {
-    keys: values.changed.map((key) => `${key}: its encrypted value differs from ${change.base}`),
+    keys: values.changed,
     why: `${cause}; the engine applies a new value in place, and a credential generation's value must not change: rotate to a new generation instead`,
   };
 }
@@ -250,7 +250,12 @@ export function renderChangeText(change: PlanChange): string[] {
   for (const v of change.newViolations) lines.push(`  NEW ${v.enforcementLevel === "mandatory" ? "FAIL" : "WARN"}  ${v.policy}`);
   for (const v of change.resolvedViolations) lines.push(`  RESOLVED  ${v.policy}`);
   const secrets = secretValueNotice(change);
-  if (secrets) lines.push(...secrets.keys.map((line) => `  SECRET VALUE  ${line}`), `    (${secrets.why})`);
+  if (secrets) {
+    lines.push(
+      ...secrets.keys.map((key) => `  SECRET VALUE  ${key}: its encrypted value differs from ${change.base}`),
+      `    (${secrets.why})`,
+    );
+  }
   if (change.routing) lines.push(`  predicted failed-call window: ${change.routing.failedCallWindow}`);
   return lines;
 }

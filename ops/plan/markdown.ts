@@ -40,8 +40,8 @@ function summaryLine(stack: string, change: PlanChange, plan: PlanDocument): str
       : `${change.newViolations.length} new violation(s)${mandatory > 0 ? `, ${mandatory} mandatory` : ""}`,
   );
   if (change.routing) parts.push(`predicted failed-call window: ${change.routing.failedCallWindow}`);
-  const secrets = change.secretValues?.changed.length ?? 0;
-  if (secrets > 0) parts.push(`⚠️ ${secrets} secret value(s) set again`);
+  const secrets = secretValueNotice(change);
+  if (secrets) parts.push(`⚠️ ${secrets.keys.length} secret value(s) set again`);
   return `### ${hasMandatoryViolation(plan) ? "⛔" : "✅"} ${code(stack)}: ${parts.join(" · ")}`;
 }
 
@@ -147,9 +147,8 @@ export function renderPlanMarkdown(plan: PlanDocument, change: PlanChange): stri
   sections.push(change.newViolations.length === 0 ? ["**New violations**: none."] : violationLines("New violations", change.newViolations));
   const secrets = secretValueNotice(change);
   if (secrets) {
-    const keys = change.secretValues?.changed ?? [];
     sections.push([
-      `> ⚠️ **Secret values set again**: ${keys.map(code).join(", ")}: the encrypted value differs from ${code(change.base)}.`,
+      `> ⚠️ **Secret values set again**: ${secrets.keys.map(code).join(", ")}: the encrypted value differs from ${code(change.base)}.`,
       `> ${cell(secrets.why)}.`,
     ]);
   }

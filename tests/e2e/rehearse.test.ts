@@ -11,6 +11,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseEventLog } from "../../ops/drill/timeline";
 import { documentedShapeMismatches } from "../support/json-shape";
 import { requirePulumiCli } from "../support/pulumi-cli";
 import { endedAsTheRunbookSays, rehearsals, reportOf, runRehearsal } from "../support/rehearse-process";
@@ -71,13 +72,14 @@ describeWithCli("npm run rehearse (rotate, the default)", () => {
     expect(fs.readFileSync(path.join(run.out, "report.md"), "utf8")).toContain(
       "- preview: none (the baseline is one `pulumi up` with the policy pack",
     );
-    // The engine ran the pack in the baseline's update: its summary names it.
-    const summary = fs
-      .readFileSync(path.join(run.out, "events", "00-baseline-1.up.jsonl"), "utf8")
-      .split("\n")
-      .filter((line) => line.includes('"summaryEvent"'))
-      .map((line) => (JSON.parse(line) as { summaryEvent: { PolicyPacks?: Record<string, string> } }).summaryEvent);
-    expect(summary.flatMap((s) => Object.keys(s.PolicyPacks ?? {}))).toEqual([expect.stringMatching(/^wallet-executor-policy\|local\|/)]);
+    // The engine ran the pack in the baseline's update: its summary names it (the CLI writes the
+    // field as `PolicyPacks`, which the SDK's type calls `policyPacks`).
+    const summaries = parseEventLog(fs.readFileSync(path.join(run.out, "events", "00-baseline-1.up.jsonl"), "utf8"))
+      .events.map((e) => e.summaryEvent as { PolicyPacks?: Record<string, string> } | undefined)
+      .filter((summary) => summary !== undefined);
+    expect(summaries.flatMap((summary) => Object.keys(summary.PolicyPacks ?? {}))).toEqual([
+      expect.stringMatching(/^wallet-executor-policy\|local\|/),
+    ]);
     expect(scenario.every((a) => a.attempts.every((t) => t.preview === "passed" && t.previewMs !== null && t.up === "applied"))).toBe(true);
     expect(r.applies.flatMap((a) => a.attempts.flatMap((t) => t.verdicts.filter((v) => v.level === "mandatory")))).toEqual([]);
     const phases = r.applies[1].attempts[0].phases.map((p) => p.phase);
